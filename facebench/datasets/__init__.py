@@ -1,0 +1,1 @@
+"""Registered datasets (see builtin.py for the built-in ones)."""

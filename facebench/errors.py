@@ -1,0 +1,28 @@
+"""Exceptions with messages meant for the user: the CLI prints them on one line, no traceback."""
+
+
+class FacebenchError(Exception):
+    """Base class of every error facebench reports to the user."""
+
+
+class BadInputError(FacebenchError, ValueError):
+    """Input data (a feature bundle, a file, a config) is malformed; the message names it."""
+
+
+class MetricInputError(BadInputError):
+    """A bundle lacks what one metric needs (source probabilities, enough samples per class...)."""
+
+
+class RegistryError(FacebenchError, KeyError):
+    """Unknown or duplicate registry name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(FacebenchError, ValueError):
+    """A benchmark config names something that does not exist or is malformed."""
+
+
+class FacebenchWarning(UserWarning):
+    """A result was computed, but with a caveat the user should see (recorded with the result)."""

@@ -1,0 +1,71 @@
+"""The metric contract.
+
+A metric scores one :class:`~facebench.bundle.FeatureBundle` (one model on one target) and returns
+a float, or named components (a mapping of floats) that its zoo-level :meth:`Metric.combine` step
+turns into one score per model (FaCe's min-max normalisation over the zoo). Higher is always
+better (more transferable). Math is done in float64 and is deterministic.
+
+A metric declares what it needs (``needs``: ``"features"`` and/or ``"probs"``), the fewest samples
+per class it can work with (``min_per_class``) and the fewest models its zoo step needs
+(``min_models``); :meth:`Metric.check` turns a violation into a clear error for this metric alone.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar, Mapping, Union
+
+import numpy as np
+
+from ..bundle import FeatureBundle
+from ..errors import MetricInputError
+
+MetricValue = Union[float, Mapping[str, float]]
+
+
+class Metric:
+    """Base class of every metric, built-in or external."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    needs: ClassVar[frozenset[str]] = frozenset({"features"})
+    min_per_class: ClassVar[int] = 1
+    min_models: ClassVar[int] = 1
+
+    # -- contract -----------------------------------------------------------------------------
+    def compute(self, bundle: FeatureBundle) -> MetricValue:
+        """The metric's formula, on a bundle that passed :meth:`check`."""
+        raise NotImplementedError
+
+    def combine(self, values: Mapping[str, MetricValue]) -> dict[str, float]:
+        """Zoo-level step: per-model values -> per-model scores. Default: the values themselves."""
+        return {model: float(v) for model, v in values.items()}  # type: ignore[arg-type]
+
+    # -- helpers ------------------------------------------------------------------------------
+    def check(self, bundle: FeatureBundle) -> None:
+        if "probs" in self.needs and bundle.probs is None:
+            raise MetricInputError(
+                f"{bundle.name}: metric {self.name!r} needs source-classifier probabilities ('probs'), "
+                "which this bundle does not have"
+            )
+        counts = bundle.class_counts
+        small = np.flatnonzero(counts < self.min_per_class)
+        if small.size:
+            k = small[0]
+            raise MetricInputError(
+                f"{bundle.name}: metric {self.name!r} needs at least {self.min_per_class} samples per class, "
+                f"but class {bundle.classes[k]} has {counts[k]}"
+            )
+
+    def score(self, bundle: FeatureBundle) -> MetricValue:
+        """Check the bundle, then compute the per-model value."""
+        self.check(bundle)
+        return self.compute(bundle)
+
+    def params(self) -> dict[str, Any]:
+        """The constructor parameters and their current values (recorded with every score)."""
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self" and hasattr(self, p)}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"

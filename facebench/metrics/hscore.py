@@ -1,0 +1,32 @@
+"""H-score (Bao, Li, Huang, Zhang, Zheng, Zamir, Guibas; ICIP 2019).
+
+H(f) = tr(cov(f)^+ cov(E[f | y])),  cov(E[f|y]) = (1/n) sum_k n_k (mu_k - mu)(mu_k - mu)^T.
+So H = sum_k (n_k / n) (mu_k - mu)^T cov(f)^+ (mu_k - mu). Biased covariances (the 1/n factors
+cancel in the ratio). The pseudo-inverse drops eigenvalues below d * eps * the largest, rather
+than the reference code's rcond=1e-15, which inverts rounding noise when cov(f) is singular.
+Invariant to invertible linear maps of the features.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..bundle import FeatureBundle
+from ._linalg import EPS, class_stats
+from .base import Metric
+
+
+class HScore(Metric):
+    """H-score = tr(cov(f)^+ cov(E[f|y])) (Bao et al., ICIP 2019)."""
+
+    name = "hscore"
+    summary = "H-score: tr(cov(f)^+ cov(E[f|y])) (Bao et al. 2019)"
+
+    def compute(self, bundle: FeatureBundle) -> float:
+        x = bundle.features
+        st = class_stats(x, bundle.labels, bundle.num_classes)
+        xc = x - st.global_mean
+        cov = xc.T @ xc / bundle.n
+        w, v = np.linalg.eigh(cov)
+        keep = w > max(w[-1], 0.0) * x.shape[1] * EPS
+        m = (st.means - st.global_mean) @ v[:, keep]  # K x r
+        return float(np.sum((st.counts / bundle.n)[:, None] * m**2 / w[keep]))

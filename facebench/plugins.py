@@ -1,0 +1,166 @@
+"""The plugin manager: built-ins first, then ``facebench`` entry points, then named modules.
+
+Order of loading (as pytest and tox do it):
+
+1. the built-in plugin modules of :data:`BUILTIN_PLUGINS`;
+2. setuptools entry points of group ``facebench`` (installed plugin packages);
+3. modules named in the config (``plugins:`` list) or in ``$FACEBENCH_PLUGINS``
+   (comma-separated importable module names);
+
+then ``check_pending()``, so that a misspelt hook name fails loudly. The registries for metrics,
+tasks, zoos and datasets are filled from the hook results, each entry tagged with its plugin.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import pluggy
+
+from . import __version__, hookspecs
+from .errors import FacebenchError, RegistryError
+from .registry import Registry
+
+ENTRY_POINT_GROUP = "facebench"
+ENV_VAR = "FACEBENCH_PLUGINS"
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "facebench.metrics.builtin",
+    "facebench.datasets.builtin",
+    "facebench.zoos.builtin",
+    "facebench.tasks.builtin",
+)
+
+REGISTRY_HOOKS = {
+    "metrics": "facebench_metrics",
+    "tasks": "facebench_tasks",
+    "zoos": "facebench_zoos",
+    "datasets": "facebench_datasets",
+}
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    version: str
+    source: str  # "builtin", "entry point", "module"
+    registers: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _summary_of(entry: Any) -> str:
+    summary = getattr(entry, "summary", None)
+    if summary:
+        return str(summary).strip().splitlines()[0]
+    doc = inspect.getdoc(entry) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+class Plugins:
+    """The loaded plugins and the registries they filled (a small facade over pluggy)."""
+
+    def __init__(self, extra_modules: Iterable[str] = (), *, entry_points: bool = True) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self._sources: dict[str, str] = {}
+        for modname in BUILTIN_PLUGINS:
+            self._register_module(modname, "builtin")
+        if entry_points:
+            before = set(self.pm.get_plugins())
+            self.pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            for plugin in set(self.pm.get_plugins()) - before:
+                self._sources[self.pm.get_name(plugin)] = "entry point"
+        env = [m.strip() for m in os.environ.get(ENV_VAR, "").split(",") if m.strip()]
+        for modname in [*extra_modules, *env]:
+            if self.pm.has_plugin(modname):
+                continue
+            self._register_module(modname, "module")
+        self.pm.check_pending()
+        self.registries: dict[str, Registry[Any]] = {kind: Registry(kind[:-1]) for kind in REGISTRY_HOOKS}
+        self._fill_registries()
+
+    def _register_module(self, modname: str, source: str) -> None:
+        try:
+            module = importlib.import_module(modname)
+        except ImportError as exc:
+            raise FacebenchError(f"cannot import plugin module {modname!r}: {exc}") from exc
+        self.pm.register(module, name=modname)
+        self._sources[modname] = source
+
+    def _fill_registries(self) -> None:
+        for kind, hookname in REGISTRY_HOOKS.items():
+            caller = getattr(self.pm.hook, hookname)
+            # Call each implementation on its own so that every entry is tagged with its plugin.
+            for impl in reversed(caller.get_hookimpls()):
+                entries = impl.function() or []
+                for entry in entries:
+                    name = getattr(entry, "name", None)
+                    self.registries[kind].add(name, entry, plugin=impl.plugin_name, summary=_summary_of(entry))
+
+    # -- registries ---------------------------------------------------------------------------
+    @property
+    def metrics(self) -> Registry[Any]:
+        return self.registries["metrics"]
+
+    @property
+    def tasks(self) -> Registry[Any]:
+        return self.registries["tasks"]
+
+    @property
+    def zoos(self) -> Registry[Any]:
+        return self.registries["zoos"]
+
+    @property
+    def datasets(self) -> Registry[Any]:
+        return self.registries["datasets"]
+
+    def registry(self, kind: str) -> Registry[Any]:
+        if kind not in self.registries:
+            raise RegistryError(f"unknown registry {kind!r} (known: {', '.join(self.registries)})")
+        return self.registries[kind]
+
+    def create_metric(self, name: str, **params: Any):
+        """Instantiate the metric registered as ``name`` with optional parameters."""
+        cls = self.metrics.get(name)
+        try:
+            return cls(**params)
+        except TypeError as exc:
+            raise FacebenchError(f"metric {name!r}: bad parameters {params}: {exc}") from None
+
+    # -- introspection ------------------------------------------------------------------------
+    def plugin_infos(self) -> list[PluginInfo]:
+        dists = {self.pm.get_name(p): d for p, d in self.pm.list_plugin_distinfo()}
+        infos = []
+        for plugin in self.pm.get_plugins():
+            name = self.pm.get_name(plugin)
+            dist = dists.get(name)
+            if dist is not None:
+                version = f"{dist.project_name} {dist.version}"
+            elif self._sources.get(name) == "builtin":
+                version = f"facebench {__version__}"
+            else:
+                version = str(getattr(plugin, "__version__", "unknown"))
+            info = PluginInfo(name, version, self._sources.get(name, "module"))
+            for kind, reg in self.registries.items():
+                names = [e.name for e in reg.entries() if e.plugin == name]
+                if names:
+                    info.registers[kind] = names
+            infos.append(info)
+        return infos
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(extra: tuple[str, ...], env: str) -> Plugins:
+    return Plugins(extra)
+
+
+def get_plugins(extra_modules: Iterable[str] = ()) -> Plugins:
+    """The process-wide plugin set (cached per extra modules and ``$FACEBENCH_PLUGINS``)."""
+    return _cached(tuple(extra_modules), os.environ.get(ENV_VAR, ""))
+
+
+def reset_plugins_cache() -> None:
+    _cached.cache_clear()

@@ -1,0 +1,67 @@
+"""A typed name -> entry registry that remembers which plugin registered each entry.
+
+Registries are filled through the plugin hooks (see :mod:`facebench.hookspecs`); built-in
+entries have no privileged path. A duplicate name is an error that names both plugins.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Generic, Iterator, TypeVar
+
+from .errors import RegistryError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RegistryEntry(Generic[T]):
+    name: str
+    value: T
+    plugin: str
+    summary: str
+
+
+class Registry(Generic[T]):
+    """Entries of one kind (metrics, tasks, zoos, datasets), keyed by a unique name."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, RegistryEntry[T]] = {}
+
+    def add(self, name: str, value: T, *, plugin: str, summary: str = "") -> None:
+        if not isinstance(name, str) or not name:
+            raise RegistryError(f"plugin {plugin!r} registered a {self.kind} with an invalid name {name!r}")
+        if name in self._entries:
+            other = self._entries[name].plugin
+            raise RegistryError(
+                f"duplicate {self.kind} name {name!r}: registered by plugin {other!r} and by plugin {plugin!r}"
+            )
+        self._entries[name] = RegistryEntry(name, value, plugin, summary)
+
+    def get(self, name: str) -> T:
+        return self.entry(name).value
+
+    def entry(self, name: str) -> RegistryEntry[T]:
+        try:
+            return self._entries[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self._entries, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            known = ", ".join(sorted(self._entries)) or "none registered"
+            raise RegistryError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def entries(self) -> list[RegistryEntry[T]]:
+        return list(self._entries.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,45 @@
+"""Executors run independent jobs. The local one runs them in this process, in order.
+
+A job is a :class:`Job`: a key (content hash), a kind, a label for progress, and a zero-argument
+callable. An executor yields ``(job, result, error)`` as jobs finish; the runner records each
+result in the store as soon as it arrives, so a distributed executor (one process per job on a
+cluster) only has to implement :meth:`Executor.run`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+
+@dataclass
+class Job:
+    key: str
+    kind: str  # pretrain | extract | finetune | score
+    label: str
+    fn: Callable[[], Any]
+    benchmark: str = ""
+    target: str | None = None
+    model: str | None = None
+    seed: int | None = None
+    metric: str | None = None
+
+
+class Executor(Protocol):
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Any, BaseException | None]]: ...
+
+
+class LocalExecutor:
+    """Runs jobs one after the other in this process (errors are returned, not raised)."""
+
+    name = "local"
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Any, BaseException | None]]:
+        for job in jobs:
+            try:
+                result = job.fn()
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported per job, the run goes on
+                yield job, None, exc
+            else:
+                yield job, result, None

@@ -1,0 +1,80 @@
+"""On-disk cache of feature bundles, keyed by content (task, model spec, dataset, split, options).
+
+Files are written atomically (temporary file + ``os.replace``) together with a SHA-256 of their
+bytes in a sidecar; a file whose bytes do not match, or that numpy cannot read, is treated as
+absent (and recomputed), never trusted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from ..bundle import FeatureBundle
+from ..errors import BadInputError
+
+CACHE_VERSION = 1
+
+
+def content_key(*parts: Any) -> str:
+    """A stable hash of JSON-able parts (dataclasses are converted to dicts)."""
+
+    def norm(x: Any) -> Any:
+        if is_dataclass(x) and not isinstance(x, type):
+            return norm(asdict(x))
+        if isinstance(x, dict):
+            return {str(k): norm(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))}
+        if isinstance(x, (list, tuple)):
+            return [norm(v) for v in x]
+        return x
+
+    blob = json.dumps([CACHE_VERSION, *map(norm, parts)], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class FeatureCache:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root) / "features"
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.npz"
+
+    def load(self, key: str) -> FeatureBundle | None:
+        """The cached bundle, or None if absent, corrupt or truncated (the bad file is removed)."""
+        path, sidecar = self.path(key), self.path(key).with_suffix(".sha256")
+        if not path.exists() or not sidecar.exists():
+            return None
+        try:
+            if sidecar.read_text().strip() != _sha256(path):
+                raise BadInputError(f"{path}: checksum mismatch")
+            meta_path = path.with_suffix(".json")
+            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+            bundle = FeatureBundle.load_npz(path)
+            return FeatureBundle(bundle.features, bundle.labels, bundle.probs, meta.get("name", key), bundle.classes, meta)
+        except (BadInputError, OSError, ValueError):
+            for p in (path, sidecar):
+                p.unlink(missing_ok=True)
+            return None
+
+    def save(self, key: str, bundle: FeatureBundle) -> Path:
+        path = self.path(key)
+        bundle.save_npz(path)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"name": bundle.name, **dict(bundle.meta)}, default=str))
+        os.replace(tmp, path.with_suffix(".json"))
+        tmp = path.with_suffix(".sha256.tmp")
+        tmp.write_text(_sha256(path))
+        os.replace(tmp, path.with_suffix(".sha256"))
+        return path

@@ -1,0 +1,105 @@
+"""Score a zoo: every metric on every model's bundle, then each metric's zoo-level step.
+
+A metric that fails on one model (bad input for that metric, a numerical failure) is recorded as
+an error for that (metric, model) pair and never hides the other metrics' results; a metric whose
+zoo step cannot run (for example FaCe on a one-model zoo) gets a zoo-level error.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+
+from .bundle import FeatureBundle
+from .errors import FacebenchError
+from .metrics.base import Metric, MetricValue
+
+ZOO = "*"  # key of zoo-level errors
+
+
+@dataclass
+class ZooScores:
+    """Scores of several metrics on one zoo and target."""
+
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> model -> score
+    raw: dict[str, dict[str, MetricValue]] = field(default_factory=dict)  # per-model values / components
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)  # metric -> model (or "*") -> message
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    seconds: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> model -> scoring time
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, FacebenchError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def score_model(metric: Metric, bundle: FeatureBundle) -> tuple[MetricValue | None, str | None, float]:
+    """One metric on one bundle: (value, error message, seconds)."""
+    start = time.perf_counter()
+    try:
+        with np.errstate(all="ignore"):
+            value = metric.score(bundle)
+        error = _check_finite(value)
+    except (FacebenchError, ValueError, ArithmeticError, np.linalg.LinAlgError, MemoryError) as exc:
+        value, error = None, _error_text(exc)
+    return (value if error is None else None), error, time.perf_counter() - start
+
+
+def _check_finite(value: MetricValue) -> str | None:
+    items = value.items() if isinstance(value, Mapping) else [("", value)]
+    for key, v in items:
+        if not np.isfinite(float(v)):
+            return f"non-finite result{(' for ' + key) if key else ''}: {v}"
+    return None
+
+
+def combine_zoo(metric: Metric, values: Mapping[str, MetricValue]) -> tuple[dict[str, float], list[str], str | None]:
+    """Run a metric's zoo-level step; returns (scores, warnings, error)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if len(values) < metric.min_models:
+                raise FacebenchError(
+                    f"metric {metric.name!r} needs at least {metric.min_models} models in the zoo "
+                    f"(min-max normalisation over the zoo), got {len(values)}"
+                    + (f" ({', '.join(values)})" if values else "")
+                )
+            scores, error = metric.combine(values), None
+        except (FacebenchError, ValueError, ArithmeticError) as exc:
+            scores, error = {}, _error_text(exc)
+    return scores, [str(w.message) for w in caught], error
+
+
+def score_zoo(
+    metrics: Mapping[str, Metric],
+    bundles: Mapping[str, FeatureBundle] | Mapping[str, Callable[[], FeatureBundle]],
+    *,
+    on_progress: Callable[[str, str], None] | None = None,
+) -> ZooScores:
+    """Score every metric on every bundle (model name -> bundle or a loader returning one)."""
+    out = ZooScores()
+    for name in metrics:
+        out.scores[name], out.raw[name], out.errors[name], out.seconds[name] = {}, {}, {}, {}
+        out.warnings[name] = []
+    for model, item in bundles.items():
+        bundle = item() if callable(item) else item
+        for name, metric in metrics.items():
+            if on_progress:
+                on_progress(name, model)
+            value, error, secs = score_model(metric, bundle)
+            out.seconds[name][model] = secs
+            if error is not None:
+                out.errors[name][model] = error
+            else:
+                out.raw[name][model] = value  # type: ignore[assignment]
+    for name, metric in metrics.items():
+        scores, warns, error = combine_zoo(metric, out.raw[name])
+        out.scores[name] = scores
+        out.warnings[name].extend(warns)
+        if error is not None:
+            out.errors[name][ZOO] = error
+    return out

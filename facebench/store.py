@@ -1,0 +1,266 @@
+"""The results store: one SQLite database (WAL) with everything a run produces.
+
+Every finished job is written in one transaction together with its ``jobs`` row, so an interrupted
+run (Ctrl-C, kill -9) never leaves a half result, and the next run with the same config skips
+what is done. Tables:
+
+* ``runs``          one row per config digest: the config text, facebench version, times
+* ``jobs``          job key -> kind, benchmark, target, model, seed, state, seconds, error
+* ``features``      cached feature bundles (path, content key, n, d, extraction seconds)
+* ``ground_truth``  fine-tuned results: benchmark, target, model, seed, statistic, value
+* ``nc_trace``      variance collapse of the fine-tuned features per epoch (Fig. 1)
+* ``metric_values`` per-model metric outputs (raw JSON, seconds, error) with the metric's params
+* ``scores``        zoo-combined scores per benchmark, target, metric, model
+* ``correlations``  per benchmark, target, metric, ground-truth statistic and statistic
+* ``benchmarks``    benchmark id -> task, zoo, target (one row per benchmark x target)
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from . import __version__
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  digest TEXT PRIMARY KEY, name TEXT, config TEXT, version TEXT, created REAL, finished REAL);
+CREATE TABLE IF NOT EXISTS benchmarks (
+  benchmark TEXT, task TEXT, zoo TEXT, target TEXT, run TEXT, PRIMARY KEY (benchmark, target));
+CREATE TABLE IF NOT EXISTS jobs (
+  key TEXT PRIMARY KEY, kind TEXT, benchmark TEXT, target TEXT, model TEXT, seed INTEGER,
+  state TEXT, seconds REAL, error TEXT, finished REAL);
+CREATE TABLE IF NOT EXISTS features (
+  benchmark TEXT, target TEXT, model TEXT, split TEXT, path TEXT, content_key TEXT,
+  n INTEGER, d INTEGER, seconds REAL, PRIMARY KEY (benchmark, target, model, split));
+CREATE TABLE IF NOT EXISTS ground_truth (
+  benchmark TEXT, target TEXT, model TEXT, seed INTEGER, statistic TEXT, value REAL, seconds REAL,
+  PRIMARY KEY (benchmark, target, model, seed, statistic));
+CREATE TABLE IF NOT EXISTS nc_trace (
+  benchmark TEXT, target TEXT, model TEXT, seed INTEGER, epoch INTEGER, value REAL,
+  PRIMARY KEY (benchmark, target, model, seed, epoch));
+CREATE TABLE IF NOT EXISTS metric_values (
+  benchmark TEXT, target TEXT, metric TEXT, model TEXT, params TEXT, raw TEXT, seconds REAL, error TEXT,
+  PRIMARY KEY (benchmark, target, metric, model));
+CREATE TABLE IF NOT EXISTS scores (
+  benchmark TEXT, target TEXT, metric TEXT, model TEXT, score REAL, PRIMARY KEY (benchmark, target, metric, model));
+CREATE TABLE IF NOT EXISTS metric_notes (
+  benchmark TEXT, target TEXT, metric TEXT, kind TEXT, message TEXT);
+CREATE TABLE IF NOT EXISTS correlations (
+  benchmark TEXT, target TEXT, metric TEXT, truth TEXT, statistic TEXT, value REAL,
+  PRIMARY KEY (benchmark, target, metric, truth, statistic));
+"""
+
+
+def _nan_to_none(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+class ResultsStore:
+    """Access to one results database. Safe to reopen; writes are transactional."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- runs and benchmarks ------------------------------------------------------------------
+    def begin_run(self, digest: str, name: str, config_text: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO runs (digest, name, config, version, created) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(digest) DO UPDATE SET name=excluded.name",
+                (digest, name, config_text, __version__, time.time()),
+            )
+
+    def finish_run(self, digest: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET finished=? WHERE digest=?", (time.time(), digest))
+
+    def add_benchmark(self, benchmark: str, task: str, zoo: str, target: str, run: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO benchmarks VALUES (?, ?, ?, ?, ?)", (benchmark, task, zoo, target, run)
+            )
+
+    def benchmarks(self) -> list[dict[str, str]]:
+        rows = self.db.execute("SELECT benchmark, task, zoo, target, run FROM benchmarks ORDER BY benchmark, target")
+        return [dict(zip(("benchmark", "task", "zoo", "target", "run"), r)) for r in rows]
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT digest, name, config, version, created, finished FROM runs ORDER BY created")
+        return [dict(zip(("digest", "name", "config", "version", "created", "finished"), r)) for r in rows]
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def job_done(self, key: str) -> bool:
+        row = self.db.execute("SELECT state FROM jobs WHERE key=?", (key,)).fetchone()
+        return row is not None and row[0] == "done"
+
+    def _job_row(self, db: sqlite3.Connection, key: str, kind: str, benchmark: str, target: str | None,
+                 model: str | None, seed: int | None, seconds: float, state: str = "done", error: str | None = None) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, kind, benchmark, target, model, seed, state, seconds, error, time.time()),
+        )
+
+    def record_failure(self, key: str, kind: str, benchmark: str, target: str | None, model: str | None,
+                       seed: int | None, error: str) -> None:
+        with self.transaction() as db:
+            self._job_row(db, key, kind, benchmark, target, model, seed, 0.0, "failed", error)
+
+    def record_pretrain(self, key: str, benchmark: str, model: str, seconds: float) -> None:
+        with self.transaction() as db:
+            self._job_row(db, key, "pretrain", benchmark, None, model, None, seconds)
+
+    def record_features(self, key: str, benchmark: str, target: str, model: str, split: str, path: str,
+                        content_key: str, n: int, d: int, seconds: float) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (benchmark, target, model, split, path, content_key, n, d, seconds),
+            )
+            self._job_row(db, key, "extract", benchmark, target, model, None, seconds)
+
+    def record_ground_truth(self, key: str, benchmark: str, target: str, model: str, seed: int,
+                            values: Mapping[str, float], seconds: float, nc_trace: list[float] | None = None) -> None:
+        with self.transaction() as db:
+            for stat, value in values.items():
+                db.execute(
+                    "INSERT OR REPLACE INTO ground_truth VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (benchmark, target, model, seed, stat, float(value), seconds),
+                )
+            for epoch, value in enumerate(nc_trace or []):
+                db.execute(
+                    "INSERT OR REPLACE INTO nc_trace VALUES (?, ?, ?, ?, ?, ?)",
+                    (benchmark, target, model, seed, epoch, _nan_to_none(value)),
+                )
+            self._job_row(db, key, "finetune", benchmark, target, model, seed, seconds)
+
+    def record_scores(self, key: str, benchmark: str, target: str, metric: str, params: Mapping[str, Any],
+                      raw: Mapping[str, Any], seconds: Mapping[str, float], errors: Mapping[str, str],
+                      scores: Mapping[str, float], notes: list[str],
+                      correlations: Mapping[str, Mapping[str, float]]) -> None:
+        """One metric on one benchmark target: per-model values, zoo scores and correlations, atomically."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM metric_values WHERE benchmark=? AND target=? AND metric=?", (benchmark, target, metric))
+            db.execute("DELETE FROM scores WHERE benchmark=? AND target=? AND metric=?", (benchmark, target, metric))
+            db.execute("DELETE FROM metric_notes WHERE benchmark=? AND target=? AND metric=?", (benchmark, target, metric))
+            db.execute("DELETE FROM correlations WHERE benchmark=? AND target=? AND metric=?", (benchmark, target, metric))
+            models = set(raw) | set(seconds) | {m for m in errors if m != "*"}
+            for model in sorted(models):
+                db.execute(
+                    "INSERT INTO metric_values VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (benchmark, target, metric, model, json.dumps(dict(params), sort_keys=True, default=str),
+                     json.dumps(raw.get(model)), seconds.get(model), errors.get(model)),
+                )
+            for model, score in scores.items():
+                db.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?)", (benchmark, target, metric, model, float(score)))
+            for message in notes:
+                db.execute("INSERT INTO metric_notes VALUES (?, ?, ?, 'warning', ?)", (benchmark, target, metric, message))
+            if "*" in errors:
+                db.execute("INSERT INTO metric_notes VALUES (?, ?, ?, 'error', ?)", (benchmark, target, metric, errors["*"]))
+            for truth, stats in correlations.items():
+                for stat, value in stats.items():
+                    db.execute(
+                        "INSERT INTO correlations VALUES (?, ?, ?, ?, ?, ?)",
+                        (benchmark, target, metric, truth, stat, _nan_to_none(value)),
+                    )
+            self._job_row(db, key, "score", benchmark, target, None, None, float(sum(seconds.values())))
+
+    # -- queries ------------------------------------------------------------------------------
+    def feature_paths(self, benchmark: str, target: str, split: str = "train") -> dict[str, str]:
+        rows = self.db.execute(
+            "SELECT model, path FROM features WHERE benchmark=? AND target=? AND split=? ORDER BY model",
+            (benchmark, target, split),
+        )
+        return dict(rows.fetchall())
+
+    def ground_truth(self, benchmark: str, target: str, statistic: str) -> dict[str, dict[int, float]]:
+        """model -> seed -> value."""
+        out: dict[str, dict[int, float]] = {}
+        for model, seed, value in self.db.execute(
+            "SELECT model, seed, value FROM ground_truth WHERE benchmark=? AND target=? AND statistic=? ORDER BY model, seed",
+            (benchmark, target, statistic),
+        ):
+            out.setdefault(model, {})[seed] = value
+        return out
+
+    def mean_ground_truth(self, benchmark: str, target: str, statistic: str) -> dict[str, float]:
+        return {m: sum(v.values()) / len(v) for m, v in self.ground_truth(benchmark, target, statistic).items()}
+
+    def truth_statistics(self, benchmark: str, target: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT statistic FROM ground_truth WHERE benchmark=? AND target=? ORDER BY statistic",
+            (benchmark, target),
+        )
+        return [r[0] for r in rows]
+
+    def scores(self, benchmark: str, target: str, metric: str) -> dict[str, float]:
+        rows = self.db.execute(
+            "SELECT model, score FROM scores WHERE benchmark=? AND target=? AND metric=? ORDER BY model",
+            (benchmark, target, metric),
+        )
+        return dict(rows.fetchall())
+
+    def metrics(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT metric FROM metric_values ORDER BY metric")]
+
+    def metric_seconds(self, benchmark: str, target: str, metric: str) -> float:
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(seconds), 0) FROM metric_values WHERE benchmark=? AND target=? AND metric=?",
+            (benchmark, target, metric),
+        ).fetchone()
+        return float(row[0])
+
+    def job_seconds(self, kind: str, benchmark: str, target: str | None = None) -> float:
+        sql = "SELECT COALESCE(SUM(seconds), 0) FROM jobs WHERE kind=? AND benchmark=? AND state='done'"
+        args: list[Any] = [kind, benchmark]
+        if target is not None:
+            sql += " AND target=?"
+            args.append(target)
+        return float(self.db.execute(sql, args).fetchone()[0])
+
+    def correlations(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT benchmark, target, metric, truth, statistic, value FROM correlations "
+            "ORDER BY benchmark, target, metric, truth, statistic"
+        )
+        keys = ("benchmark", "target", "metric", "truth", "statistic", "value")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def nc_traces(self, benchmark: str, target: str) -> dict[str, dict[int, list[float]]]:
+        """model -> seed -> per-epoch variance-collapse values."""
+        out: dict[str, dict[int, list[float]]] = {}
+        for model, seed, _epoch, value in self.db.execute(
+            "SELECT model, seed, epoch, value FROM nc_trace WHERE benchmark=? AND target=? ORDER BY model, seed, epoch",
+            (benchmark, target),
+        ):
+            out.setdefault(model, {}).setdefault(seed, []).append(value)
+        return out
+
+    def notes(self, benchmark: str, target: str, metric: str) -> list[tuple[str, str]]:
+        return self.db.execute(
+            "SELECT kind, message FROM metric_notes WHERE benchmark=? AND target=? AND metric=?",
+            (benchmark, target, metric),
+        ).fetchall()

@@ -1,0 +1,1 @@
+"""Registered tasks (see builtin.py for the built-in ones)."""

@@ -1,0 +1,1 @@
+"""Registered zoos (see builtin.py for the built-in ones)."""

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Set up everything facebench needs on a fresh machine (Debian, Python 3.11, pip, apt):
+# system packages, the virtual environment at .venv/, the pinned stack of constraints.txt,
+# mmcv built from source, facebench in editable mode and the example plugin.
+# Idempotent: when nothing it depends on has changed, a second run exits in about a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${FACEBENCH_PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+
+inputs=(constraints.txt pyproject.toml scripts/setup.sh scripts/build_mmcv.sh)
+[ -f plugins/facebench-knn/pyproject.toml ] && inputs+=(plugins/facebench-knn/pyproject.toml)
+key="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
+stamp=".venv/.setup-$key"
+if [ -f "$stamp" ]; then
+  exit 0
+fi
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+# --- system packages (real offline data) ---------------------------------------------------
+apt_pkgs=(dataset-fashion-mnist)
+if [ "${FACEBENCH_BROWSER_TESTS:-1}" = 1 ]; then apt_pkgs+=(chromium); fi
+missing=()
+for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  log "apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- virtual environment --------------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv with $PYTHON"
+  "$PYTHON" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
+log "installing the pinned stack (first time: several minutes; torch is large)"
+"${PIP[@]}" install -c constraints.txt setuptools wheel ninja ftfy regex
+"${PIP[@]}" install -c constraints.txt -e ".[all]"
+log "building mmcv 2.1.0 with ops (first time: about 7 minutes; the wheel is cached)"
+PYTHON=.venv/bin/python bash scripts/build_mmcv.sh
+if [ -d plugins/facebench-knn ]; then
+  "${PIP[@]}" install -c constraints.txt -e plugins/facebench-knn
+fi
+rm -f .venv/.setup-*
+touch "$stamp"
+log "done"

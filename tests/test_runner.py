@@ -1,0 +1,175 @@
+"""Runner and results store: planning, validation, caching, failure isolation and resume."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from facebench.config import load_config, parse_config
+from facebench.errors import ConfigError
+from facebench.plugins import reset_plugins_cache
+from facebench.runner import RunOptions, run_benchmarks
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def toy_plugin(monkeypatch):
+    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.setenv("FACEBENCH_PLUGINS", "toy_plugin")
+    reset_plugins_cache()
+    import toy_plugin as tp
+
+    tp.CALLS.clear()
+    yield tp
+    reset_plugins_cache()
+
+
+def toy_config(tmp_path, **bench):
+    raw = {
+        "name": "toy",
+        "metrics": ["face", "leep", "logme"],
+        "store": str(tmp_path / "results.sqlite"),
+        "cache_dir": str(tmp_path / "cache"),
+        "benchmarks": [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta", "tb"], "seeds": [0, 1], **bench}],
+    }
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def dump(store_path):
+    db = sqlite3.connect(store_path)
+    out = {}
+    for table in ("ground_truth", "scores", "correlations"):
+        rows = db.execute(f"SELECT * FROM {table}").fetchall()
+        # drop timing columns: ground_truth's last column is seconds
+        out[table] = sorted(tuple(r[:-1]) if table == "ground_truth" else tuple(r) for r in rows)
+    return out
+
+
+def test_run_records_everything_and_second_run_is_cached(tmp_path, toy_plugin):
+    cfg = load_config(toy_config(tmp_path))
+    summary = run_benchmarks(cfg, RunOptions(quiet=True))
+    assert not summary.failed
+    # 4 pretrain + 8 extract + 16 finetune + 2 targets x 3 metrics
+    assert summary.done == 4 + 8 + 16 + 6
+    data = dump(cfg.store)
+    assert len([r for r in data["ground_truth"]]) == 16
+    assert {r[2] for r in data["scores"]} == {"face", "leep", "logme"}
+    toy_plugin.CALLS.clear()
+    again = run_benchmarks(cfg, RunOptions(quiet=True))
+    assert again.done == 0 and again.skipped == summary.done
+    assert toy_plugin.CALLS == []
+    assert dump(cfg.store) == data
+
+
+def test_correlations_match_scipy(tmp_path):
+    from scipy import stats
+
+    cfg = load_config(toy_config(tmp_path))
+    run_benchmarks(cfg, RunOptions(quiet=True))
+    db = sqlite3.connect(cfg.store)
+    scores = dict(db.execute("SELECT model, score FROM scores WHERE target='ta' AND metric='logme'").fetchall())
+    acc = {}
+    for model, value in db.execute("SELECT model, value FROM ground_truth WHERE target='ta'"):
+        acc.setdefault(model, []).append(value)
+    models = sorted(scores)
+    x = [scores[m] for m in models]
+    y = [sum(acc[m]) / len(acc[m]) for m in models]
+    tau = db.execute(
+        "SELECT value FROM correlations WHERE target='ta' AND metric='logme' AND statistic='tau_w'"
+    ).fetchone()[0]
+    assert tau == pytest.approx(stats.weightedtau(x, y).statistic)
+
+
+def test_failed_job_is_isolated_and_retried(tmp_path, toy_plugin, monkeypatch):
+    cfg = load_config(toy_config(tmp_path))
+    monkeypatch.setenv("TOY_FAIL_AT", "finetune m2 ta 1")
+    summary = run_benchmarks(cfg, RunOptions(quiet=True))
+    assert [label for label, _ in summary.failed] == ["finetune m2 on ta (seed 1)"]
+    assert summary.done == 4 + 8 + 15 + 6
+    monkeypatch.delenv("TOY_FAIL_AT")
+    toy_plugin.CALLS.clear()
+    again = run_benchmarks(cfg, RunOptions(quiet=True))
+    assert not again.failed
+    assert [c for c in toy_plugin.CALLS if c.startswith("finetune")] == ["finetune m2 ta 1"]
+    # ground truth changed for ta, so its scores were recomputed (new truth -> new correlations)
+    reference = tmp_path / "ref"
+    reference.mkdir()
+    ref_cfg = load_config(toy_config(reference))
+    run_benchmarks(ref_cfg, RunOptions(quiet=True))
+    assert dump(cfg.store) == dump(ref_cfg.store)
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_matches_uninterrupted(tmp_path):
+    path = toy_config(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(HERE), "FACEBENCH_PLUGINS": "toy_plugin", "TOY_KILL_AT": "finetune m1 tb 0"}
+    cmd = [sys.executable, "-m", "facebench", "run", str(path), "--quiet", "--no-leaderboard"]
+    killed = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert killed.returncode == -9
+    env.pop("TOY_KILL_AT")
+    resumed = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    ref_path = toy_config(ref)
+    subprocess.run([*cmd[:4], str(ref_path), *cmd[5:]], env=env, check=True, capture_output=True)
+    assert dump(tmp_path / "results.sqlite") == dump(ref / "results.sqlite")
+
+
+def test_config_errors_name_the_problem(tmp_path):
+    from facebench.runner.plan import resolve_benchmarks
+    from facebench.plugins import get_plugins
+
+    base = {"benchmarks": [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta"]}]}
+    for change, needle in [
+        ({"task": "nope"}, "unknown task 'nope'"),
+        ({"zoo": "nope"}, "unknown zoo 'nope'"),
+        ({"targets": ["nope"]}, "unknown dataset 'nope'"),
+    ]:
+        raw = {"benchmarks": [{**base["benchmarks"][0], **change}]}
+        with pytest.raises(ConfigError, match=needle):
+            resolve_benchmarks(parse_config(raw, "x.yaml"), get_plugins())
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_config({"benchmarks": [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta"], "epochs": 3}]})
+
+
+def test_unknown_metric_and_validation_fail_before_any_job(tmp_path, toy_plugin):
+    cfg = load_config(toy_config(tmp_path, options={"broken": True}))
+    with pytest.raises(ConfigError, match="broken"):
+        run_benchmarks(cfg, RunOptions(quiet=True))
+    assert toy_plugin.CALLS == []
+    raw = yaml.safe_load(toy_config(tmp_path).read_text())
+    raw["metrics"] = ["face", "no-such-metric"]
+    from facebench.errors import RegistryError
+
+    with pytest.raises(RegistryError, match="no-such-metric"):
+        run_benchmarks(parse_config(raw), RunOptions(quiet=True))
+    assert toy_plugin.CALLS == []
+
+
+def test_corrupt_feature_cache_is_recomputed(tmp_path, toy_plugin):
+    cfg = load_config(toy_config(tmp_path))
+    run_benchmarks(cfg, RunOptions(quiet=True))
+    files = sorted((tmp_path / "cache" / "features").glob("*.npz"))
+    assert files
+    from facebench.runner.feature_cache import FeatureCache
+
+    cache = FeatureCache(tmp_path / "cache")
+    data = files[0].read_bytes()
+    files[0].write_bytes(data[: len(data) // 2])
+    assert cache.load(files[0].stem) is None  # detected, not trusted
+
+
+def test_include_appends_benchmarks(tmp_path):
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump({"benchmarks": [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta"]}]}))
+    (tmp_path / "main.yaml").write_text(yaml.safe_dump({"name": "x", "include": ["a.yaml"], "benchmarks": []}))
+    cfg = load_config(tmp_path / "main.yaml")
+    assert [b.targets for b in cfg.benchmarks] == [("ta",)]
