@@ -131,30 +131,44 @@ def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir,
 
 
 @cli.command("leaderboard")
-@click.option("--store", default=".facebench/results.sqlite", show_default=True, type=click.Path(dir_okay=False))
-@click.option("--out", "out_dir", default="leaderboards", show_default=True)
-def leaderboard_cmd(store, out_dir) -> None:
-    """Build leaderboards (Markdown, CSV, JSON, HTML) from a results store."""
+@click.option("--store", "store_path", type=click.Path(dir_okay=False), default=None,
+              help="Results store (default: the config's store, else .facebench/results.sqlite).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config whose store to read and whose text to show.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="leaderboards", show_default=True)
+@click.option("--date", default=None, help="Date printed in the header (default: today).")
+@click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--no-figures", is_flag=True, help="Leave the plots out of the HTML (faster).")
+def leaderboard_cmd(store_path, config_path, out_dir, date, n_boot, seed, no_figures) -> None:
+    """Write leaderboard.{md,csv,json,html} from a results store."""
     from pathlib import Path
 
     from .leaderboard import build_leaderboards
 
-    if not Path(store).exists():
-        raise FacebenchError(f"{store}: no such results store (run 'facebench run' first)")
-    for p in build_leaderboards(store, out_dir):
+    config_text = None
+    if config_path:
+        from .config import load_config
+
+        cfg = load_config(config_path)
+        store_path = store_path or cfg.store
+        config_text = Path(config_path).read_text()
+    store_path = store_path or ".facebench/results.sqlite"
+    if not Path(store_path).exists():
+        raise FacebenchError(f"{store_path}: no such results store (run 'facebench run' first)")
+    for p in build_leaderboards(store_path, out_dir, config_text=config_text, date=date, n_boot=n_boot, seed=seed,
+                                figures=not no_figures):
         click.echo(str(p))
 
 
 @cli.command("new-metric")
 @click.argument("name")
-@click.option("--dir", "directory", default=".", show_default=True, help="Where to create the plugin package.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where to create the plugin package.")
 def new_metric_cmd(name, directory) -> None:
-    """Scaffold an external metric plugin package (hook, metric class, conformance test, README)."""
-    from .scaffold import new_metric
+    """Scaffold a metric plugin package (entry point, hook, metric class, conformance test, README)."""
+    from .scaffold import new_metric, next_steps
 
-    path = new_metric(name, directory)
-    click.echo(f"created {path}")
-    click.echo(f"next: pip install -e {path} && pytest {path} && facebench score --store .facebench/results.sqlite -m {name}")
+    click.echo(next_steps(new_metric(name, directory)))
 
 
 def main(argv: list[str] | None = None) -> None:

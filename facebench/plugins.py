@@ -78,7 +78,10 @@ class Plugins:
             if self.pm.has_plugin(modname):
                 continue
             self._register_module(modname, "module")
-        self.pm.check_pending()
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise FacebenchError(f"plugin {exc.plugin!r}: {exc}") from None
         self.registries: dict[str, Registry[Any]] = {kind: Registry(kind[:-1]) for kind in REGISTRY_HOOKS}
         self._fill_registries()
 
@@ -87,7 +90,12 @@ class Plugins:
             module = importlib.import_module(modname)
         except ImportError as exc:
             raise FacebenchError(f"cannot import plugin module {modname!r}: {exc}") from exc
-        self.pm.register(module, name=modname)
+        if self.pm.is_registered(module):  # already loaded, e.g. through its entry point
+            return
+        try:
+            self.pm.register(module, name=modname)
+        except pluggy.PluginValidationError as exc:
+            raise FacebenchError(f"plugin module {modname!r}: {exc}") from None
         self._sources[modname] = source
 
     def _fill_registries(self) -> None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything facebench needs on a fresh machine (Debian, Python 3.11, pip, apt):
 # system packages, the virtual environment at .venv/, the pinned stack of constraints.txt,
-# mmcv built from source, facebench in editable mode and the example plugin.
+# mmcv built from source and facebench in editable mode. (The example plugin in plugins/ is
+# not installed: the README shows how a metric author installs it.)
 # Idempotent: when nothing it depends on has changed, a second run exits in about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,6 @@ PYTHON="${FACEBENCH_PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 inputs=(constraints.txt pyproject.toml scripts/setup.sh scripts/build_mmcv.sh)
-[ -f plugins/facebench-knn/pyproject.toml ] && inputs+=(plugins/facebench-knn/pyproject.toml)
 key="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
 stamp=".venv/.setup-$key"
 if [ -f "$stamp" ]; then
@@ -41,9 +41,6 @@ log "installing the pinned stack (first time: several minutes; torch is large)"
 "${PIP[@]}" install -c constraints.txt -e ".[all]"
 log "building mmcv 2.1.0 with ops (first time: about 7 minutes; the wheel is cached)"
 PYTHON=.venv/bin/python bash scripts/build_mmcv.sh
-if [ -d plugins/facebench-knn ]; then
-  "${PIP[@]}" install -c constraints.txt -e plugins/facebench-knn
-fi
 rm -f .venv/.setup-*
 touch "$stamp"
 log "done"

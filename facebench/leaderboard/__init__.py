@@ -1,0 +1,14 @@
+"""Leaderboards from a results store: per benchmark (the paper's Tables 1-3), per task and overall.
+
+``build_leaderboards(store, out_dir)`` writes ``leaderboard.md`` (GitHub Markdown),
+``leaderboard.csv`` / ``leaderboard.json`` (one row per metric x benchmark x target x
+ground-truth statistic x statistic, with bootstrap intervals) and a self-contained
+``leaderboard.html`` (figures embedded: Fig. 4 scatter plots, Fig. 1 neural-collapse traces).
+
+Modules: :mod:`.tables` (data, read from the store), :mod:`.bootstrap` (intervals),
+:mod:`.fmt` (numbers, best/second marks), :mod:`.markdown`, :mod:`.csvjson`, :mod:`.html`,
+:mod:`.plots`, :mod:`.build`.
+"""
+from .build import FILES, build_leaderboards, load
+
+__all__ = ["FILES", "build_leaderboards", "load"]

@@ -1,0 +1,56 @@
+"""Number formatting and best / second-best marking shared by the Markdown and HTML renderers.
+
+Marking follows the paper's tables: in each column the best value is bold and the second best
+underlined. It is decided on the values *as shown* (rounded to ``DECIMALS``), so two cells that
+read the same get the same mark; NaN cells (failed or undefined) get none.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+DECIMALS = 2
+MISSING = "—"
+
+STAT_LABELS = {
+    "tau_w": "Kendall τ_w",
+    "pearson": "Pearson ρ",
+    "spearman": "Spearman ρ_s",
+    "kendall": "Kendall τ",
+    "top1_rel": "Top-1 relative accuracy",
+}
+
+
+def is_num(v: object) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def fmt(v: object, decimals: int = DECIMALS) -> str:
+    if not is_num(v):
+        return MISSING
+    s = f"{v:.{decimals}f}"
+    return s[1:] if s.startswith("-") and float(s) == 0 else s  # no "-0.00"
+
+
+def fmt_interval(low: float, high: float, decimals: int = DECIMALS) -> str:
+    return f"[{fmt(low, decimals)}, {fmt(high, decimals)}]" if is_num(low) and is_num(high) else MISSING
+
+
+def fmt_seconds(s: float) -> str:
+    if not is_num(s):
+        return MISSING
+    if s < 60:
+        return f"{s:.2f} s"
+    if s < 3600:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.2f} h"
+
+
+def marks(values: Sequence[float], decimals: int = DECIMALS) -> list[str]:
+    """'best', 'second' or '' for each value (ties share a mark)."""
+    shown = [round(float(f"{v:.{decimals}f}"), decimals) if is_num(v) else None for v in values]
+    distinct = sorted({v for v in shown if v is not None}, reverse=True)
+    best = distinct[0] if distinct else None
+    second = distinct[1] if len(distinct) > 1 else None
+    return ["best" if v is not None and v == best else "second" if v is not None and v == second else ""
+            for v in shown]

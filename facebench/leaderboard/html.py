@@ -1,0 +1,206 @@
+"""``leaderboard.html``: one self-contained static page (inline CSS, PNGs as base64 data URIs).
+
+It opens offline from disk: no external stylesheet, script, font or image. Same content as the
+Markdown, plus the figures of :mod:`.plots` (Fig. 4 scatter grids, Fig. 1 NC traces, ranking).
+"""
+from __future__ import annotations
+
+import base64
+from html import escape
+from typing import Callable, Iterable, Sequence
+
+from . import plots
+from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
+from .markdown import DETAIL_STATISTICS, MAIN_STATISTICS
+from .tables import BenchmarkData, Leaderboard
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; color: #1f2328; line-height: 1.45; }
+h1 { border-bottom: 2px solid #d0d7de; padding-bottom: .3em; }
+h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 14px; }
+th, td { border: 1px solid #d0d7de; padding: 4px 10px; text-align: right; }
+th:first-child, td:first-child, table.ranking td:nth-child(2), table.ranking th:nth-child(2) { text-align: left; }
+thead th { background: #f6f8fa; }
+caption { caption-side: top; text-align: left; font-weight: 600; padding: 4px 0; white-space: nowrap; }
+td.best { font-weight: 700; background: #dafbe1; }
+td.second { text-decoration: underline; background: #f1f8ff; }
+.meta { color: #59636e; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; border: 1px solid #eaeef2; }
+figcaption { color: #59636e; font-size: 13px; }
+pre { background: #f6f8fa; padding: 1em; overflow-x: auto; font-size: 13px; }
+details { margin: .6em 0; } summary { cursor: pointer; font-weight: 600; }
+"""
+
+
+def img(png: bytes, alt: str, caption: str = "") -> str:
+    data = base64.b64encode(png).decode("ascii")
+    cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
+    return f'<figure><img alt="{escape(alt)}" src="data:image/png;base64,{data}">{cap}</figure>'
+
+
+def table(caption: str, header: Sequence[str], rows: Iterable[Sequence[tuple[str, str]]], cls: str = "") -> str:
+    """rows: sequences of (html text, css class)."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{c}">{t}</td>' if c else f"<td>{t}</td>" for t, c in row) + "</tr>"
+        for row in rows
+    )
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def marked_cells(values: Sequence[float], text: Callable[[int], str] | None = None) -> list[tuple[str, str]]:
+    out = []
+    for i, (v, mark) in enumerate(zip(values, marks(values))):
+        s = escape(text(i)) if text else (fmt(v) if is_num(v) else MISSING)
+        out.append((s, mark))
+    return out
+
+
+def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False) -> str:
+    targets = [t for t in b.targets if truth in t.truths]
+    cols = []
+    for t in targets:
+        values = [t.value(m, truth, stat) for m in b.metrics]
+
+        def text(i: int, t=t, values=values) -> str:
+            c = t.cells.get((b.metrics[i], truth))
+            iv = c.intervals.get(stat) if c else None
+            base = fmt(values[i])
+            return base + (" " + fmt_interval(iv.low, iv.high) if with_ci and iv and is_num(iv.low) else "")
+
+        cols.append(marked_cells(values, text))
+    avgs = [b.average(m, truth, stat) for m in b.metrics]
+    cols.append(marked_cells(avgs, lambda i: fmt(avgs[i]) + ("*" if is_num(avgs[i]) and not b.complete(b.metrics[i], truth, stat) else "")))
+    rows = [[(escape(m), "")] + [col[i] for col in cols] for i, m in enumerate(b.metrics)]
+    caption = f"{escape(STAT_LABELS[stat])} — ground truth: {escape(truth)}" + (" (bootstrap interval)" if with_ci else "")
+    out = table(caption, ["Metric"] + [t.target for t in targets] + ["Avg."], rows, "stat")
+    if any(is_num(a) and not b.complete(m, truth, stat) for m, a in zip(b.metrics, avgs)):
+        out += "<p class='meta'>* average over the targets where the metric has a value.</p>"
+    return out
+
+
+def ranking_section(board: Leaderboard, figures: bool) -> str:
+    if not board.overall:
+        return "<h2>Ranking</h2><p>No scored benchmark in this store.</p>"
+    tasks = board.tasks
+    per_task = {task: {r.metric: r for r in rows} for task, rows in board.by_task.items()}
+    # Marks follow the ranking (coverage first), not the raw mean.
+    means = [(fmt(r.mean_tau_w), {1: "best", 2: "second"}.get(r.rank, "")) for r in board.overall]
+    rows = []
+    for r, mean in zip(board.overall, means):
+        row = [(str(r.rank), ""), (escape(r.metric), ""), mean, (f"{r.covered}/{r.total}", "")]
+        for task in tasks:
+            tr = per_task[task].get(r.metric)
+            row.append((f"{fmt(tr.mean_tau_w)} ({tr.rank})" if tr and is_num(tr.mean_tau_w) else MISSING, ""))
+        rows.append(row)
+    head = ["Rank", "Metric", "Mean τ_w (all targets)", "Targets"] + [f"{t}: mean τ_w (rank)" for t in tasks]
+    return ("<h2>Ranking</h2>" + table("", head, rows, "ranking")
+            + "<p class='meta'>Mean τ_w over every benchmark target (a target with several ground-truth statistics "
+              "counts once). Ranked by coverage, then mean τ_w.</p>"
+            + (img(plots.ranking_plot(board.overall), "ranking of the metrics by mean tau_w") if figures else ""))
+
+
+def benchmark_section(b: BenchmarkData, figures: bool) -> str:
+    out = [f"<h2 id='{escape(b.benchmark)}'>{escape(b.benchmark)}</h2>",
+           f"<p class='meta'>Task <b>{escape(b.task)}</b> · zoo <b>{escape(b.zoo)}</b> · {len(b.models)} models · "
+           f"seeds {escape(', '.join(map(str, b.seeds)) or MISSING)} · targets: "
+           f"{escape(', '.join(t.target for t in b.targets))}</p>"]
+    if not b.metrics:
+        out.append("<p>No metric has been scored on this benchmark yet.</p>")
+    for truth in b.truths if b.metrics else []:
+        if len(b.truths) > 1:
+            out.append(f"<h3>Ground truth: {escape(truth)}</h3>")
+        out += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
+        more = [stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
+        out.append("<details><summary>Details: intervals, Spearman, Kendall, top-1 relative accuracy</summary>"
+                   + "".join(more) + "</details>")
+        if figures:
+            for t in b.targets:
+                if truth in t.truths:
+                    title = f"{b.benchmark} · {t.target}: score vs {truth}"
+                    out.append(img(plots.scatter_grid(t, truth, b.metrics, title), f"scatter {b.benchmark} {t.target} {truth}",
+                                   "Each point is a model: its zoo score (x) and mean fine-tuned result (y, bars: std over seeds)."))
+    if b.truths:
+        out.append("<details><summary>Ground truth over seeds</summary>" + truth_spread(b) + "</details>")
+    if b.metrics:
+        out.append(cost(b))
+    out.append(nc_section(b, figures))
+    notes = [f"<li><code>{escape(m)}</code> on {escape(t.target)}: {escape(msg)}</li>"
+             for t in b.targets for m in b.metrics for msg in t.errors.get(m, [])]
+    if notes:
+        out.append("<h3>Notes from scoring</h3><ul>" + "".join(notes) + "</ul>")
+    return "\n".join(out)
+
+
+def truth_spread(b: BenchmarkData) -> str:
+    parts = []
+    for truth in b.truths:
+        targets = [t for t in b.targets if truth in t.truths]
+        rows = []
+        for model in b.models:
+            row = [(escape(model), "")]
+            for t in targets:
+                s = t.spread.get(truth, {}).get(model)
+                if s is None or s.n == 0:
+                    row.append((MISSING, ""))
+                else:
+                    std = f" ± {s.std:.4f}" if is_num(s.std) else ""
+                    row.append((f"{s.mean:.4f}{std} [{s.low:.4f}, {s.high:.4f}] (n={s.n})", ""))
+            rows.append(row)
+        parts.append(table(f"{escape(truth)}: mean ± std (ddof=1) [min, max] over seeds",
+                           ["Model"] + [t.target for t in targets], rows, "truth"))
+    return "".join(parts)
+
+
+def cost(b: BenchmarkData) -> str:
+    rows = [[(escape(m), "")] + [(fmt_seconds(t.seconds.get(m, float("nan"))), "") for t in b.targets]
+            + [(fmt_seconds(b.metric_seconds(m)), "")] for m in b.metrics]
+    totals = [[("scoring (all metrics)", ""), (fmt_seconds(b.scoring_seconds), "")],
+              [("fine-tuning", ""), (fmt_seconds(b.finetune_seconds), "")],
+              [("feature extraction", ""), (fmt_seconds(b.extract_seconds), "")],
+              [("pre-training", ""), (fmt_seconds(b.pretrain_seconds), "")]]
+    return ("<h3>Cost</h3>"
+            + table("Scoring time per metric (sum over models)", ["Metric"] + [t.target for t in b.targets] + ["Total"], rows, "cost")
+            + table("Zoo totals", ["Job", "Time"], totals, "totals"))
+
+
+def nc_section(b: BenchmarkData, figures: bool) -> str:
+    with_nc = [t for t in b.targets if t.nc is not None]
+    if not with_nc:
+        return ""
+    rows = [[(escape(t.target), ""), (str(len(t.nc.curves)), ""), (str(t.nc.epochs), ""), (fmt(t.nc.kendall), "")]
+            for t in with_nc]
+    out = ["<h3>Neural collapse during fine-tuning (Fig. 1)</h3>",
+           table("Kendall τ between the variance-collapse ranking at epoch 0 (pre-trained) and at the last epoch",
+                 ["Target", "Models", "Epochs", "Kendall τ"], rows, "nc")]
+    if figures:
+        out += [img(plots.nc_plot(t.nc, f"{b.benchmark} · {t.target}"), f"nc trace {b.benchmark} {t.target}")
+                for t in with_nc]
+    return "".join(out)
+
+
+def render_html(board: Leaderboard, *, figures: bool = True) -> str:
+    config = ""
+    if board.config_text.strip():
+        config = f"<details><summary>Config used</summary><pre>{escape(board.config_text.strip())}</pre></details>"
+    toc = "".join(f"<li><a href='#{escape(b.benchmark)}'>{escape(b.benchmark)}</a></li>" for b in board.benchmarks)
+    body = [
+        "<h1>facebench leaderboard</h1>",
+        f"<p class='meta'>Generated {escape(board.date)} by facebench {escape(board.version)} from "
+        f"<code>{escape(board.store_path)}</code>. τ_w: weighted Kendall tau (scipy.stats.weightedtau), ρ: Pearson, "
+        f"of the metric scores against the models' mean fine-tuned result over seeds. <b>Bold</b>: best in the "
+        f"column, <u>underlined</u>: second best (values as shown). Intervals: {board.level:.0%} percentile bootstrap "
+        f"over the zoo's models ({board.n_boot} resamples, seed {board.seed}). {MISSING}: failed or undefined.</p>",
+        config,
+        f"<ul>{toc}</ul>" if toc else "",
+        ranking_section(board, figures),
+    ] + [benchmark_section(b, figures) for b in board.benchmarks]
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>facebench leaderboard</title><style>{CSS}</style></head>\n<body>\n"
+            + "\n".join(p for p in body if p) + "\n</body></html>\n")
+

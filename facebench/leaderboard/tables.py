@@ -1,0 +1,295 @@
+"""Leaderboard data: everything the renderers show, read from one results store.
+
+Per benchmark (task/zoo) and target, for every metric and ground-truth statistic (classification:
+``accuracy``; segmentation: ``pixel_acc`` and ``miou``; ...), the statistics of
+:mod:`facebench.evaluation` are recomputed from the stored zoo scores and the ground truth
+averaged over seeds (exactly what the runner stores in ``correlations``), with a bootstrap
+interval over the models (:mod:`.bootstrap`).
+
+Ranking (per task and overall): a metric's *mean tau_w* is the mean over benchmark targets of its
+tau_w on that target, where a target with several ground-truth statistics counts once (its
+tau_w values are averaged first). A target on which the metric has no tau_w (it failed, or tau_w
+is undefined) is left out of its mean and lowers its coverage; metrics are ranked by coverage
+first, then by mean tau_w (competition ranking: equal keys share a rank), so that a metric cannot
+climb by failing on hard targets.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+from scipy import stats as sps
+
+from ..evaluation import STATISTICS, correlations
+from ..store import ResultsStore
+from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED, Interval, bootstrap_intervals
+
+NAN = math.nan
+
+
+def _finite(v: object) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def nanmean(values: Iterable[float]) -> float:
+    vals = [v for v in values if _finite(v)]
+    return sum(vals) / len(vals) if vals else NAN
+
+
+@dataclass
+class Cell:
+    """One metric against one ground-truth statistic on one target."""
+
+    values: dict[str, float]  # statistic -> value
+    intervals: dict[str, Interval]
+    n_models: int
+
+
+@dataclass
+class TruthSpread:
+    """A model's ground truth over seeds."""
+
+    n: int
+    mean: float
+    std: float  # sample standard deviation (ddof=1); NaN for one seed
+    low: float
+    high: float
+
+
+@dataclass
+class NCTrace:
+    """Variance collapse of each model's fine-tuned features per epoch (epoch 0: pre-trained)."""
+
+    curves: dict[str, list[float]]  # model -> mean over seeds per epoch
+    low: dict[str, list[float]]  # min over seeds per epoch
+    high: dict[str, list[float]]
+    kendall: float  # Kendall tau between the models' values at epoch 0 and at their last epoch
+
+    @property
+    def epochs(self) -> int:
+        return max((len(c) for c in self.curves.values()), default=0)
+
+
+@dataclass
+class TargetData:
+    target: str
+    truths: list[str]
+    truth_values: dict[str, dict[str, dict[int, float]]]  # truth -> model -> seed -> value
+    truth_mean: dict[str, dict[str, float]]  # truth -> model -> mean over seeds
+    spread: dict[str, dict[str, TruthSpread]]  # truth -> model -> spread over seeds
+    scores: dict[str, dict[str, float]]  # metric -> model -> zoo score
+    cells: dict[tuple[str, str], Cell]  # (metric, truth) -> statistics
+    seconds: dict[str, float]  # metric -> scoring seconds (sum over models)
+    errors: dict[str, list[str]]  # metric -> error / warning notes
+    nc: NCTrace | None = None
+
+    def value(self, metric: str, truth: str, statistic: str) -> float:
+        cell = self.cells.get((metric, truth))
+        return cell.values.get(statistic, NAN) if cell else NAN
+
+    def mean_tau_w(self, metric: str) -> float:
+        """tau_w averaged over the target's ground-truth statistics."""
+        return nanmean(self.value(metric, t, "tau_w") for t in self.truths)
+
+
+@dataclass
+class BenchmarkData:
+    benchmark: str
+    task: str
+    zoo: str
+    targets: list[TargetData]
+    metrics: list[str]
+    truths: list[str]  # union over targets, in first-seen order
+    models: list[str]
+    seeds: list[int]
+    finetune_seconds: float
+    extract_seconds: float
+    pretrain_seconds: float
+
+    def metric_seconds(self, metric: str) -> float:
+        return sum(t.seconds.get(metric, 0.0) for t in self.targets)
+
+    @property
+    def scoring_seconds(self) -> float:
+        return sum(self.metric_seconds(m) for m in self.metrics)
+
+    def average(self, metric: str, truth: str, statistic: str) -> float:
+        """Mean over targets (those with a value) of one statistic: the tables' Avg. column."""
+        return nanmean(t.value(metric, truth, statistic) for t in self.targets if truth in t.truths)
+
+    def complete(self, metric: str, truth: str, statistic: str) -> bool:
+        return all(_finite(t.value(metric, truth, statistic)) for t in self.targets if truth in t.truths)
+
+
+@dataclass
+class RankRow:
+    metric: str
+    mean_tau_w: float
+    covered: int  # targets with a tau_w
+    total: int  # targets in scope
+    rank: int
+
+
+@dataclass
+class Leaderboard:
+    benchmarks: list[BenchmarkData]
+    metrics: list[str]
+    overall: list[RankRow]
+    by_task: dict[str, list[RankRow]]
+    n_boot: int
+    seed: int
+    level: float
+    store_path: str
+    version: str = ""
+    date: str = ""
+    config_text: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.by_task)
+
+
+# ---------------------------------------------------------------------------------------------
+def rank_metrics(metrics: Iterable[str], targets: list[TargetData]) -> list[RankRow]:
+    """Rank metrics by (coverage, mean tau_w) over ``targets``; see the module docstring."""
+    rows = []
+    for m in metrics:
+        taus = [t.mean_tau_w(m) for t in targets]
+        covered = sum(_finite(v) for v in taus)
+        rows.append(RankRow(m, nanmean(taus), covered, len(targets), 0))
+
+    def key(r: RankRow) -> tuple[int, float]:
+        return (-r.covered, -(r.mean_tau_w if _finite(r.mean_tau_w) else -math.inf))
+
+    rows.sort(key=lambda r: (key(r), r.metric))
+    for i, r in enumerate(rows):
+        r.rank = rows[i - 1].rank if i and key(rows[i - 1]) == key(r) else i + 1
+    return rows
+
+
+def _spread(by_seed: dict[int, float]) -> TruthSpread:
+    vals = np.array([v for v in by_seed.values() if _finite(v)], float)
+    if vals.size == 0:
+        return TruthSpread(0, NAN, NAN, NAN, NAN)
+    std = float(vals.std(ddof=1)) if vals.size > 1 else NAN
+    return TruthSpread(int(vals.size), float(vals.mean()), std, float(vals.min()), float(vals.max()))
+
+
+def _nc_trace(raw: dict[str, dict[int, list[float]]]) -> NCTrace | None:
+    curves, low, high = {}, {}, {}
+    for model, by_seed in sorted(raw.items()):
+        length = max(len(v) for v in by_seed.values())
+        arr = np.full((len(by_seed), length), np.nan)
+        for i, trace in enumerate(by_seed.values()):
+            arr[i, : len(trace)] = [NAN if v is None else float(v) for v in trace]
+        if not np.isfinite(arr).any():
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            curves[model] = np.nanmean(arr, axis=0).tolist()
+            low[model] = np.nanmin(arr, axis=0).tolist()
+            high[model] = np.nanmax(arr, axis=0).tolist()
+    if not curves:
+        return None
+    first, last = [], []
+    for c in curves.values():
+        finite = [v for v in c if _finite(v)]
+        if _finite(c[0]) and len(finite) >= 2:
+            first.append(c[0])
+            last.append(finite[-1])
+    kendall = NAN
+    if len(first) >= 2 and np.ptp(first) > 0 and np.ptp(last) > 0:
+        kendall = float(sps.kendalltau(first, last).statistic)
+    return NCTrace(curves, low, high, kendall)
+
+
+def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[str], *,
+                n_boot: int, seed: int, level: float) -> TargetData:
+    truths = store.truth_statistics(benchmark, target)
+    truth_values = {t: store.ground_truth(benchmark, target, t) for t in truths}
+    spread = {t: {m: _spread(by_seed) for m, by_seed in tv.items()} for t, tv in truth_values.items()}
+    truth_mean = {t: {m: s.mean for m, s in sp.items() if _finite(s.mean)} for t, sp in spread.items()}
+    scores, cells, seconds, errors = {}, {}, {}, {}
+    for metric in metrics:
+        sc = {m: v for m, v in store.scores(benchmark, target, metric).items() if _finite(v)}
+        notes = store.notes(benchmark, target, metric)
+        secs = store.metric_seconds(benchmark, target, metric)
+        if not sc and not notes and secs == 0.0:
+            continue  # the metric was not run on this target
+        scores[metric], seconds[metric] = sc, secs
+        errors[metric] = [f"{kind}: {msg}" for kind, msg in notes]
+        for truth in truths:
+            acc = truth_mean[truth]
+            common = sorted(set(sc) & set(acc))
+            values = correlations(sc, acc)
+            x = np.array([sc[m] for m in common])
+            y = np.array([acc[m] for m in common])
+            intervals = bootstrap_intervals(x, y, n_boot=n_boot, seed=seed, level=level)
+            cells[(metric, truth)] = Cell(values, intervals, len(common))
+    raw_nc = store.nc_traces(benchmark, target)
+    return TargetData(target, truths, truth_values, truth_mean, spread, scores, cells, seconds, errors,
+                      _nc_trace(raw_nc) if raw_nc else None)
+
+
+def load_leaderboard(store: ResultsStore, *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED,
+                     level: float = DEFAULT_LEVEL) -> Leaderboard:
+    all_metrics = store.metrics()
+    grouped: dict[str, list[dict[str, str]]] = {}
+    for row in store.benchmarks():
+        grouped.setdefault(row["benchmark"], []).append(row)
+    benchmarks = []
+    for bench, rows in grouped.items():
+        targets = [load_target(store, bench, r["target"], all_metrics, n_boot=n_boot, seed=seed, level=level)
+                   for r in rows]
+        metrics = [m for m in all_metrics if any(m in t.scores for t in targets)]
+        truths: list[str] = []
+        models: set[str] = set()
+        seeds: set[int] = set()
+        for t in targets:
+            truths += [s for s in t.truths if s not in truths]
+            for tv in t.truth_values.values():
+                models.update(tv)
+                for by_seed in tv.values():
+                    seeds.update(by_seed)
+            for sc in t.scores.values():
+                models.update(sc)
+        benchmarks.append(BenchmarkData(
+            bench, rows[0]["task"], rows[0]["zoo"], targets, metrics, truths, sorted(models), sorted(seeds),
+            store.job_seconds("finetune", bench), store.job_seconds("extract", bench),
+            store.job_seconds("pretrain", bench),
+        ))
+    metrics = [m for m in all_metrics if any(m in b.metrics for b in benchmarks)]
+    by_task: dict[str, list[TargetData]] = {}
+    for b in benchmarks:
+        by_task.setdefault(b.task, []).extend(b.targets)
+    everything = [t for b in benchmarks for t in b.targets]
+    return Leaderboard(
+        benchmarks=benchmarks,
+        metrics=metrics,
+        overall=rank_metrics(metrics, everything),
+        by_task={task: rank_metrics(metrics, ts) for task, ts in by_task.items()},
+        n_boot=n_boot, seed=seed, level=level, store_path=str(store.path),
+    )
+
+
+def long_rows(board: Leaderboard) -> list[dict[str, object]]:
+    """One row per metric x benchmark x target x truth x statistic (the CSV / JSON rows)."""
+    rows = []
+    for b in board.benchmarks:
+        for t in b.targets:
+            for metric in b.metrics:
+                for truth in t.truths:
+                    cell = t.cells.get((metric, truth))
+                    for stat in STATISTICS:
+                        value = cell.values.get(stat, NAN) if cell else NAN
+                        iv = cell.intervals.get(stat) if cell else None
+                        rows.append({
+                            "task": b.task, "zoo": b.zoo, "benchmark": b.benchmark, "target": t.target,
+                            "metric": metric, "truth": truth, "statistic": stat, "value": value,
+                            "ci_low": iv.low if iv else NAN, "ci_high": iv.high if iv else NAN,
+                        })
+    return rows
