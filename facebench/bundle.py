@@ -51,6 +51,8 @@ class FeatureBundle:
             )
         if n == 0:
             raise BadInputError(f"{name}: features has no rows")
+        if feats.shape[1] == 0:
+            raise BadInputError(f"{name}: features has 0 columns (expected n x d with d >= 1)")
         classes, remapped = np.unique(labs, return_inverse=True)
         if classes.size < 2:
             raise BadInputError(

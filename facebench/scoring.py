@@ -44,7 +44,7 @@ def score_model(metric: Metric, bundle: FeatureBundle) -> tuple[MetricValue | No
         with np.errstate(all="ignore"):
             value = metric.score(bundle)
         error = _check_finite(value)
-    except (FacebenchError, ValueError, ArithmeticError, np.linalg.LinAlgError, MemoryError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any metric (plugins too) may fail; never hide the others
         value, error = None, _error_text(exc)
     return (value if error is None else None), error, time.perf_counter() - start
 
@@ -59,6 +59,8 @@ def _check_finite(value: MetricValue) -> str | None:
 
 def combine_zoo(metric: Metric, values: Mapping[str, MetricValue]) -> tuple[dict[str, float], list[str], str | None]:
     """Run a metric's zoo-level step; returns (scores, warnings, error)."""
+    if not values:  # every model failed: the per-model errors say why; no zoo-level error on top
+        return {}, [], None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -69,7 +71,7 @@ def combine_zoo(metric: Metric, values: Mapping[str, MetricValue]) -> tuple[dict
                     + (f" ({', '.join(values)})" if values else "")
                 )
             scores, error = metric.combine(values), None
-        except (FacebenchError, ValueError, ArithmeticError) as exc:
+        except Exception as exc:  # noqa: BLE001 - reported as this metric's zoo-level error
             scores, error = {}, _error_text(exc)
     return scores, [str(w.message) for w in caught], error
 

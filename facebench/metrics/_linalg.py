@@ -1,9 +1,32 @@
 """Shared float64 linear algebra for metrics: class statistics, PCA, Gaussian overlaps."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from typing import Any, Callable, Hashable, TypeVar
 
 import numpy as np
+from scipy import sparse
+
+T = TypeVar("T")
+_MEMO: "weakref.WeakKeyDictionary[Any, dict[Hashable, Any]]" = weakref.WeakKeyDictionary()
+
+
+def memo_per_bundle(bundle: Any, key: Hashable, compute: Callable[[], T]) -> T:
+    """Compute ``key`` once per bundle object (e.g. C shared by ``face``, ``face-vc`` and
+    ``face-literal``; the full-covariance distances shared by the two literal metrics).
+    Entries live exactly as long as the bundle."""
+    cache = _MEMO.setdefault(bundle, {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def class_sums(values: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Per-class sums of the rows of ``values`` (K x d), via a sparse indicator product."""
+    n = labels.shape[0]
+    indicator = sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(num_classes, n))
+    return np.asarray(indicator @ values)
 
 EPS = np.finfo(np.float64).eps
 
@@ -18,17 +41,13 @@ class ClassStats:
 
 def class_stats(features: np.ndarray, labels: np.ndarray, num_classes: int) -> ClassStats:
     counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    sums = np.zeros((num_classes, features.shape[1]))
-    np.add.at(sums, labels, features)
-    means = sums / counts[:, None]
+    means = class_sums(features, labels, num_classes) / counts[:, None]
     return ClassStats(counts, means, features.mean(axis=0), features - means[labels])
 
 
 def class_variances(stats: ClassStats, labels: np.ndarray) -> np.ndarray:
     """Biased per-class, per-dimension variances (K, d)."""
-    sq = np.zeros_like(stats.means)
-    np.add.at(sq, labels, stats.centered**2)
-    return sq / stats.counts[:, None]
+    return class_sums(stats.centered**2, labels, stats.means.shape[0]) / stats.counts[:, None]
 
 
 def pca_project(features: np.ndarray, dim: int) -> np.ndarray:

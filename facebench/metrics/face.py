@@ -34,7 +34,16 @@ from scipy.special import log_softmax
 
 from ..bundle import FeatureBundle
 from ..errors import FacebenchWarning, MetricInputError
-from ._linalg import EPS, bhattacharyya_diag, class_stats, class_variances, floor_variances, pca_project
+from ._linalg import (
+    EPS,
+    bhattacharyya_diag,
+    class_stats,
+    class_sums,
+    class_variances,
+    floor_variances,
+    memo_per_bundle,
+    pca_project,
+)
 from .base import Metric, MetricValue
 
 #: Relative spread of a term over the zoo below which it is treated as unresolved noise.
@@ -65,8 +74,7 @@ def variance_collapse(features: np.ndarray, labels: np.ndarray, num_classes: int
         raise MetricInputError("all class means coincide: the between-class covariance is zero")
     u, s = u[:, keep], s[keep]
     z = st.centered @ u  # n x r
-    per_class = np.zeros((k, u.shape[1]))
-    np.add.at(per_class, labels, z**2)
+    per_class = class_sums(z**2, labels, k)
     within = (per_class / st.counts[:, None]).mean(axis=0)  # u_r^T Sigma_W u_r
     trace = k * float(np.sum(within / s**2))
     return -trace / k
@@ -85,7 +93,9 @@ class VarianceCollapse(Metric):
     min_per_class = 1
 
     def compute(self, bundle: FeatureBundle) -> float:
-        return variance_collapse(bundle.features, bundle.labels, bundle.num_classes)
+        return memo_per_bundle(
+            bundle, "face-vc", lambda: variance_collapse(bundle.features, bundle.labels, bundle.num_classes)
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,15 +157,20 @@ def bhattacharyya_full(
             dense[k] = (vecs[k] * vals[k]) @ vecs[k].T
         return dense[k]
 
+    # All bases stacked as rows (R x d), so that V_i^T [V_{i+1} ... V_K] is one BLAS call on a view.
+    bases = np.concatenate([v.T for v in vecs], axis=0)
+    offsets = np.cumsum([0] + [v.shape[1] for v in vecs])
     for i in range(num_classes - 1):
         rest = list(range(i + 1, num_classes))
-        lowrank = [j for j in rest if vals[i].size + vals[j].size < d]
         cross = {}
-        if lowrank:
-            stacked = np.concatenate([vecs[j] for j in lowrank], axis=1)
-            block = vecs[i].T @ stacked
-            offsets = np.cumsum([0] + [vals[j].size for j in lowrank])
-            cross = {j: block[:, offsets[a] : offsets[a + 1]] for a, j in enumerate(lowrank)}
+        if any(vals[i].size + vals[j].size < d for j in rest):
+            block = bases[offsets[i] : offsets[i + 1]] @ bases[offsets[i + 1] :].T
+            base = offsets[i + 1]
+            cross = {
+                j: block[:, offsets[j] - base : offsets[j + 1] - base]
+                for j in rest
+                if vals[i].size + vals[j].size < d
+            }
         for j in rest:
             lam = 0.5 * (lams[i] + lams[j])
             delta = means[i] - means[j]
@@ -225,7 +240,11 @@ class ClassFairness(Metric):
         self.t, self.pca_dim, self.covariance = float(t), int(pca_dim), covariance
 
     def distances(self, bundle: FeatureBundle) -> np.ndarray:
-        return bhattacharyya_pca(bundle.features, bundle.labels, bundle.num_classes, self.pca_dim, self.covariance)
+        return memo_per_bundle(
+            bundle,
+            ("bhattacharyya-pca", self.pca_dim, self.covariance),
+            lambda: bhattacharyya_pca(bundle.features, bundle.labels, bundle.num_classes, self.pca_dim, self.covariance),
+        )
 
     def compute(self, bundle: FeatureBundle) -> float:
         return fairness_from_distances(self.distances(bundle), self.t)
@@ -252,7 +271,11 @@ class ClassFairnessLiteral(ClassFairness):
         self.t, self.ridge = float(t), float(ridge)
 
     def distances(self, bundle: FeatureBundle) -> np.ndarray:
-        return bhattacharyya_full(bundle.features, bundle.labels, bundle.num_classes, self.ridge)
+        return memo_per_bundle(
+            bundle,
+            ("bhattacharyya-full", self.ridge),
+            lambda: bhattacharyya_full(bundle.features, bundle.labels, bundle.num_classes, self.ridge),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,8 +327,7 @@ class FaCe(Metric):
         self.t, self.pca_dim, self.covariance = self.fairness.t, self.fairness.pca_dim, covariance
 
     def compute(self, bundle: FeatureBundle) -> MetricValue:
-        c = variance_collapse(bundle.features, bundle.labels, bundle.num_classes)
-        return {"C": c, "F": self.fairness.compute(bundle)}
+        return {"C": VarianceCollapse().compute(bundle), "F": self.fairness.compute(bundle)}
 
     def combine(self, values: Mapping[str, MetricValue]) -> dict[str, float]:
         return minmax_sum(values, ("C", "F"), self.name)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bundle import FeatureBundle
+from ._linalg import class_sums
 from .base import Metric
 
 
@@ -22,9 +23,7 @@ class LEEP(Metric):
     def compute(self, bundle: FeatureBundle) -> float:
         probs = bundle.probs
         assert probs is not None
-        joint = np.zeros((bundle.num_classes, probs.shape[1]))
-        np.add.at(joint, bundle.labels, probs)
-        joint /= bundle.n
+        joint = class_sums(probs, bundle.labels, bundle.num_classes) / bundle.n
         marginal = joint.sum(axis=0)
         cond = np.divide(joint, marginal, out=np.zeros_like(joint), where=marginal > 0)  # P(y|z)
         eep = np.einsum("iz,iz->i", probs, cond[bundle.labels])

@@ -23,9 +23,9 @@ class NCE(Metric):
         assert bundle.probs is not None
         z = np.argmax(bundle.probs, axis=1)
         _, z = np.unique(z, return_inverse=True)
-        joint = np.zeros((bundle.num_classes, int(z.max()) + 1))
-        np.add.at(joint, (bundle.labels, z), 1.0)
-        joint /= bundle.n
+        nz_classes = int(z.max()) + 1
+        counts = np.bincount(bundle.labels * nz_classes + z, minlength=bundle.num_classes * nz_classes)
+        joint = counts.reshape(bundle.num_classes, nz_classes) / bundle.n
         pz = joint.sum(axis=0)
         nz = joint > 0
         return float(np.sum(joint[nz] * np.log((joint / pz)[nz])))
