@@ -30,6 +30,7 @@ import warnings
 from typing import Mapping
 
 import numpy as np
+from scipy.linalg import cholesky, solve_triangular
 from scipy.special import log_softmax
 
 from ..bundle import FeatureBundle
@@ -120,7 +121,8 @@ def bhattacharyya_full(
     Sigma_k = V_k diag(e_k) V_k^T is kept in its own eigenbasis (rank r_k <= n_k - 1). For a pair,
     S = lambda I + W W^T with W = [V_i sqrt(e_i/2), V_j sqrt(e_j/2)] (d x m). When m < d the
     determinant lemma and Woodbury identity work in m x m (only V_i^T V_j is needed, computed for
-    all j > i in one product); otherwise S is formed densely. Either way the result is exact.
+    all j > i in one product), reduced further by a Schur complement (see :func:`_lowrank_pair`);
+    otherwise S is formed densely. Either way the result is exact up to rounding.
     """
     st = class_stats(features, labels, num_classes)
     n, d = features.shape
@@ -175,22 +177,11 @@ def bhattacharyya_full(
             lam = 0.5 * (lams[i] + lams[j])
             delta = means[i] - means[j]
             if j in cross:
-                ri, rj = vals[i].size, vals[j].size
-                si, sj = np.sqrt(vals[i] / 2.0), np.sqrt(vals[j] / 2.0)
-                c = np.empty((ri + rj, ri + rj))
-                c[:ri, :ri] = 0.0
-                c[ri:, ri:] = 0.0
-                c[np.arange(ri), np.arange(ri)] = vals[i] / 2.0
-                c[ri + np.arange(rj), ri + np.arange(rj)] = vals[j] / 2.0
-                off = si[:, None] * cross[j] * sj[None, :]
-                c[:ri, ri:] = off
-                c[ri:, :ri] = off.T
-                c[np.diag_indices_from(c)] += lam
-                chol = np.linalg.cholesky(c)
-                logdet = (d - ri - rj) * np.log(lam) + 2.0 * np.sum(np.log(np.diag(chol)))
-                b = np.concatenate([si * (proj[i][:, i] - proj[i][:, j]), sj * (proj[j][:, i] - proj[j][:, j])])
-                y = np.linalg.solve(chol, b)
-                mahal = max(float(delta @ delta - y @ y), 0.0) / lam
+                logdet, quad = _lowrank_pair(
+                    lam, vals[i], vals[j], cross[j], proj[i][:, i] - proj[i][:, j], proj[j][:, i] - proj[j][:, j]
+                )
+                logdet += (d - vals[i].size - vals[j].size) * np.log(lam)
+                mahal = max(float(delta @ delta) - quad, 0.0) / lam
             else:
                 s = 0.5 * (dense_cov(i) + dense_cov(j))
                 s[np.diag_indices_from(s)] += lam
@@ -201,10 +192,42 @@ def bhattacharyya_full(
                         f"classes {i} and {j}: the average covariance is singular; use ridge > 0"
                     ) from None
                 logdet = 2.0 * np.sum(np.log(np.diag(chol)))
-                y = np.linalg.solve(chol, delta)
+                y = solve_triangular(chol, delta, lower=True)
                 mahal = float(y @ y)
             dist[i, j] = dist[j, i] = mahal / 8.0 + 0.5 * (logdet - 0.5 * (logdets[i] + logdets[j]))
     return dist
+
+
+def _lowrank_pair(
+    lam: float, ei: np.ndarray, ej: np.ndarray, cross: np.ndarray, pi: np.ndarray, pj: np.ndarray
+) -> tuple[float, float]:
+    """ln|M| and b^T M^-1 b for M = lam I + W^T W, W = [V_i sqrt(e_i/2), V_j sqrt(e_j/2)].
+
+    M = [[A, C], [C^T, D]] with A = diag(lam + e_i/2), D = diag(lam + e_j/2) and
+    C = sqrt(e_i/2) (V_i^T V_j) sqrt(e_j/2); A is diagonal, so the Schur complement
+    S = D - C^T A^-1 C gives ln|M| = ln|A| + ln|S| and
+    b^T M^-1 b = b_i^T A^-1 b_i + (b_j - C^T A^-1 b_i)^T S^-1 (b_j - C^T A^-1 b_i),
+    with b_k = sqrt(e_k/2) V_k^T delta (``pi``, ``pj`` are V_k^T delta). The smaller block is
+    eliminated last, so the Cholesky factorisation is min(r_i, r_j) square.
+    """
+    if ej.size > ei.size:
+        ei, ej, cross, pi, pj = ej, ei, cross.T, pj, pi
+    si, sj = np.sqrt(ei / 2.0), np.sqrt(ej / 2.0)
+    a = lam + ei / 2.0
+    c = (si[:, None] * cross) * sj[None, :]
+    schur = -(c.T @ (c / a[:, None]))
+    schur[np.diag_indices_from(schur)] += lam + ej / 2.0
+    bi, bj = si * pi, sj * pj
+    y = bj - c.T @ (bi / a)
+    try:
+        chol = cholesky(schur, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:  # rounding made S indefinite: fall back to an eigendecomposition
+        w, v = np.linalg.eigh(schur)
+        w = np.maximum(w, lam)
+        return float(np.sum(np.log(a)) + np.sum(np.log(w))), float(bi @ (bi / a) + ((v.T @ y) ** 2 / w).sum())
+    z = solve_triangular(chol, y, lower=True, check_finite=False)
+    logdet = float(np.sum(np.log(a)) + 2.0 * np.sum(np.log(np.diag(chol))))
+    return logdet, float(bi @ (bi / a) + z @ z)
 
 
 def bhattacharyya_pca(
