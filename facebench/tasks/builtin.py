@@ -6,4 +6,6 @@ from ..hookspecs import hookimpl
 
 @hookimpl
 def facebench_tasks():
-    return []
+    from .classification.task import TASK as classification
+
+    return [classification]

@@ -1,0 +1,94 @@
+"""Target and source splits for classification: registry lookup, per-class caps, transforms."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from ...datasets.common import classes_of, labels_of, per_class_subset
+from ...errors import ConfigError
+from .options import TaskOptions
+
+TASK = "classification"
+
+
+def dataset_registry(ctx=None):
+    """The dataset registry: the runner's plugin set when the context carries one, else the default."""
+    plugins = getattr(ctx, "plugins", None)
+    if plugins is None:
+        from ...plugins import get_plugins
+
+        plugins = get_plugins()
+    return plugins.datasets
+
+
+def dataset_spec(name: str, ctx=None):
+    """The registered classification dataset ``name``; ConfigError if unknown or of another task."""
+    registry = dataset_registry(ctx)
+    if name not in registry:
+        known = ", ".join(n for n in registry.names() if getattr(registry.get(n), "task", None) == TASK)
+        raise ConfigError(f"classification: unknown dataset {name!r} (known: {known or 'none'})")
+    spec = registry.get(name)
+    if spec.task != TASK:
+        raise ConfigError(f"classification: dataset {name!r} is a {spec.task} dataset")
+    return spec
+
+
+def check_dataset(name: str, ctx, opts: TaskOptions) -> None:
+    """Run the dataset's own availability check (root, files, decodability)."""
+    spec = dataset_spec(name, ctx)
+    if spec.check is not None:
+        spec.check(ctx, **opts.dataset_options(name))
+
+
+@dataclass
+class Split:
+    """Items ``indices`` of a loaded dataset split, with their labels and the class names."""
+
+    name: str
+    split: str
+    dataset: Any
+    indices: np.ndarray
+    labels: np.ndarray
+    classes: list[str]
+
+    @property
+    def num_classes(self) -> int:
+        return max(len(self.classes), int(self.labels.max()) + 1 if self.labels.size else 0)
+
+    def __len__(self) -> int:
+        return int(self.indices.size)
+
+    def torch_dataset(self, transform: Callable):
+        return _Transformed(self.dataset, self.indices, self.labels, transform)
+
+
+def load_split(name: str, split: str, ctx, opts: TaskOptions, per_class: int | None = None, extra: dict | None = None) -> Split:
+    """Load ``split`` of dataset ``name`` and keep at most ``per_class`` items of each class."""
+    spec = dataset_spec(name, ctx)
+    if split not in spec.splits:
+        raise ConfigError(f"dataset {name!r} has no {split!r} split (splits: {', '.join(spec.splits)})")
+    ds = spec.load(split, ctx, **{**opts.dataset_options(name), **(extra or {})})
+    labels = np.asarray(labels_of(ds), dtype=np.int64)
+    if labels.size == 0:
+        raise ConfigError(f"dataset {name!r}: the {split} split is empty")
+    keep = per_class_subset(labels, per_class, seed=opts.subsample_seed)
+    return Split(name, split, ds, keep, labels[keep], classes_of(ds, labels.tolist()))
+
+
+class _Transformed:
+    """torch-style map dataset: ``(transform(image), label)`` for the kept items."""
+
+    def __init__(self, dataset, indices: np.ndarray, labels: np.ndarray, transform: Callable) -> None:
+        self.dataset = dataset
+        self.indices = indices
+        self.labels = labels
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return int(self.indices.size)
+
+    def __getitem__(self, i: int):
+        image, _ = self.dataset[int(self.indices[i])]
+        return self.transform(image), int(self.labels[i])

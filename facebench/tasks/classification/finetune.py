@@ -1,0 +1,74 @@
+"""Ground truth: fine-tune the whole pre-trained model on a target, report test accuracy.
+
+The zoo model gets a fresh ``Linear(num_features, K)`` head for the target's K classes and all
+of its parameters are trained on the target's train split (``train_per_class`` applies) with the
+benchmark's optimizer, learning rate, momentum, weight decay, epochs and batch size (constant
+learning rate, no augmentation). Accuracy is measured on the test split (``test_per_class``
+applies) as a fraction in [0, 1]. Everything random (head initialisation, dropout, shuffling)
+derives from ``seed``, so a run is repeatable on the same device. With ``nc_trace`` the variance
+collapse C (FaCe Eq. 2-3) of the train-split features is recorded after every epoch. With the
+option ``recalibrate_bn`` the BatchNorm statistics are re-estimated on the train split before
+evaluation (and before each trace point); running statistics never affect training itself.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ...metrics.face import variance_collapse
+from ...tasks.base import FinetuneResult
+from ...zoos.base import ModelSpec
+from .data import load_split
+from .options import Hparams, TaskOptions
+from .pretrain import load_pretrained
+from .training import Amp, make_loader, predict, recalibrate_batchnorm, setup_torch, train_epoch
+
+
+def _ce(net, x, y, generator=None):
+    return F.cross_entropy(net(x).float(), y)
+
+
+def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ctx, opts: TaskOptions) -> FinetuneResult:
+    setup_torch(opts, ctx.device)
+    t0 = time.perf_counter()
+    net, prep, _ = load_pretrained(spec, ctx, opts)
+    train = load_split(target, "train", ctx, opts, opts.train_per_class)
+    test = load_split(target, "test", ctx, opts, opts.test_per_class)
+    k = max(train.num_classes, test.num_classes)
+
+    torch.manual_seed(int(seed))
+    net.reset_head(k)
+    net = net.to(ctx.device)
+    optimizer = hparams.optimizer_for(net.parameters())
+    transform = prep.transform()
+    train_ds = train.torch_dataset(transform)
+    loader = make_loader(train_ds, hparams.batch_size, shuffle=True, seed=int(seed), num_workers=opts.num_workers)
+    trace_loader = make_loader(train_ds, opts.eval_batch_size, shuffle=False, num_workers=opts.num_workers) if opts.nc_trace else None
+    amp = Amp(ctx.device)
+
+    losses, trace = [], []
+    desc = f"finetune {spec.name} on {target} (seed {seed})"
+    for _ in ctx.bar(range(hparams.epochs), total=hparams.epochs, desc=desc):
+        losses.append(train_epoch(net, loader, optimizer, _ce, ctx.device, amp))
+        if trace_loader is not None:
+            if opts.recalibrate_bn:  # measure the features that evaluation would see
+                recalibrate_batchnorm(net, trace_loader, ctx.device)
+            out = predict(net, trace_loader, ctx.device, logits=False)
+            _, labels = np.unique(out["labels"], return_inverse=True)
+            trace.append(float(variance_collapse(out["features"].astype(np.float64), labels, int(labels.max()) + 1)))
+
+    if opts.recalibrate_bn:
+        bn_loader = make_loader(train_ds, hparams.batch_size, shuffle=False, num_workers=opts.num_workers)
+        recalibrate_batchnorm(net, bn_loader, ctx.device)
+    test_loader = make_loader(test.torch_dataset(transform), opts.eval_batch_size, shuffle=False, num_workers=opts.num_workers)
+    out = predict(net, test_loader, ctx.device, features=False)
+    accuracy = float(np.mean(out["logits"].argmax(axis=1) == out["labels"]))
+    seconds = time.perf_counter() - t0
+    info = {
+        "train_n": len(train), "test_n": len(test), "num_classes": k, "epochs": hparams.epochs,
+        "epoch_losses": losses, "preprocessing": prep.as_meta(), "device": str(ctx.device),
+    }
+    return FinetuneResult(metrics={"accuracy": accuracy}, nc_trace=trace if opts.nc_trace else None, seconds=seconds, info=info)

@@ -1,0 +1,139 @@
+"""The classification task's benchmark options and fine-tuning hyper-parameters, validated.
+
+Benchmark ``options`` (all optional)::
+
+    image_size: 32            # resize every image to this (overrides the models' own size)
+    train_per_class: 20       # cap the target's train split (features and fine-tuning) per class
+    test_per_class: 50        # cap the target's test split per class
+    subsample_seed: 0         # which items the caps keep
+    data_root: ~/data         # where downloadable datasets live (else $FACEBENCH_DATA)
+    datasets:                 # per-dataset options, e.g. the image-folder root
+      image-folder: {root: /path/to/images, test_fraction: 0.2}
+    num_threads: 2            # torch.set_num_threads on CPU
+    num_workers: 0            # DataLoader workers
+    eval_batch_size: 256      # batch size of feature extraction and evaluation
+    recalibrate_bn: false     # re-estimate BatchNorm statistics on the train split after fine-tuning
+    nc_trace: false           # set by the runner from the benchmark's nc_trace
+
+Fine-tuning ``finetune`` hyper-parameters: optimizer (sgd, adam, adamw), lr, momentum, epochs,
+batch_size, weight_decay (default 0).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ...errors import ConfigError
+
+OPTION_KEYS = (
+    "image_size", "train_per_class", "test_per_class", "subsample_seed", "data_root", "datasets",
+    "num_threads", "num_workers", "eval_batch_size", "recalibrate_bn", "nc_trace",
+)
+HPARAM_KEYS = ("optimizer", "lr", "momentum", "epochs", "batch_size", "weight_decay")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+def _positive_int(value: Any, what: str, allow_none: bool = True) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"classification: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    image_size: int | None = None
+    train_per_class: int | None = None
+    test_per_class: int | None = None
+    subsample_seed: int = 0
+    data_root: str | None = None
+    datasets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    num_threads: int | None = None
+    num_workers: int = 0
+    eval_batch_size: int = 256
+    recalibrate_bn: bool = False
+    nc_trace: bool = False
+
+    @classmethod
+    def parse(cls, options: Mapping[str, Any] | None) -> "TaskOptions":
+        o = dict(options or {})
+        unknown = sorted(set(o) - set(OPTION_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"classification: unknown option(s) {', '.join(unknown)} (known: {', '.join(OPTION_KEYS)})"
+            )
+        datasets = o.get("datasets") or {}
+        if not isinstance(datasets, Mapping) or not all(isinstance(v, Mapping) for v in datasets.values()):
+            raise ConfigError("classification: options.datasets must map dataset names to option mappings")
+        workers = o.get("num_workers", 0)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+            raise ConfigError(f"classification: num_workers must be an integer >= 0, got {workers!r}")
+        seed = o.get("subsample_seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"classification: subsample_seed must be an integer, got {seed!r}")
+        return cls(
+            image_size=_positive_int(o.get("image_size"), "image_size"),
+            train_per_class=_positive_int(o.get("train_per_class"), "train_per_class"),
+            test_per_class=_positive_int(o.get("test_per_class"), "test_per_class"),
+            subsample_seed=seed,
+            data_root=str(o["data_root"]) if o.get("data_root") else None,
+            datasets={str(k): dict(v) for k, v in datasets.items()},
+            num_threads=_positive_int(o.get("num_threads"), "num_threads"),
+            num_workers=workers,
+            eval_batch_size=_positive_int(o.get("eval_batch_size", 256), "eval_batch_size", allow_none=False),
+            recalibrate_bn=bool(o.get("recalibrate_bn", False)),
+            nc_trace=bool(o.get("nc_trace", False)),
+        )
+
+    def dataset_options(self, name: str) -> dict[str, Any]:
+        """Options passed to the dataset's ``load``/``check``: its own entry plus data_root."""
+        opts = dict(self.datasets.get(name, {}))
+        if self.data_root and "data_root" not in opts:
+            opts["data_root"] = self.data_root
+        return opts
+
+    def as_model_options(self) -> dict[str, Any]:
+        """What model preprocessing reads from the benchmark options."""
+        return {"image_size": self.image_size} if self.image_size else {}
+
+
+@dataclass(frozen=True)
+class Hparams:
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    epochs: int = 20
+    batch_size: int = 64
+    weight_decay: float = 0.0
+
+    @classmethod
+    def parse(cls, hparams: Mapping[str, Any] | None) -> "Hparams":
+        h = dict(hparams or {})
+        unknown = sorted(set(h) - set(HPARAM_KEYS))
+        if unknown:
+            raise ConfigError(f"classification: unknown finetune key(s) {', '.join(unknown)} (known: {', '.join(HPARAM_KEYS)})")
+        opt = str(h.get("optimizer", "sgd")).lower()
+        if opt not in OPTIMIZERS:
+            raise ConfigError(f"classification: unknown optimizer {opt!r} (known: {', '.join(OPTIMIZERS)})")
+        try:
+            lr, momentum, wd = float(h.get("lr", 0.01)), float(h.get("momentum", 0.9)), float(h.get("weight_decay", 0.0))
+        except (TypeError, ValueError):
+            raise ConfigError(f"classification: lr, momentum and weight_decay must be numbers ({h})") from None
+        if lr <= 0 or momentum < 0 or wd < 0:
+            raise ConfigError(f"classification: need lr > 0, momentum >= 0, weight_decay >= 0 ({h})")
+        return cls(
+            opt, lr, momentum,
+            _positive_int(h.get("epochs", 20), "finetune.epochs", allow_none=False),
+            _positive_int(h.get("batch_size", 64), "finetune.batch_size", allow_none=False),
+            wd,
+        )
+
+    def optimizer_for(self, params):
+        import torch
+
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+        if self.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)

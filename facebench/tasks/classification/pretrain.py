@@ -1,0 +1,214 @@
+"""Zoo building: source pre-training (PretrainSpec) and the on-disk cache of pre-trained models.
+
+A model with a :class:`~facebench.zoos.base.PretrainSpec` is built from its initial weights, given
+a fresh head for the source classes and trained on the source's train split with the spec's loss
+(SGD, constant learning rate). The result is cached as
+``<cache_dir>/models/<arch>-<key>.pt`` where ``key`` hashes everything that determines the
+weights (architecture, initial weights, recipe, preprocessing), together with ``<file>.sha256``.
+Writes are atomic (temporary file, then ``os.replace``); a cached file whose checksum or contents
+do not verify (truncated, corrupted, another key) is trained again, never trusted.
+``PretrainSpec.options``: ``train_per_class`` (cap on the source's train split), ``seed`` (0),
+``momentum`` (0.9), ``weight_decay`` (5e-4), ``loss_options`` (the loss's parameters),
+``dataset_options`` (the source dataset's options).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from ...errors import ConfigError
+from ...zoos.base import ModelSpec
+from .data import load_split
+from .losses import get_loss
+from .models import Net, Preprocessing, build_net, library_of, preprocessing_for
+from .options import TaskOptions
+from .training import Amp, make_loader, train_epoch
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+PRETRAIN_OPTION_KEYS = ("train_per_class", "seed", "momentum", "weight_decay", "loss_options", "dataset_options")
+
+
+@dataclass(frozen=True)
+class PretrainOptions:
+    train_per_class: int | None = None
+    seed: int = 0
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    loss_options: Mapping[str, Any] = field(default_factory=dict)
+    dataset_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, spec: ModelSpec) -> "PretrainOptions":
+        o = dict(spec.pretrain.options or {})
+        unknown = sorted(set(o) - set(PRETRAIN_OPTION_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"model {spec.name!r}: unknown pretrain option(s) {', '.join(unknown)} (known: {', '.join(PRETRAIN_OPTION_KEYS)})"
+            )
+        p = spec.pretrain
+        if int(p.epochs) < 1 or int(p.batch_size) < 1 or float(p.lr) <= 0:
+            raise ConfigError(f"model {spec.name!r}: pretrain needs epochs >= 1, batch_size >= 1, lr > 0")
+        return cls(
+            o.get("train_per_class"), int(o.get("seed", 0)), float(o.get("momentum", 0.9)),
+            float(o.get("weight_decay", 5e-4)), dict(o.get("loss_options") or {}), dict(o.get("dataset_options") or {}),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+# --------------------------------------------------------------------------------------------
+def pretrain_key(spec: ModelSpec, prep: Preprocessing) -> str:
+    """Content hash of what determines the pre-trained weights (not the model's display name)."""
+    payload = {
+        "format": CACHE_FORMAT, "arch": spec.arch, "weights": spec.weights, "library": library_of(spec),
+        "model_options": dict(spec.options or {}), "pretrain": asdict(spec.pretrain), "preprocessing": prep.as_meta(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cache_path(spec: ModelSpec, prep: Preprocessing, ctx) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", spec.arch)
+    return Path(ctx.cache_dir) / "models" / f"{safe}-{pretrain_key(spec, prep)[:20]}.pt"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_cached(path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` and its checksum atomically (tmp file + os.replace)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(payload, tmp)
+    digest = _sha256(tmp)
+    side_tmp = path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp")
+    side_tmp.write_text(digest + "\n")
+    os.replace(tmp, path)
+    os.replace(side_tmp, path.with_name(path.name + ".sha256"))
+
+
+def load_cached(path: Path, key: str) -> dict[str, Any] | None:
+    """The cached payload if it verifies (checksum, readable, same key), else None."""
+    side = path.with_name(path.name + ".sha256")
+    if not path.is_file() or not side.is_file():
+        return None
+    try:
+        if side.read_text().strip() != _sha256(path):
+            log.warning("pre-trained model %s fails its checksum (truncated or corrupted): training it again", path)
+            return None
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unreadable file of any kind: retrain
+        log.warning("cannot read pre-trained model %s (%s): training it again", path, exc)
+        return None
+    if not isinstance(payload, dict) or payload.get("key") != key or "state_dict" not in payload:
+        return None
+    return payload
+
+
+def is_cached(spec: ModelSpec, ctx, opts: TaskOptions) -> bool:
+    """Whether a pre-trained model file exists for ``spec`` (existence only; load verifies)."""
+    if spec.pretrain is None:
+        return False
+    prep = preprocessing_for(spec, opts.as_model_options())
+    return cache_path(spec, prep, ctx).is_file()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    """Exclusive lock so that two workers do not train the same model at once (POSIX only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------------------------
+# Pre-training
+# --------------------------------------------------------------------------------------------
+def run_source_pretraining(spec: ModelSpec, ctx, opts: TaskOptions, prep: Preprocessing) -> tuple[Net, dict[str, Any]]:
+    """Train ``spec``'s initial network on its source dataset; returns the network and a summary."""
+    p = spec.pretrain
+    po = PretrainOptions.parse(spec)
+    t0 = time.perf_counter()
+    src_opts = replace(opts, subsample_seed=po.seed)
+    split = load_split(p.source, "train", ctx, src_opts, po.train_per_class, extra=dict(po.dataset_options))
+    torch.manual_seed(po.seed)
+    net = build_net(spec, ctx, load_weights=True, num_classes=split.num_classes).to(ctx.device)
+    loss_fn = get_loss(p.loss, split.num_classes, **po.loss_options)
+    optimizer = torch.optim.SGD(net.parameters(), lr=float(p.lr), momentum=po.momentum, weight_decay=po.weight_decay)
+    loader = make_loader(split.torch_dataset(prep.transform()), int(p.batch_size), shuffle=True, seed=po.seed,
+                         num_workers=opts.num_workers)
+    amp = Amp(ctx.device)
+    gen = torch.Generator().manual_seed(po.seed + 1)
+    losses = []
+    for _ in ctx.bar(range(int(p.epochs)), total=int(p.epochs), desc=f"pretrain {spec.name} on {p.source}"):
+        losses.append(train_epoch(net, loader, optimizer, loss_fn, ctx.device, amp, gen))
+    info = {
+        "source": p.source, "loss": p.loss, "epochs": int(p.epochs), "train_n": len(split),
+        "num_classes": split.num_classes, "epoch_losses": losses, "seconds": time.perf_counter() - t0,
+    }
+    return net.cpu().eval(), info
+
+
+def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[Net, Preprocessing, dict[str, Any]]:
+    """The zoo model ready for extraction or fine-tuning (on CPU), its preprocessing and a summary.
+
+    Without a PretrainSpec it is the initial weights; with one, the cached pre-trained model,
+    trained now (and cached) when missing or invalid.
+    """
+    prep = preprocessing_for(spec, opts.as_model_options())
+    if spec.pretrain is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)  # random-init models: the same network in every job
+            net = build_net(spec, ctx)
+        return net.eval(), prep, {"pretrained": "initial weights", "weights": spec.weights}
+    key = pretrain_key(spec, prep)
+    path = cache_path(spec, prep, ctx)
+    payload = load_cached(path, key)
+    net = _net_from_payload(spec, ctx, payload) if payload is not None else None
+    if net is None:
+        with _file_lock(path.with_name(path.name + ".lock")):
+            payload = load_cached(path, key)  # another worker may have finished it meanwhile
+            net = _net_from_payload(spec, ctx, payload) if payload is not None else None
+            if net is None:
+                net, info = run_source_pretraining(spec, ctx, opts, prep)
+                payload = {"format": CACHE_FORMAT, "key": key, "name": spec.name, "num_classes": net.num_classes,
+                           "state_dict": net.state_dict(), "info": info}
+                save_cached(path, payload)
+    info = dict(payload.get("info", {}))
+    info.update({"pretrained": "source pre-training", "cache": str(path)})
+    return net.eval(), prep, info
+
+
+def _net_from_payload(spec: ModelSpec, ctx, payload: dict[str, Any]) -> Net | None:
+    try:
+        net = build_net(spec, ctx, load_weights=False, num_classes=int(payload["num_classes"]))
+        net.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+        log.warning("cached model for %s does not fit its architecture (%s): training it again", spec.name, exc)
+        return None
+    return net
