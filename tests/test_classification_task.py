@@ -81,7 +81,13 @@ def test_finetune_is_deterministic_given_the_seed(task, tmp_path):
     assert 0.0 <= r1.metrics["accuracy"] <= 1.0 and r1.seconds > 0
     assert r1.metrics == r2.metrics and r1.info["epoch_losses"] == r2.info["epoch_losses"]
     assert r1.info["test_n"] == 20 and r1.info["train_n"] == 30 and r1.info["num_classes"] == 10
-    assert len(r1.nc_trace) == 2 and r1.nc_trace == r2.nc_trace and all(np.isfinite(r1.nc_trace))
+    # entry 0 is the pre-trained model, then one entry per epoch
+    assert len(r1.nc_trace) == 3 and r1.nc_trace == r2.nc_trace and all(np.isfinite(r1.nc_trace))
+    from facebench.metrics.face import variance_collapse
+
+    bundle = task.extract(TINY, "digits", ctx)  # what the metrics see before fine-tuning
+    expected = variance_collapse(bundle.features, bundle.labels, bundle.num_classes)
+    assert r1.nc_trace[0] == pytest.approx(expected, rel=1e-4)
     r3 = task.finetune(TINY, "digits", 1, hp, ctx)
     assert r3.info["epoch_losses"] != r1.info["epoch_losses"]
     assert task.finetune(TINY, "digits", 0, HP, _ctx(tmp_path)).nc_trace is None
@@ -235,6 +241,6 @@ def test_recalibrated_batchnorm_and_trace_leave_training_unchanged(task, tmp_pat
     plain = task.finetune(TINY_PRE, "digits", 0, hp, _ctx(tmp_path))
     recal = task.finetune(TINY_PRE, "digits", 0, hp, _ctx(tmp_path, {"recalibrate_bn": True, "nc_trace": True}))
     assert plain.info["epoch_losses"] == recal.info["epoch_losses"]
-    assert len(recal.nc_trace) == 2
+    assert len(recal.nc_trace) == 3
     again = task.finetune(TINY_PRE, "digits", 0, hp, _ctx(tmp_path, {"recalibrate_bn": True}))
     assert again.metrics == recal.metrics

@@ -46,7 +46,8 @@ class FinetuneResult:
     """Ground truth of one fine-tuning run: statistic -> value (e.g. accuracy, miou, pixel_acc)."""
 
     metrics: dict[str, float]
-    nc_trace: list[float] | None = None  # variance-collapse score after each epoch (optional)
+    # variance collapse of the train-split features: [pre-trained, after epoch 1, ..., after epoch E]
+    nc_trace: list[float] | None = None
     seconds: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
 

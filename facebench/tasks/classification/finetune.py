@@ -6,7 +6,8 @@ benchmark's optimizer, learning rate, momentum, weight decay, epochs and batch s
 learning rate, no augmentation). Accuracy is measured on the test split (``test_per_class``
 applies) as a fraction in [0, 1]. Everything random (head initialisation, dropout, shuffling)
 derives from ``seed``, so a run is repeatable on the same device. With ``nc_trace`` the variance
-collapse C (FaCe Eq. 2-3) of the train-split features is recorded after every epoch. With the
+collapse C (FaCe Eq. 2-3) of the train-split features is recorded before fine-tuning (entry 0,
+the pre-trained features as the metrics see them) and after every epoch. With the
 option ``recalibrate_bn`` the BatchNorm statistics are re-estimated on the train split before
 evaluation (and before each trace point); running statistics never affect training itself.
 """
@@ -50,15 +51,21 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
     amp = Amp(ctx.device)
 
     losses, trace = [], []
+
+    def trace_point(recalibrate: bool) -> None:
+        if recalibrate:  # measure the features that evaluation would see
+            recalibrate_batchnorm(net, trace_loader, ctx.device)
+        out = predict(net, trace_loader, ctx.device, logits=False)
+        _, labels = np.unique(out["labels"], return_inverse=True)
+        trace.append(float(variance_collapse(out["features"].astype(np.float64), labels, int(labels.max()) + 1)))
+
+    if trace_loader is not None:  # epoch 0: the pre-trained features, as the metrics see them
+        trace_point(recalibrate=False)
     desc = f"finetune {spec.name} on {target} (seed {seed})"
     for _ in ctx.bar(range(hparams.epochs), total=hparams.epochs, desc=desc):
         losses.append(train_epoch(net, loader, optimizer, _ce, ctx.device, amp))
         if trace_loader is not None:
-            if opts.recalibrate_bn:  # measure the features that evaluation would see
-                recalibrate_batchnorm(net, trace_loader, ctx.device)
-            out = predict(net, trace_loader, ctx.device, logits=False)
-            _, labels = np.unique(out["labels"], return_inverse=True)
-            trace.append(float(variance_collapse(out["features"].astype(np.float64), labels, int(labels.max()) + 1)))
+            trace_point(recalibrate=opts.recalibrate_bn)
 
     if opts.recalibrate_bn:
         bn_loader = make_loader(train_ds, hparams.batch_size, shuffle=False, num_workers=opts.num_workers)
