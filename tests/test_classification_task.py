@@ -244,3 +244,16 @@ def test_recalibrated_batchnorm_and_trace_leave_training_unchanged(task, tmp_pat
     assert len(recal.nc_trace) == 3
     again = task.finetune(TINY_PRE, "digits", 0, hp, _ctx(tmp_path, {"recalibrate_bn": True}))
     assert again.metrics == recal.metrics
+
+
+def test_nc_trace_observes_without_perturbing_training(task, tmp_path):
+    """Iterating the trace's DataLoader draws from the global RNG; the trace must not change the
+    random stream that training (dropout, drop-path) sees, so the ground truth is the same with and
+    without it. The global RNG state after fine-tuning is the witness."""
+    import torch
+
+    hp = {**HP, "epochs": 2}
+    task.finetune(TINY, "digits", 0, hp, _ctx(tmp_path))
+    plain = torch.random.get_rng_state()
+    task.finetune(TINY, "digits", 0, hp, _ctx(tmp_path, {"nc_trace": True}))
+    assert torch.equal(torch.random.get_rng_state(), plain)

@@ -53,9 +53,13 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
     losses, trace = [], []
 
     def trace_point(recalibrate: bool) -> None:
-        if recalibrate:  # measure the features that evaluation would see
-            recalibrate_batchnorm(net, trace_loader, ctx.device)
-        out = predict(net, trace_loader, ctx.device, logits=False)
+        # Observe without perturbing: iterating a DataLoader draws from the global RNG, which
+        # would change the dropout masks of the following epochs; fork_rng restores it.
+        cuda = [torch.device(ctx.device).index or 0] if str(ctx.device).startswith("cuda") else []
+        with torch.random.fork_rng(devices=cuda):
+            if recalibrate:  # measure the features that evaluation would see
+                recalibrate_batchnorm(net, trace_loader, ctx.device)
+            out = predict(net, trace_loader, ctx.device, logits=False)
         _, labels = np.unique(out["labels"], return_inverse=True)
         trace.append(float(variance_collapse(out["features"].astype(np.float64), labels, int(labels.max()) + 1)))
 
