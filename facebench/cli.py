@@ -1,8 +1,6 @@
 """The ``facebench`` command line. Thin: every command delegates to a module that does the work."""
 from __future__ import annotations
 
-import json
-import math
 import sys
 from typing import Any
 
@@ -187,21 +185,3 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("facebench: interrupted", err=True)
         sys.exit(130)
-
-
-def _fmt(x: float) -> str:
-    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.6g}"
-
-
-def dumps(obj: Any) -> str:
-    """JSON with NaN written as null (strict JSON)."""
-    def clean(o: Any) -> Any:
-        if isinstance(o, float) and not math.isfinite(o):
-            return None
-        if isinstance(o, dict):
-            return {k: clean(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [clean(v) for v in o]
-        return o
-
-    return json.dumps(clean(obj), indent=2, sort_keys=False)

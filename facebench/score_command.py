@@ -9,6 +9,7 @@ import click
 from .byof import bundle_loaders, read_ground_truth
 from .errors import FacebenchError
 from .evaluation import STATISTICS, correlations
+from .output import dumps, fmt_number as _fmt
 from .scoring import ZOO, ZooScores, score_zoo
 
 
@@ -76,8 +77,6 @@ def _progress(total: int):
 
 
 def _print(result: ZooScores, metrics: list[str], fmt: str, corr: dict[str, dict[str, float]] | None) -> None:
-    from .cli import _fmt, dumps
-
     scores = {m: result.scores.get(m, {}) for m in metrics}
     if fmt == "json":
         click.echo(dumps(scores if corr is None else {"scores": scores, "correlations": corr}))

@@ -11,6 +11,7 @@ import click
 
 from ..errors import FacebenchError
 from ..evaluation import correlations
+from ..output import dumps
 from ..scoring import ZOO, score_zoo
 from ..store import ResultsStore
 from .feature_cache import content_key
@@ -53,8 +54,6 @@ def score_cached(store_path: str, metric_names: list[str], params: dict[str, dic
             out.setdefault(f"{bench}:{target}", {})[name] = {"scores": result.scores[name], "correlations": corr}
     store.close()
     if fmt == "json":
-        from ..cli import dumps
-
         click.echo(dumps(out))
     else:
         for bt, per_metric in out.items():
