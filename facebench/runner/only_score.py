@@ -10,12 +10,10 @@ from typing import Any
 import click
 
 from ..errors import FacebenchError
-from ..evaluation import correlations
 from ..output import dumps
-from ..scoring import ZOO, score_zoo
+from ..scoring import ZOO
 from ..store import ResultsStore
-from .feature_cache import content_key
-from .run import _BundleLoader
+from .run import TargetScorer
 
 
 def score_cached(store_path: str, metric_names: list[str], params: dict[str, dict[str, Any]], fmt: str) -> int:
@@ -34,19 +32,13 @@ def score_cached(store_path: str, metric_names: list[str], params: dict[str, dic
     failed = 0
     for row in benchmarks:
         bench, target = row["benchmark"], row["target"]
-        paths = store.feature_paths(bench, target)
-        if not paths:
+        scorer = TargetScorer(store, bench, target)
+        if not scorer.paths:
             click.echo(f"facebench: warning: {bench} {target}: no cached features, skipped", err=True)
             continue
-        bundles = _BundleLoader(paths)
-        truth_stats = store.truth_statistics(bench, target)
         for name, metric in metrics.items():
-            result = score_zoo({name: metric}, bundles.loaders())
-            corr = {s: correlations(result.scores[name], store.mean_ground_truth(bench, target, s)) for s in truth_stats}
-            key = content_key("score", bench, target, name, metric.params(), sorted(paths.items()),
-                              {s: store.ground_truth(bench, target, s) for s in truth_stats})
-            store.record_scores(key, bench, target, name, metric.params(), result.raw[name], result.seconds[name],
-                                result.errors[name], result.scores[name], result.warnings[name], corr)
+            result = scorer.score(name, metric)
+            corr = scorer.record(scorer.key(name, metric), name, metric, result)
             for model, message in result.errors[name].items():
                 where = "zoo" if model == ZOO else f"model {model}"
                 click.echo(f"facebench: error: {name} on {bench} {target} {where}: {message}", err=True)

@@ -19,7 +19,7 @@ from ..bundle import FeatureBundle
 from ..config import RunConfig
 from ..evaluation import correlations
 from ..plugins import get_plugins
-from ..scoring import score_zoo
+from ..scoring import ZooScores, score_zoo
 from ..store import ResultsStore
 from ..tasks.base import JobContext
 from .executor import Executor, Job, LocalExecutor
@@ -212,42 +212,54 @@ def _run_benchmark(rb, ctx, metrics, store, cache, opts, progress, summary) -> N
 
     # 4. scores and correlations, per target and metric
     for t in cfg.targets:
-        paths = store.feature_paths(bench, t)
-        truth_stats = store.truth_statistics(bench, t)
-        truth_state = {s: store.ground_truth(bench, t, s) for s in truth_stats}
-        bundles = _BundleLoader(paths)
+        scorer = TargetScorer(store, bench, t)
         jobs = []
         for name, metric in metrics.items():
-            key = content_key("score", bench, t, name, metric.params(), sorted(paths.items()), truth_state)
-            fn = _timed(lambda metric=metric, name=name: score_zoo({name: metric}, bundles.loaders()))
-            jobs.append(Job(key, "score", f"score {name} on {bench} {t}", fn, bench, t, metric=name))
+            fn = _timed(lambda metric=metric, name=name: scorer.score(name, metric))
+            jobs.append(Job(scorer.key(name, metric), "score", f"score {name} on {bench} {t}", fn, bench, t, metric=name))
 
-        def record_score(job, result, secs: float, t=t, truth_stats=truth_stats) -> None:
-            metric = metrics[job.metric]
-            corr = {s: correlations(result.scores.get(job.metric, {}), store.mean_ground_truth(bench, t, s)) for s in truth_stats}
-            store.record_scores(
-                job.key, bench, t, job.metric, metric.params(), result.raw[job.metric], result.seconds[job.metric],
-                result.errors[job.metric], result.scores[job.metric], result.warnings[job.metric], corr,
-            )
+        def record_score(job, result, secs: float, scorer=scorer) -> None:
+            scorer.record(job.key, job.metric, metrics[job.metric], result)
 
         _execute(jobs, store, opts, progress, summary, record_score)
 
 
-class _BundleLoader:
-    """Loads each cached bundle of one target once, on first use, for all its scoring jobs."""
+class TargetScorer:
+    """Scores metrics on the cached features of one benchmark target and records them.
 
-    def __init__(self, paths: dict[str, str]) -> None:
-        self.paths = paths
+    Each cached bundle is loaded once, on first use, for all the target's metrics. The job key
+    covers the metric's parameters, the feature files and the ground truth, so a score is
+    recomputed exactly when one of them changes. Used by the run and by ``--only-score``.
+    """
+
+    def __init__(self, store: ResultsStore, benchmark: str, target: str) -> None:
+        self.store, self.benchmark, self.target = store, benchmark, target
+        self.paths = store.feature_paths(benchmark, target)
+        stats = store.truth_statistics(benchmark, target)
+        self.truth = {s: store.ground_truth(benchmark, target, s) for s in stats}
+        self.mean_truth = {s: store.mean_ground_truth(benchmark, target, s) for s in stats}
         self._loaded: dict[str, FeatureBundle] = {}
 
-    def _get(self, model: str) -> FeatureBundle:
+    def key(self, name: str, metric) -> str:
+        return content_key("score", self.benchmark, self.target, name, metric.params(), sorted(self.paths.items()), self.truth)
+
+    def _bundle(self, model: str) -> FeatureBundle:
         if model not in self._loaded:
             self._loaded[model] = FeatureBundle.load_npz(self.paths[model])
         return self._loaded[model]
 
-    def loaders(self):
+    def score(self, name: str, metric) -> ZooScores:
         if not self.paths:
             from ..errors import FacebenchError
 
             raise FacebenchError("no cached features for this target: run the benchmark without --only-score first")
-        return {model: (lambda model=model: self._get(model)) for model in self.paths}
+        return score_zoo({name: metric}, {model: (lambda model=model: self._bundle(model)) for model in self.paths})
+
+    def record(self, key: str, name: str, metric, result: ZooScores) -> dict[str, dict[str, float]]:
+        """Write the metric's values, zoo scores and correlations in one transaction; return the correlations."""
+        corr = {s: correlations(result.scores.get(name, {}), truth) for s, truth in self.mean_truth.items()}
+        self.store.record_scores(
+            key, self.benchmark, self.target, name, metric.params(), result.raw[name], result.seconds[name],
+            result.errors[name], result.scores[name], result.warnings[name], corr,
+        )
+        return corr
