@@ -1,13 +1,18 @@
 """How well a metric's scores rank the models' fine-tuned results (one zoo, one target).
 
-* ``tau_w``: weighted Kendall tau, ``scipy.stats.weightedtau(scores, accuracies)`` with scipy's
+* ``tau_w``: weighted Kendall tau, ``scipy.stats.weightedtau(scores, truth)`` with scipy's
   defaults (hyperbolic weigher 1/(r+1), additive, rank=True: the mean of the weighted taus
-  ranked by scores and by accuracies). This is the convention of the LogME / SFDA / FaCe line of
-  work (You et al., ICML 2021), which gives the top of the ranking the most weight.
+  ranked by scores and by the ground truth). This is the convention of the LogME / SFDA / FaCe
+  line of work (You et al., ICML 2021), which gives the top of the ranking the most weight.
 * ``pearson``, ``spearman``, ``kendall``: ``scipy.stats`` correlations.
-* ``top1_rel``: accuracy of the model the metric ranks first / best accuracy in the zoo (ties
-  in the score: the first such model in sorted model order).
-A correlation that is undefined (fewer than 2 models, constant scores or accuracies) is NaN.
+* ``top1_rel``: ground truth of the model the metric ranks first / the best ground truth in the
+  zoo. When several models tie for the top score (within float64 resolution), the mean of
+  their ratios: the expected value when the tie is broken at random, never the first name.
+
+Every statistic is undefined (NaN, with a reason from :func:`undefined_reason`) when the scores
+are constant over the zoo up to float64 rounding (:mod:`facebench.resolution`): such a metric
+ranks nothing, and a correlation of its rounding noise would be a number without meaning. The
+correlations are undefined too when the ground truth is constant, or with fewer than 2 models.
 """
 from __future__ import annotations
 
@@ -17,24 +22,38 @@ from typing import Mapping
 import numpy as np
 from scipy import stats
 
+from .resolution import is_unresolved, top_ties
+
 STATISTICS = ("tau_w", "pearson", "spearman", "kendall", "top1_rel")
 
 
-def correlations(scores: Mapping[str, float], accuracies: Mapping[str, float]) -> dict[str, float]:
-    """All statistics over the models present in both mappings."""
-    models = sorted(set(scores) & set(accuracies))
-    nan = {k: math.nan for k in STATISTICS}
-    if len(models) < 2:
-        if len(models) == 1:
-            nan["top1_rel"] = 1.0
-        return nan
-    x = np.array([float(scores[m]) for m in models])
-    y = np.array([float(accuracies[m]) for m in models])
+def _common(scores: Mapping[str, float], truth: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    models = sorted(set(scores) & set(truth))
+    return (np.array([float(scores[m]) for m in models], dtype=np.float64),
+            np.array([float(truth[m]) for m in models], dtype=np.float64))
+
+
+def undefined_reason(scores: Mapping[str, float], truth: Mapping[str, float]) -> str | None:
+    """Why the statistics of these scores against this ground truth are undefined (None if defined)."""
+    x, y = _common(scores, truth)
+    if x.size < 2:
+        return f"{x.size} model(s) with both a score and a ground truth (2 needed)"
+    if is_unresolved(x):
+        return f"scores constant over the zoo up to float64 rounding ({x.min():.17g} .. {x.max():.17g})"
+    if is_unresolved(y):
+        return "ground truth constant over the zoo"
+    return None
+
+
+def correlations(scores: Mapping[str, float], truth: Mapping[str, float]) -> dict[str, float]:
+    """All statistics over the models present in both mappings (NaN where undefined)."""
+    x, y = _common(scores, truth)
+    out = {k: math.nan for k in STATISTICS}
+    if x.size < 2 or is_unresolved(x):
+        return out
     best = y.max()
-    top = int(np.argmax(x))
-    out = dict(nan)
-    out["top1_rel"] = float(y[top] / best) if best != 0 else math.nan
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
+    out["top1_rel"] = float(y[top_ties(x)].mean() / best) if best != 0 else math.nan
+    if is_unresolved(y):
         return out
     out["tau_w"] = float(stats.weightedtau(x, y).statistic)
     out["pearson"] = float(stats.pearsonr(x, y).statistic)

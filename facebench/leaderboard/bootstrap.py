@@ -16,9 +16,12 @@ definitions scipy uses (checked against scipy in the tests):
   T(w) = sum_ij W_ij s^x_ij s^y_ij / sqrt(sum_ij W_ij |s^x_ij| * sum_ij W_ij |s^y_ij|),
   W_ij = w_i + w_j, s^x_ij = sign(x_i - x_j), and w_x the weights of the ranks of the models
   sorted by decreasing (x, then y) (w_y: by decreasing (y, then x)); each T is clipped to [-1, 1];
-* Kendall tau-b: the same with W = 1; Spearman: Pearson of average ranks; top1_rel: y at the
-  first maximal x (resamples are sorted by model index, so ties go to the first model in sorted
-  model order, as in :func:`facebench.evaluation.correlations`) divided by max y.
+* Kendall tau-b: the same with W = 1; Spearman: Pearson of average ranks; top1_rel: the mean y
+  of the models whose x ties for the maximum (within float64 resolution) divided by max y, as in
+  :func:`facebench.evaluation.correlations`.
+
+A resample whose scores are constant up to float64 rounding (:mod:`facebench.resolution`) gives
+no value of any statistic, exactly as :func:`facebench.evaluation.correlations` gives none.
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import rankdata
+
+from ..resolution import is_unresolved, resolution_floor
 
 DEFAULT_N_BOOT = 1000
 DEFAULT_SEED = 0
@@ -113,14 +118,15 @@ def spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def top1_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     x, y = np.atleast_2d(x).astype(float), np.atleast_2d(y).astype(float)
-    top = y[np.arange(x.shape[0]), np.argmax(x, axis=1)]
+    tied = x >= (x.max(axis=1) - resolution_floor(x, axis=1))[:, None]
+    top = (y * tied).sum(axis=1) / tied.sum(axis=1)
     best = y.max(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(best != 0, top / best, np.nan)
+        return np.where((best != 0) & ~_constant(x), top / best, np.nan)
 
 
 def _constant(v: np.ndarray) -> np.ndarray:
-    return np.ptp(v, axis=1) == 0
+    return is_unresolved(v, axis=1)
 
 
 ROW_STATISTICS = {

@@ -8,10 +8,17 @@ better (more transferable). Math is done in float64 and is deterministic.
 A metric declares what it needs (``needs``: ``"features"`` and/or ``"probs"``), the fewest samples
 per class it can work with (``min_per_class``) and the fewest models its zoo step needs
 (``min_models``); :meth:`Metric.check` turns a violation into a clear error for this metric alone.
+
+Every metric also carries a *card* (:meth:`Metric.card`): its parameters as used, the source of
+its formula (``source``), the reference code it was checked against (``reference_code``) and, one
+line each, every way in which it departs from the published definition or that code
+(``departures``; override :meth:`Metric.departure_notes` when they depend on the parameters).
+``facebench list metrics --verbose`` and the "Metrics" section of every leaderboard print them.
 """
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Union
 
 import numpy as np
@@ -22,6 +29,24 @@ from ..errors import MetricInputError
 MetricValue = Union[float, Mapping[str, float]]
 
 
+@dataclass(frozen=True)
+class MetricCard:
+    """What a metric computes, as used: shown by ``facebench list metrics --verbose`` and on boards."""
+
+    name: str
+    summary: str
+    params: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # the paper (and equation) the formula comes from
+    reference_code: str = ""  # the authors' or a standard implementation it is compared with
+    departures: tuple[str, ...] = ()  # one line each: how it differs from the definition / that code
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "summary": self.summary, "params": dict(self.params), "source": self.source,
+            "reference_code": self.reference_code, "departures": list(self.departures),
+        }
+
+
 class Metric:
     """Base class of every metric, built-in or external."""
 
@@ -30,6 +55,9 @@ class Metric:
     needs: ClassVar[frozenset[str]] = frozenset({"features"})
     min_per_class: ClassVar[int] = 1
     min_models: ClassVar[int] = 1
+    source: ClassVar[str] = ""
+    reference_code: ClassVar[str] = ""
+    departures: ClassVar[tuple[str, ...]] = ()
 
     # -- contract -----------------------------------------------------------------------------
     def compute(self, bundle: FeatureBundle) -> MetricValue:
@@ -65,6 +93,17 @@ class Metric:
         """The constructor parameters and their current values (recorded with every score)."""
         sig = inspect.signature(type(self).__init__)
         return {p: getattr(self, p) for p in sig.parameters if p != "self" and hasattr(self, p)}
+
+    def departure_notes(self) -> tuple[str, ...]:
+        """One line per departure from the published definition or reference code, for these parameters."""
+        return tuple(type(self).departures)
+
+    def card(self) -> MetricCard:
+        """This metric's card (parameters as used, source, departures)."""
+        return MetricCard(
+            name=self.name, summary=self.summary, params=self.params(), source=self.source,
+            reference_code=self.reference_code, departures=tuple(self.departure_notes()),
+        )
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())

@@ -35,6 +35,7 @@ from scipy.special import log_softmax
 
 from ..bundle import FeatureBundle
 from ..errors import FacebenchWarning, MetricInputError
+from ..resolution import is_unresolved
 from ._linalg import (
     EPS,
     bhattacharyya_diag,
@@ -47,8 +48,6 @@ from ._linalg import (
 )
 from .base import Metric, MetricValue
 
-#: Relative spread of a term over the zoo below which it is treated as unresolved noise.
-UNRESOLVED_SPREAD = 1e-10
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,7 +319,7 @@ def minmax_sum(values: Mapping[str, Mapping[str, float]], terms: tuple[str, ...]
     for term in terms:
         x = np.array([float(values[m][term]) for m in models])
         spread = float(x.max() - x.min())
-        if spread <= UNRESOLVED_SPREAD * max(float(np.abs(x).max()), np.finfo(np.float64).tiny):
+        if is_unresolved(x):
             warnings.warn(
                 f"{metric}: term {term} has no resolvable spread over the zoo "
                 f"(values {x.min():.6g} .. {x.max():.6g}); dropped instead of normalising rounding noise",
