@@ -50,21 +50,65 @@ def class_variances(stats: ClassStats, labels: np.ndarray) -> np.ndarray:
     return class_sums(stats.centered**2, labels, stats.means.shape[0]) / stats.counts[:, None]
 
 
+def _pca_basis(features: np.ndarray, dim: int | None, variance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The centred scatter's eigenvalues (descending, all of them) and the top principal coordinates
+    (n x k; k = ``dim``, or the fewest holding ``variance`` of the variance): the d x d scatter's
+    eigendecomposition when n >= d, else the n x n Gram matrix's."""
+    x = features - features.mean(axis=0)
+    n, d = x.shape
+    if d <= n:
+        w, v = np.linalg.eigh(x.T @ x)
+        w = np.clip(w[::-1], 0.0, None)
+        k = _pca_dim(w, dim, variance)
+        return w, x @ v[:, ::-1][:, :k]
+    w, u = np.linalg.eigh(x @ x.T)
+    order = np.argsort(w)[::-1]
+    w = np.clip(w[order], 0.0, None)
+    k = _pca_dim(w, dim, variance)
+    return w, u[:, order[:k]] * np.sqrt(w[:k])
+
+
+def _pca_dim(eigenvalues: np.ndarray, dim: int | None, variance: float | None) -> int:
+    if variance is not None:
+        return pca_variance_dim(eigenvalues, variance)
+    return eigenvalues.size if dim is None else min(dim, eigenvalues.size)
+
+
 def pca_project(features: np.ndarray, dim: int) -> np.ndarray:
     """Project centred features on their top ``dim`` principal components (float64, deterministic).
 
     Uses the d x d scatter's eigendecomposition when n >= d, else the n x n Gram matrix's.
     Component signs do not matter to the metrics that use this (distances are sign-invariant).
     """
-    x = features - features.mean(axis=0)
-    n, d = x.shape
-    k = min(dim, d, n)
-    if d <= n:
-        w, v = np.linalg.eigh(x.T @ x)
-        return x @ v[:, ::-1][:, :k]
-    w, u = np.linalg.eigh(x @ x.T)
-    order = np.argsort(w)[::-1][:k]
-    return u[:, order] * np.sqrt(np.clip(w[order], 0.0, None))
+    return _pca_basis(features, dim)[1]
+
+
+def pca_spectrum_project(features: np.ndarray, dim: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvalues of the centred scatter X^T X, descending; the top ``dim`` principal coordinates).
+
+    The variances are the eigenvalues / (n - 1) (what scikit-learn's ``explained_variance_`` holds).
+    """
+    return _pca_basis(features, dim)
+
+
+def pca_project_variance(features: np.ndarray, variance: float) -> np.ndarray:
+    """Principal coordinates on the fewest components holding ``variance`` (e.g. 0.8) of the variance."""
+    return _pca_basis(features, None, variance)[1]
+
+
+def pca_variance_dim(eigenvalues: np.ndarray, fraction: float) -> int:
+    """Fewest leading components whose variance is at least ``fraction`` of the total (scikit-learn's
+    rule for ``PCA(n_components=fraction)``)."""
+    ratio = np.cumsum(eigenvalues) / max(float(eigenvalues.sum()), np.finfo(np.float64).tiny)
+    return int(min(np.searchsorted(ratio, fraction, side="right") + 1, eigenvalues.size))
+
+
+def logdet_identity_plus_gram(z: np.ndarray, scale: float) -> float:
+    """ln det(I_d + scale Z^T Z) for Z (m x d), via the smaller of Z^T Z and Z Z^T (same non-zero
+    eigenvalues): sum_i ln(1 + scale s_i)."""
+    gram = z.T @ z if z.shape[0] >= z.shape[1] else z @ z.T
+    s = np.clip(np.linalg.eigvalsh(gram), 0.0, None)
+    return float(np.sum(np.log1p(scale * s)))
 
 
 def bhattacharyya_diag(means: np.ndarray, variances: np.ndarray) -> np.ndarray:

@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
+from .etran import EnergyScore
 from .face import ClassFairness, ClassFairnessLiteral, FaCe, FaCeLiteral, VarianceCollapse
 from .gbc import GBC
 from .hscore import HScore
+from .hscore_shrinkage import ShrinkageHScore
 from .leep import LEEP
 from .logme import LogME
 from .nc2 import NC2
 from .nce import NCE
+from .ncti import NCTI
+from .nleep import NLEEP
+from .pactran import PACTranGaussian
+from .sfda import SFDA
+from .transrate import TransRate
 
 
 @hookimpl
 def facebench_metrics():
-    return [FaCe, VarianceCollapse, ClassFairness, FaCeLiteral, ClassFairnessLiteral, NC2, LEEP, NCE, LogME, HScore, GBC]
+    return [FaCe, VarianceCollapse, ClassFairness, FaCeLiteral, ClassFairnessLiteral, NC2, LEEP, NCE, LogME, HScore, GBC,
+            TransRate, NLEEP, SFDA, NCTI, ShrinkageHScore, EnergyScore, PACTranGaussian]

@@ -13,6 +13,14 @@ from ._linalg import class_sums
 from .base import Metric
 
 
+def expected_empirical_prediction(posteriors: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """EEP_i = sum_z P(y_i | z) theta(x_i)_z for every sample, from posteriors theta (n x Z)."""
+    joint = class_sums(posteriors, labels, num_classes) / labels.shape[0]  # P(y, z)
+    marginal = joint.sum(axis=0)
+    cond = np.divide(joint, marginal, out=np.zeros_like(joint), where=marginal > 0)  # P(y|z)
+    return np.einsum("iz,iz->i", posteriors, cond[labels])
+
+
 class LEEP(Metric):
     """LEEP = (1/n) sum_i ln sum_z P(y_i|z) theta(x_i)_z (Nguyen et al., ICML 2020)."""
 
@@ -23,8 +31,4 @@ class LEEP(Metric):
     def compute(self, bundle: FeatureBundle) -> float:
         probs = bundle.probs
         assert probs is not None
-        joint = class_sums(probs, bundle.labels, bundle.num_classes) / bundle.n
-        marginal = joint.sum(axis=0)
-        cond = np.divide(joint, marginal, out=np.zeros_like(joint), where=marginal > 0)  # P(y|z)
-        eep = np.einsum("iz,iz->i", probs, cond[bundle.labels])
-        return float(np.mean(np.log(eep)))
+        return float(np.mean(np.log(expected_empirical_prediction(probs, bundle.labels, bundle.num_classes))))
