@@ -18,7 +18,8 @@ import reference_impls as ref  # noqa: E402
 from facebench.bundle import FeatureBundle  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
 
-ALL_METRICS = ["face", "face-vc", "face-cf", "face-literal", "face-cf-literal", "nc2", "leep", "nce", "logme", "hscore", "gbc"]
+ALL_METRICS = ["face", "face-vc", "face-cf", "face-literal", "face-cf-literal", "nc2", "leep", "nce", "logme", "hscore", "gbc",
+               "transrate", "nleep", "sfda", "ncti", "hscore-shrinkage", "etran-energy", "pactran-gauss"]
 
 
 def metric(name: str, **params):
