@@ -9,7 +9,7 @@ by the Ledoit-Wolf shrinkage estimate and shrinks the between-class covariance b
     H_a(f)  = tr( cov_a(f)^-1 (1 - a) cov(g) ),   cov(g) = sum_k (n_k/n) (mu_k - mu)(mu_k - mu)^T,
 
 with a the Ledoit-Wolf (2004) optimal shrinkage, computed by scikit-learn's
-``sklearn.covariance.LedoitWolf`` (biased covariances, features centred). Since cov(g) has rank
+``sklearn.covariance.LedoitWolf`` (biased covariances, features centred); cov(g) is biased too. Since cov(g) has rank
 < K, H_a = (1 - a) sum_k (n_k/n) (mu_k - mu)^T cov_a(f)^-1 (mu_k - mu), one Cholesky solve.
 """
 from __future__ import annotations
@@ -45,9 +45,11 @@ class ShrinkageHScore(Metric):
     name = "hscore-shrinkage"
     summary = "Regularised H-score with Ledoit-Wolf shrinkage of the feature covariance (Ibrahim et al. 2023)"
     source = "Ibrahim et al., Newer is not always better, ICLR 2023, Sec. 4 (shrinkage-based H-score)"
-    reference_code = "scikit-learn sklearn.covariance.LedoitWolf for the shrinkage; no authors' code compared"
+    reference_code = ("thuml/Transfer-Learning-Library tllib/ranking/hscore.py regularized_h_score @ c4aa59e "
+                      "(no release by the paper's authors found); shrinkage by sklearn.covariance.LedoitWolf")
     departures = (
-        "the Ledoit-Wolf shrinkage and covariance are scikit-learn's (biased covariances, mean removed)",
+        "cov(E[f|y]) is the biased (1/n) covariance, like the Ledoit-Wolf cov_a(f) it is divided by; TLlib takes "
+        "np.cov (1/(n-1)) for it, so TLlib's value is this one times n/(n-1) (same ranking on one target)",
     )
 
     def __init__(self, block_size: int = 1000) -> None:
