@@ -292,3 +292,23 @@ def test_sfda_power_iteration_option_changes_only_lambda():
     big = bundle(x * 3.0, y)  # sigma_max(S_W) > 4.6: lambda = 1e-10 either way
     exact, power = metric("sfda").score(big), metric("sfda", power_iterations=3).score(big)
     np.testing.assert_allclose(exact, power, rtol=1e-9)
+
+
+COLLAPSED = np.repeat(np.array([[0.0, 1.0], [2.0, 0.0], [1.0, 3.0]]), 5, axis=0)  # every sample at its class mean
+Y_COLLAPSED = np.repeat([0, 1, 2], 5)
+
+
+@pytest.mark.parametrize("name,x", [("sfda", COLLAPSED), ("ncti", COLLAPSED), ("hscore-shrinkage", np.ones((15, 2)))],
+                         ids=["sfda-collapsed", "ncti-collapsed", "hscore-shrinkage-constant"])
+def test_singular_scatter_is_a_clear_error(name, x):
+    # zero within-class scatter (SFDA, NCTI) or zero covariance (shrinkage H-score): nothing to invert
+    with pytest.raises(MetricInputError, match=f"collapsed: metric '{name}'"):
+        metric(name).score(bundle(x, Y_COLLAPSED, name="collapsed"))
+
+
+@pytest.mark.filterwarnings("ignore:Number of distinct clusters")  # scikit-learn, on the constant features
+def test_nleep_collapsed_and_constant_features():
+    # collapsed classes: the mixture finds them, EEP = 1, N-LEEP = 0;
+    # constant features: every posterior is the same, P(y | z) = p(y) = 1/3, N-LEEP = ln(1/3)
+    assert abs(metric("nleep").score(bundle(COLLAPSED, Y_COLLAPSED))) < 1e-9
+    np.testing.assert_allclose(metric("nleep").score(bundle(np.ones((15, 2)), Y_COLLAPSED)), -math.log(3), rtol=1e-9)

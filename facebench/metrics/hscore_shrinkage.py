@@ -20,6 +20,7 @@ from sklearn.covariance import LedoitWolf
 
 from ..bundle import FeatureBundle
 from ._linalg import class_stats
+from ._guard import input_errors_named
 from .base import Metric
 
 
@@ -56,4 +57,5 @@ class ShrinkageHScore(Metric):
         self.block_size = int(block_size)
 
     def compute(self, bundle: FeatureBundle) -> float:
-        return shrinkage_hscore(bundle.features, bundle.labels, bundle.num_classes, self.block_size)[0]
+        with input_errors_named(self.name, bundle.name, "the Cholesky factorisation of the shrunk covariance"):
+            return shrinkage_hscore(bundle.features, bundle.labels, bundle.num_classes, self.block_size)[0]

@@ -24,6 +24,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from ..bundle import FeatureBundle
 from ._linalg import pca_spectrum_project
+from ._guard import input_errors_named
 from .base import Metric, MetricValue
 from .face import minmax_sum
 
@@ -76,7 +77,8 @@ class NCTI(Metric):
         self.pca_dim, self.variance_dims = int(pca_dim), int(variance_dims)
 
     def compute(self, bundle: FeatureBundle) -> dict[str, float]:
-        return ncti_terms(bundle.features, bundle.labels, bundle.num_classes, self.pca_dim, self.variance_dims)
+        with input_errors_named(self.name, bundle.name, "the PCA + linear discriminant analysis"):
+            return ncti_terms(bundle.features, bundle.labels, bundle.num_classes, self.pca_dim, self.variance_dims)
 
     def combine(self, values: Mapping[str, MetricValue]) -> dict[str, float]:
         plus = minmax_sum(values, ("seli", "ncc"), self.name)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from sklearn.mixture import GaussianMixture
 from ..bundle import FeatureBundle
 from ._linalg import pca_project_variance
 from .leep import expected_empirical_prediction
+from ._guard import input_errors_named
 from .base import Metric
 
 
@@ -46,7 +47,7 @@ class NLEEP(Metric):
     name = "nleep"
     summary = "N-LEEP: LEEP on the posteriors of a Gaussian mixture fitted to PCA-80% features (Li et al. 2021)"
     source = "Li et al., Ranking neural checkpoints, CVPR 2021, Sec. 4 (N-LEEP); LEEP of Nguyen et al., ICML 2020"
-    reference_code = "TencentARC/SFDA metrics.py NLEEP @ 3b7edf7 (the authors of N-LEEP released none)"
+    reference_code = "TencentARC/SFDA metrics.py NLEEP @ 3b7edf7 (no release by the N-LEEP authors found)"
     min_per_class = 1
 
     def __init__(self, variance: float = 0.8, components_per_class: int = 1, covariance_type: str = "full",
@@ -73,6 +74,7 @@ class NLEEP(Metric):
 
     def compute(self, bundle: FeatureBundle) -> float:
         n_components = min(self.components_per_class * bundle.num_classes, bundle.n)
-        post = mixture_posteriors(bundle.features, n_components, self.variance, self.seed, self.covariance_type,
-                                  self.max_iter, self.tol)
+        with input_errors_named(self.name, bundle.name, "the PCA + Gaussian mixture fit"):
+            post = mixture_posteriors(bundle.features, n_components, self.variance, self.seed, self.covariance_type,
+                                      self.max_iter, self.tol)
         return float(np.mean(np.log(expected_empirical_prediction(post, bundle.labels, bundle.num_classes))))

@@ -69,10 +69,12 @@ class PACTranGaussian(Metric):
     summary = "PACTran-Gaussian: PAC-Bayesian bound of a MAP linear head with a Gaussian prior (Ding et al. 2022)"
     source = "Ding et al., PACTran: PAC-Bayesian metrics for estimating the transferability..., ECCV 2022 (PAC_Gauss)"
     reference_code = ("mgholamikn/ETran metrics.py PAC_Score @ d4551ed (the copy ETran ships of google-research "
-                      "pactran_metrics; the google-research original could not be fetched here)")
+                      "pactran_metrics; the google-research original is not in the index searched here and was not compared)")
     departures = (
         "the MAP head is fitted from zero to convergence (gtol 1e-9, up to 1000 L-BFGS steps); the released "
-        "code starts from N(0, 0.03^2) (unseeded) and stops after 10 steps, so its value depends on the draw",
+        "code starts from N(0, 0.03^2) (unseeded) and stops after 10 steps, so its value depends on the draw "
+        "(2e-4 to 3e-3 relative from ours on the inputs of benchmarks/reference_comparisons.md; 6e-10 when run "
+        "to convergence)",
     )
 
     def __init__(self, lam: float = 1.0, prior_scale: float = 100.0, max_iter: int = 1000, gtol: float = 1e-9) -> None:

@@ -8,7 +8,8 @@ al.'s lossy coding rate, which stands in for entropy):
     R(Z, eps) = 1/2 ln det(I_d + a Z^T Z),
     R(Z, eps | Y) = sum_k w_k R(Z_k, eps),  Z_k the rows of class k.
 
-Z is centred by its global mean first. Two readings of the constants, both kept:
+Z is centred by its global mean first; the class blocks Z_k keep that centring (they are not
+re-centred on their class mean), as in TLlib. Two readings of the constants, both kept:
 
 * ``reading="code"`` (default, as thuml's TLlib ``tllib/ranking/transrate.py``, the most used
   implementation): a = 1 / (n eps) with n the rows of the matrix being coded (n_k for Z_k), and
