@@ -244,3 +244,40 @@ def pactran_gaussian(x, labels, lam: float = 1.0, prior_scale: float = 100.0, st
             h += sum(xb[i, j] ** 2 * p[i, k] * (1 - p[i, k]) for i in range(n)) + (1.0 / reg if j < d else 0.0)
     inv_sigma2 = h * reg / (d * kk) + 1e-10
     return -(loss + 0.5 * d * kk / reg * (prior_scale / d) * math.log(inv_sigma2))
+
+
+# ------------------------------------------------------------------------------------------
+# PED: potential energy descent
+# ------------------------------------------------------------------------------------------
+def ped_moved(x, labels, time_step: float = 0.1, nsigma: float = 0.6, constant: float = 1.0,
+              exit_ratio: float = 0.5, max_steps: int = 6, eps: float = 1e-3) -> np.ndarray:
+    """The features after PED's class-repelling steps, pair by pair and sample by sample."""
+    x = np.asarray(x, np.float64)
+    y, kk = remap_labels(labels)
+    n, d = x.shape
+    m = x.mean(axis=0)
+    s = np.maximum(np.sqrt(((x - m) ** 2).mean(axis=0)), eps)
+    z = (x - m) / s
+    first = None
+    for _ in range(max_steps):
+        means = [class_mean(z, y, k) for k in range(kk)]
+        radius = []
+        for k in range(kk):
+            rows = np.stack([z[i] for i in range(n) if y[i] == k])
+            radius.append(math.sqrt(float(((rows - means[k]) ** 2).mean(axis=0).sum())))
+        shift = [np.zeros(d) for _ in range(kk)]
+        for k in range(kk):
+            for l in range(kk):
+                if l == k:
+                    continue
+                dist = float(np.linalg.norm(means[k] - means[l]))
+                overlap = max(nsigma * (radius[k] + radius[l]) - dist, 0.0)
+                if overlap > 0:
+                    shift[k] += (means[k] - means[l]) / dist * min(0.5 * time_step**2 * constant * overlap, overlap)
+        change = sum(float(np.abs(v).sum()) for v in shift)
+        if first is None:
+            first = change
+        if not (first > 0 and change / first > exit_ratio):
+            break
+        z = np.stack([z[i] + shift[y[i]] for i in range(n)])
+    return z * s + m

@@ -19,7 +19,7 @@ from facebench.bundle import FeatureBundle  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
 
 ALL_METRICS = ["face", "face-vc", "face-cf", "face-literal", "face-cf-literal", "nc2", "leep", "nce", "logme", "hscore", "gbc",
-               "transrate", "nleep", "sfda", "ncti", "hscore-shrinkage", "etran-energy", "pactran-gauss"]
+               "transrate", "nleep", "sfda", "ncti", "hscore-shrinkage", "etran-energy", "pactran-gauss", "ped"]
 
 
 def metric(name: str, **params):

@@ -26,7 +26,7 @@ from facebench.scoring import score_zoo  # noqa: E402
 
 SEEDS = (0, 1)
 SHAPES = [([40, 30, 50], 6), ([25] * 4, 10), ([8, 12, 6], 20)]  # the last: n_k < d
-RECENT = ["transrate", "nleep", "sfda", "ncti", "hscore-shrinkage", "etran-energy", "pactran-gauss"]
+RECENT = ["transrate", "nleep", "sfda", "ncti", "hscore-shrinkage", "etran-energy", "pactran-gauss", "ped"]
 
 
 def metric(name: str, **params):
@@ -312,3 +312,33 @@ def test_nleep_collapsed_and_constant_features():
     # constant features: every posterior is the same, P(y | z) = p(y) = 1/3, N-LEEP = ln(1/3)
     assert abs(metric("nleep").score(bundle(COLLAPSED, Y_COLLAPSED))) < 1e-9
     np.testing.assert_allclose(metric("nleep").score(bundle(np.ones((15, 2)), Y_COLLAPSED)), -math.log(3), rtol=1e-9)
+
+
+# ===========================================================================================
+# PED
+# ===========================================================================================
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("nsigma,exit_ratio", [(0.6, 0.5), (2.0, 0.5), (2.0, 0.99)])
+def test_ped_moves_features_as_the_reference(seed, nsigma, exit_ratio):
+    from facebench.metrics.ped import potential_energy_descent
+
+    x, y, _ = ref.make_data(seed, [30, 25, 35, 20], 6, sep=0.8, offset=1.0)
+    moved, _ = potential_energy_descent(x, y, 4, nsigma=nsigma, exit_ratio=exit_ratio)
+    expected = rref.ped_moved(x, y, nsigma=nsigma, exit_ratio=exit_ratio)
+    np.testing.assert_allclose(moved, expected, rtol=1e-10, atol=1e-12)
+    got = metric("ped", nsigma=nsigma, exit_ratio=exit_ratio).score(bundle(x, y))
+    np.testing.assert_allclose(got, ref.logme(expected, y), rtol=1e-7)
+
+
+def test_hand_ped_two_classes():
+    # 1-D, class 0 = {0, 2}, class 1 = {4, 8}: standardised by s = sqrt(35/4), the class radii are
+    # 1/s and 2/s and the means 5/s apart. nsigma = 0.6: overlap 0.6 * 3 - 5 < 0, nothing moves.
+    np.testing.assert_allclose(metric("ped").score(bundle(X1, Y1)), metric("logme").score(bundle(X1, Y1)), rtol=1e-12)
+    # nsigma = 2: overlap (6 - gap) / s; each class moves 1/2 t^2 overlap = 0.005 (6 - gap) apart (in
+    # x units), so 6 - gap shrinks by 0.99 per step (each step's displacement 0.99 x the last: kept)
+    for steps in (1, 2, 6):
+        gap = 6.0 - 0.99**steps
+        half = (gap - 5.0) / 2
+        moved = X1 + np.array([[-half], [-half], [half], [half]])
+        got = metric("ped", nsigma=2.0, max_steps=steps).score(bundle(X1, Y1))
+        np.testing.assert_allclose(got, metric("logme").score(bundle(moved, Y1)), rtol=1e-10)

@@ -55,7 +55,7 @@ def seed(request):
 def test_all_expected_metrics_registered():
     names = set(get_plugins().metrics.names())
     expected = {"face", "face-vc", "face-cf", "face-literal", "face-cf-literal", "nc2", "leep", "nce", "logme", "hscore", "gbc",
-                "transrate", "nleep", "sfda", "ncti", "hscore-shrinkage", "etran-energy", "pactran-gauss"}
+                "transrate", "nleep", "sfda", "ncti", "hscore-shrinkage", "etran-energy", "pactran-gauss", "ped"}
     assert expected <= names
 
 

@@ -14,6 +14,7 @@ from .nce import NCE
 from .ncti import NCTI
 from .nleep import NLEEP
 from .pactran import PACTranGaussian
+from .ped import PED
 from .sfda import SFDA
 from .transrate import TransRate
 
@@ -21,4 +22,4 @@ from .transrate import TransRate
 @hookimpl
 def facebench_metrics():
     return [FaCe, VarianceCollapse, ClassFairness, FaCeLiteral, ClassFairnessLiteral, NC2, LEEP, NCE, LogME, HScore, GBC,
-            TransRate, NLEEP, SFDA, NCTI, ShrinkageHScore, EnergyScore, PACTranGaussian]
+            TransRate, NLEEP, SFDA, NCTI, ShrinkageHScore, EnergyScore, PACTranGaussian, PED]
