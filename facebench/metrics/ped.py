@@ -90,7 +90,8 @@ class PED(Metric):
             "features are standardised by their own mean and standard deviation; the authors standardise by the "
             "source model's features on ImageNet validation images, which a feature bundle does not hold",
             f"the base metric is facebench's {self.base!r} (see its card); the authors' evaluation defaults to SFDA "
-            "(type='SFDA'); their LogME stops at a 1e-3 relative change after at most 11 steps",
+            "(type='SFDA'); their LogME stops at a 1e-3 relative change after at most 11 steps (2e-10 to 9e-7 "
+            "relative on the inputs of benchmarks/reference_comparisons.md)",
             "a class pair whose means coincide is not pushed (the code divides by their distance, 0)",
         ]
         return tuple(notes)
