@@ -183,3 +183,19 @@ def test_default_face_combine_has_no_warning_with_both_terms():
     with warnings.catch_warnings():
         warnings.simplefilter("error", FacebenchWarning)
         metric("face").combine(values)
+
+
+# ------------------------------------------------------------------------------------------
+# The literal distances do not depend on how many cores compute them
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("workers", [2, 3])
+def test_literal_distances_identical_on_any_number_of_workers(monkeypatch, workers):
+    import facebench.metrics._linalg as linalg
+    from facebench.metrics.face import bhattacharyya_full
+
+    x, y, _ = ref.make_data(4, [15, 9, 20, 12, 17, 11], 40, sep=0.4)  # n_k < d: the low-rank path
+    monkeypatch.setattr(linalg, "available_cores", lambda: 1)
+    one = bhattacharyya_full(x, y, 6, ridge=1e-3)
+    monkeypatch.setattr(linalg, "available_cores", lambda: workers)
+    many = bhattacharyya_full(x, y, 6, ridge=1e-3)
+    assert np.array_equal(one, many)  # bitwise: each pair is computed alone, on one BLAS thread

@@ -55,6 +55,7 @@ from typing import Mapping
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
+from scipy.linalg.blas import dsyrk
 from scipy.special import log_softmax
 
 from ..bundle import FeatureBundle
@@ -68,6 +69,7 @@ from ._linalg import (
     class_variances,
     floor_variances,
     memo_per_bundle,
+    parallel_map,
     pca_project,
 )
 from .base import Metric, MetricValue
@@ -214,7 +216,9 @@ def bhattacharyya_full(
     # All bases stacked as rows (R x d), so that V_i^T [V_{i+1} ... V_K] is one BLAS call on a view.
     bases = np.concatenate([v.T for v in vecs], axis=0)
     offsets = np.cumsum([0] + [v.shape[1] for v in vecs])
-    for i in range(num_classes - 1):
+
+    def row(i: int) -> list[tuple[int, float]]:
+        """D_ij for every j > i."""
         rest = list(range(i + 1, num_classes))
         cross = {}
         if any(vals[i].size + vals[j].size < d for j in rest):
@@ -225,6 +229,7 @@ def bhattacharyya_full(
                 for j in rest
                 if vals[i].size + vals[j].size < d
             }
+        out = []
         for j in rest:
             lam = 0.5 * (lams[i] + lams[j])
             delta = means[i] - means[j]
@@ -246,7 +251,12 @@ def bhattacharyya_full(
                 logdet = 2.0 * np.sum(np.log(np.diag(chol)))
                 y = solve_triangular(chol, delta, lower=True)
                 mahal = float(y @ y)
-            dist[i, j] = dist[j, i] = mahal / 8.0 + 0.5 * (logdet - 0.5 * (logdets[i] + logdets[j]))
+            out.append((j, mahal / 8.0 + 0.5 * (logdet - 0.5 * (logdets[i] + logdets[j]))))
+        return out
+
+    for i, pairs in enumerate(parallel_map(row, range(num_classes - 1))):
+        for j, value in pairs:
+            dist[i, j] = dist[j, i] = value
     return dist
 
 
@@ -267,7 +277,9 @@ def _lowrank_pair(
     si, sj = np.sqrt(ei / 2.0), np.sqrt(ej / 2.0)
     a = lam + ei / 2.0
     c = (si[:, None] * cross) * sj[None, :]
-    schur = -(c.T @ (c / a[:, None]))
+    # S = D - C^T A^-1 C: a symmetric rank-r_i update (syrk: half a matrix product's work), lower
+    # triangle only, which is all that the Cholesky factorisation (and eigh) read.
+    schur = dsyrk(-1.0, c / np.sqrt(a)[:, None], trans=1, lower=1)
     schur[np.diag_indices_from(schur)] += lam + ej / 2.0
     bi, bj = si * pi, sj * pj
     y = bj - c.T @ (bi / a)
