@@ -8,7 +8,9 @@ from pathlib import Path
 from .. import __version__
 from ..errors import FacebenchError
 from ..store import ResultsStore
+from .ablation import ablation_table
 from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
+from .cards import metric_cards
 from .csvjson import render_csv, render_json
 from .html import render_html
 from .markdown import render_markdown
@@ -35,8 +37,12 @@ def configs_of(store: ResultsStore) -> str:
 
 def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, version: str = __version__,
          date: str | _dt.date | None = None, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED,
-         level: float = DEFAULT_LEVEL) -> Leaderboard:
-    """Read a store into a :class:`Leaderboard` (what the renderers take)."""
+         level: float = DEFAULT_LEVEL, ablation: bool = True) -> Leaderboard:
+    """Read a store into a :class:`Leaderboard` (what the renderers take).
+
+    ``ablation``: recompute FaCe's sensitivity table (:mod:`.ablation`) from the cached features
+    of every benchmark on which a FaCe metric was scored.
+    """
     path = Path(store_path)
     if not path.is_file():
         raise FacebenchError(f"{path}: no results store there (run a benchmark config first)")
@@ -46,6 +52,10 @@ def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, 
     try:
         board = load_leaderboard(store, n_boot=n_boot, seed=seed, level=level)
         board.config_text = configs_of(store) if config_text is None else config_text
+        board.cards = metric_cards(store, board.metrics)
+        if ablation:
+            board.ablations = [ablation_table(store, b.benchmark, [t.target for t in b.targets])
+                               for b in board.benchmarks if {"face", "face-cf"} & set(b.metrics)]
     finally:
         store.close()
     board.version = version
@@ -64,15 +74,17 @@ def build_leaderboards(
     seed: int = DEFAULT_SEED,
     level: float = DEFAULT_LEVEL,
     figures: bool = True,
+    ablation: bool = True,
 ) -> list[Path]:
     """Write leaderboard.{md,csv,json,html} for the store into ``out_dir``; returns their paths.
 
     ``config_text``: the config to show in the header (default: the configs recorded in the
     store's runs); ``date``: the date to print (default: today), fixed for reproducible files;
-    ``n_boot``/``seed``/``level``: the bootstrap; ``figures=False`` leaves the plots out of the HTML.
+    ``n_boot``/``seed``/``level``: the bootstrap; ``figures=False`` leaves the plots out of the HTML;
+    ``ablation=False`` leaves out FaCe's sensitivity table (which reads the cached features).
     """
     board = load(store_path, config_text=config_text, version=version, date=date, n_boot=n_boot, seed=seed,
-                 level=level)
+                 level=level, ablation=ablation)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     renderers = {

@@ -8,7 +8,9 @@ field / JSON ``null``. The JSON object adds the metadata and the summaries the t
      "columns": [...], "rows": [{column: value}, ...],
      "ranking": {"overall": [...], "by_task": {task: [...]}},      # mean tau_w, coverage, rank
      "benchmarks": [{"benchmark", "task", "zoo", "models", "seeds", "targets", "metrics",
-                     "cost": {...}, "ground_truth": {...}, "nc_trace": {...}}]}
+                     "cost": {...}, "ground_truth": {...}, "nc_trace": {...}}],
+     "metrics": [{name, summary, params, source, reference_code, departures}],   # metric cards
+     "ablation": [{benchmark, targets, rows: [{pca_dim, covariance, row, default, tau_w_F, tau_w_face}]}]}
 """
 from __future__ import annotations
 
@@ -89,5 +91,7 @@ def render_json(board: Leaderboard) -> str:
         "ranking": {"overall": _ranking(board.overall),
                     "by_task": {task: _ranking(rows) for task, rows in board.by_task.items()}},
         "benchmarks": [_benchmark(b) for b in board.benchmarks],
+        "metrics": [card.as_dict() for card in board.cards],
+        "ablation": [a.as_dict() for a in board.ablations],
     }
     return json.dumps(_clean(doc), indent=1, allow_nan=False) + "\n"

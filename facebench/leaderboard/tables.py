@@ -23,7 +23,8 @@ from typing import Iterable
 import numpy as np
 from scipy import stats as sps
 
-from ..evaluation import STATISTICS, correlations
+from ..evaluation import STATISTICS, correlations, undefined_reason
+from ..metrics.base import MetricCard
 from ..store import ResultsStore
 from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED, Interval, bootstrap_intervals
 
@@ -46,6 +47,7 @@ class Cell:
     values: dict[str, float]  # statistic -> value
     intervals: dict[str, Interval]
     n_models: int
+    undefined: str | None = None  # why no statistic is defined (constant scores, ...), None if defined
 
 
 @dataclass
@@ -147,6 +149,8 @@ class Leaderboard:
     date: str = ""
     config_text: str = ""
     meta: dict[str, str] = field(default_factory=dict)
+    cards: list[MetricCard] = field(default_factory=list)  # what each metric on the board computes
+    ablations: list = field(default_factory=list)  # AblationTable per benchmark (FaCe sensitivity)
 
     @property
     def tasks(self) -> list[str]:
@@ -229,7 +233,10 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
             x = np.array([sc[m] for m in common])
             y = np.array([acc[m] for m in common])
             intervals = bootstrap_intervals(x, y, n_boot=n_boot, seed=seed, level=level)
-            cells[(metric, truth)] = Cell(values, intervals, len(common))
+            reason = undefined_reason(sc, acc) if sc else None
+            cells[(metric, truth)] = Cell(values, intervals, len(common), reason)
+            if reason:
+                errors[metric].append(f"no statistic against {truth}: {reason}")
     raw_nc = store.nc_traces(benchmark, target)
     return TargetData(target, truths, truth_values, truth_mean, spread, scores, cells, seconds, errors,
                       _nc_trace(raw_nc) if raw_nc else None)

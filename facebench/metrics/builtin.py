@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from ..hookspecs import hookimpl
 from .etran import EnergyScore
-from .face import ClassFairness, ClassFairnessLiteral, FaCe, FaCeLiteral, VarianceCollapse
+from .face import (
+    ClassFairness,
+    ClassFairnessLiteral,
+    ClassFairnessWithSelf,
+    FaCe,
+    FaCeLiteral,
+    FaCeWithSelf,
+    VarianceCollapse,
+)
 from .gbc import GBC
 from .hscore import HScore
 from .hscore_shrinkage import ShrinkageHScore
@@ -21,5 +29,8 @@ from .transrate import TransRate
 
 @hookimpl
 def facebench_metrics():
-    return [FaCe, VarianceCollapse, ClassFairness, FaCeLiteral, ClassFairnessLiteral, NC2, LEEP, NCE, LogME, HScore, GBC,
-            TransRate, NLEEP, SFDA, NCTI, ShrinkageHScore, EnergyScore, PACTranGaussian, PED]
+    return [
+        FaCe, VarianceCollapse, ClassFairness, FaCeWithSelf, ClassFairnessWithSelf, FaCeLiteral, ClassFairnessLiteral,
+        NC2, LEEP, NCE, LogME, HScore, GBC,
+        TransRate, NLEEP, SFDA, NCTI, ShrinkageHScore, EnergyScore, PACTranGaussian, PED,
+    ]
