@@ -18,7 +18,8 @@ from facebench import __version__
 from facebench.errors import FacebenchError
 from facebench.evaluation import STATISTICS
 from facebench.leaderboard import build_leaderboards
-from facebench.leaderboard.bootstrap import bootstrap_intervals, weighted_tau_rows
+from facebench.leaderboard.bootstrap import bootstrap_intervals
+from facebench.rowstats import weighted_tau_rows
 from facebench.leaderboard.fmt import fmt, marks
 from facebench.store import ResultsStore
 
