@@ -1,0 +1,319 @@
+"""How far can a ground truth be trusted? Split-half reliability and the noise ceiling of one target.
+
+The ground truth of a target is, per model i, the mean over seeds of a fine-tuned result
+(``ybar_i = mean_k Y_ik``, ``Y`` an (n models x S seeds) matrix); for accuracy it is also the
+mean over the N test samples of a per-sample correctness ``C_ikt`` in {0, 1}, when the runner
+stored the test predictions (:mod:`facebench.predictions`). Both averages are noisy: another set
+of seeds, or another test set of the same size, would rank the models differently. Everything
+below is float64 and deterministic given ``seed`` (one ``numpy.random.default_rng`` stream per
+quantity, ``default_rng([seed, k])``, so adding a quantity never changes another).
+
+Agreement of two rankings is measured with the statistics of :mod:`facebench.evaluation`
+(tau_w: ``scipy.stats.weightedtau`` defaults, and Kendall tau-b), computed for many draws at
+once by :mod:`facebench.rowstats`; a draw where one side is constant up to float64 rounding
+gives no value (:mod:`facebench.resolution`) and is left out of the mean.
+
+**Split-half reliability over seeds** (``seeds``). With ``h = floor(S / 2)`` (S >= 2), a split is
+an unordered pair of disjoint seed sets ``A, B`` with ``|A| = |B| = h`` (for odd S one seed sits
+out). All such splits are used when there are at most ``max_splits`` of them
+(``C(S, h) C(S - h, h) / 2``: 1 for S = 2, 3 for S = 3 or 4, 10 for S = 6), otherwise a seeded
+sample of ``max_splits`` random splits. The reliability is the mean over splits of
+``tau(mean_{k in A} Y_.k, mean_{k in B} Y_.k)``: the agreement of two independent replications
+of the experiment with h seeds each (the test set held fixed, so test-set noise is not in it).
+
+**Test-set reliability** (``test``, needs the stored predictions): two independent bootstrap
+resamples ``a, b`` of the N test samples (the same resample for every model: paired, because
+models err on the same hard images), each model's accuracy ``acc^a_i = (1/N) sum_t m^a_t Cbar_it``
+(``m^a``: multinomial counts, ``Cbar``: correctness averaged over all seeds), and the mean over
+``n_draws`` pairs of ``tau(acc^a, acc^b)``. By the plug-in principle this estimates the agreement
+of the rankings measured on two independent test sets of size N, drawn from the population the
+test split was drawn from (the bootstrap world replaces that population by the test split).
+
+**Reliability of both** (``both``, needs the predictions): the two previous draws combined:
+seed halves ``A, B`` (cycled through the splits) *and* independent test resamples ``a, b``:
+``tau(acc^{A,a}, acc^{B,b})``. This is the agreement of two replications that differ in every
+source of noise that the stored data can show, the figure the board flags on when present
+(``Reliability.value``); otherwise the seed split-half figure is used.
+
+**Noise ceiling** (``ceiling``): the tau_w that a perfect metric, one that scores every model by
+its noise-free expected result ``mu_i``, would reach in expectation against this noisy ground
+truth: ``E tau_w(mu, ybar)`` with ``ybar`` the mean over all S seeds (and the given test set).
+``mu`` is unknown, and plugging ``ybar`` in for it overstates its spread (pure noise looks like
+a ranking), so the estimator *calibrates* a Gaussian noise model on the observed reliability:
+
+1. noise of a mean over s seeds: ``e ~ N(0, Sigma_s)``, ``Sigma_s = (sigma^2 / s) I + Sigma_test``
+   with ``sigma^2`` the seed variance pooled over models (mean of the per-model sample variances,
+   ddof = 1: each model alone has only S - 1 degrees of freedom) and ``Sigma_test`` the covariance
+   over test samples of ``Cbar`` divided by N (0 without stored predictions);
+2. candidate truths ``mu(c) = mean(ybar) + c (ybar - mean(ybar))``, c >= 0 (the observed order, its
+   spread scaled by c); ``R(c)`` = the simulated split-half reliability, ``E tau_w(mu(c) + e_A,
+   mu(c) + e_B)`` with ``e_A, e_B ~ N(0, Sigma_h)`` independent (the same draws for every c, so
+   R is a smooth function of c); c solves ``R(c) = r`` by bisection on [0, ``MAX_SPREAD``],
+   where r is the observed reliability (``both`` if available, else ``seeds``); r <= 0 gives c = 0;
+3. ``ceiling = E tau_w(mu(c), mu(c) + e)`` with ``e ~ N(0, Sigma_S)`` (and the same for Kendall);
+   a zero spread (c = 0) gives ceiling 0: the data show no ranking that noise would not explain.
+
+Assumptions: Gaussian, homoscedastic seed noise independent across models (per-model seed
+variances from 2-5 seeds are too noisy to use one by one); the true results are the observed
+ones up to one common scale of their deviations from the mean. A noiseless ground truth
+(sigma = 0 and no test noise) has reliability 1 and ceiling 1 exactly. Checked on synthetic
+ground truths with known mu and sigma (tests/test_reliability.py): where the true ceiling,
+computed by brute force from the known mu and sigma, is 0.99, 0.81 and 0.0 the estimate is
+within its sampling spread; zoos made of near-duplicate clusters are where uniform scaling
+fits worst, and the estimate errs high there (by about 0.05 for 3-4 seeds, measured in that test).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .resolution import is_unresolved
+from .rowstats import kendall_rows, weighted_tau_rows
+
+DEFAULT_MAX_SPLITS = 100
+DEFAULT_DRAWS = 400  # test-resample / combined draws
+DEFAULT_SIM_DRAWS = 500  # noise-model draws for the ceiling
+DEFAULT_SEED = 0
+DEFAULT_THRESHOLD = 0.8
+MAX_SPREAD = 4.0  # largest spread factor c the calibration may pick
+BISECTION_STEPS = 16  # c to within MAX_SPREAD / 2^16
+
+# stream ids of default_rng([seed, stream])
+_SPLITS, _TEST, _BOTH, _SIM = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """One target's ground truth for one statistic, complete: every model has every seed."""
+
+    models: tuple[str, ...]
+    seeds: tuple[int, ...]
+    values: np.ndarray  # (n_models, n_seeds) float64
+    correct: np.ndarray | None = None  # (n_models, n_seeds, n_test) per-sample correctness, or None
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values, dtype=np.float64)
+        if values.shape != (len(self.models), len(self.seeds)):
+            raise ValueError(f"values has shape {values.shape}, expected (models, seeds) = "
+                             f"({len(self.models)}, {len(self.seeds)})")
+        if not np.isfinite(values).all():
+            raise ValueError("values must be finite (drop incomplete models first)")
+        object.__setattr__(self, "values", values)
+        if self.correct is not None:
+            correct = np.asarray(self.correct, dtype=np.float64)
+            if correct.ndim != 3 or correct.shape[:2] != values.shape or correct.shape[2] == 0:
+                raise ValueError(f"correct has shape {correct.shape}, expected (models, seeds, n_test) with "
+                                 f"(models, seeds) = {values.shape}")
+            object.__setattr__(self, "correct", correct)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.values.mean(axis=1)
+
+    @property
+    def n_test(self) -> int:
+        return 0 if self.correct is None else int(self.correct.shape[2])
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Reliability and noise ceiling of one target's ground truth (NaN where undefined)."""
+
+    n_models: int
+    n_seeds: int
+    n_test: int  # test samples with stored predictions (0: none)
+    n_splits: int
+    seeds_tau_w: float
+    seeds_kendall: float
+    test_tau_w: float
+    test_kendall: float
+    both_tau_w: float
+    both_kendall: float
+    ceiling_tau_w: float
+    ceiling_kendall: float
+    seed_sd: float  # pooled seed standard deviation sigma
+    spread_factor: float  # calibrated c (NaN when no ceiling)
+
+    @property
+    def value(self) -> float:
+        """The reliability the board shows and flags on: ``both`` when available, else ``seeds``."""
+        return self.both_tau_w if math.isfinite(self.both_tau_w) else self.seeds_tau_w
+
+    @property
+    def source(self) -> str:
+        return "seeds+test" if math.isfinite(self.both_tau_w) else "seeds"
+
+    def flagged(self, threshold: float) -> bool:
+        """True when the reliability is below ``threshold`` or undefined."""
+        return not (math.isfinite(self.value) and self.value >= threshold)
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out.update(reliability=self.value, reliability_source=self.source)
+        return out
+
+
+def _rng(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), stream])
+
+
+def _mean_tau(x: np.ndarray, y: np.ndarray, kendall: bool = True) -> tuple[float, float]:
+    """Mean over rows of tau_w and Kendall (NaN rows left out; NaN if none)."""
+    out = [math.nan, math.nan]
+    for i, fn in enumerate((weighted_tau_rows, kendall_rows)[: 2 if kendall else 1]):
+        v = fn(x, y)
+        v = v[np.isfinite(v)]
+        out[i] = float(v.mean()) if v.size else math.nan
+    return out[0], out[1]
+
+
+def seed_splits(n_seeds: int, *, max_splits: int = DEFAULT_MAX_SPLITS, seed: int = DEFAULT_SEED) -> np.ndarray:
+    """(n_splits, 2, h) seed indices of the balanced split halves, h = n_seeds // 2 (see module doc)."""
+    h = n_seeds // 2
+    if h < 1:
+        return np.zeros((0, 2, 0), dtype=int)
+    total = math.comb(n_seeds, h) * math.comb(n_seeds - h, h) // 2
+    if total <= max_splits:
+        splits = []
+        for a in itertools.combinations(range(n_seeds), h):
+            rest = [k for k in range(n_seeds) if k not in a]
+            splits += [(a, b) for b in itertools.combinations(rest, h) if a < b]
+        return np.array(splits, dtype=int).reshape(-1, 2, h)
+    perms = np.argsort(_rng(seed, _SPLITS).random((max_splits, n_seeds)), axis=1)
+    return np.sort(perms[:, : 2 * h].reshape(max_splits, 2, h), axis=2)
+
+
+def split_half_reliability(values: np.ndarray, splits: np.ndarray) -> tuple[float, float]:
+    """Mean tau_w and Kendall between the half means of every split (values: (models, seeds))."""
+    if len(splits) == 0:
+        return math.nan, math.nan
+    a = values[:, splits[:, 0, :]].mean(axis=2).T  # (n_splits, models)
+    b = values[:, splits[:, 1, :]].mean(axis=2).T
+    return _mean_tau(a, b)
+
+
+def resample_weights(n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(draws, n) bootstrap weights: counts of each of n items in a resample of size n, divided by n."""
+    idx = rng.integers(0, n, size=(draws, n)) + n * np.arange(draws)[:, None]
+    return np.bincount(idx.ravel(), minlength=draws * n).reshape(draws, n) / n
+
+
+def resampled_test_set_reliability(correct: np.ndarray, *, draws: int = DEFAULT_DRAWS,
+                              seed: int = DEFAULT_SEED) -> tuple[float, float]:
+    """Mean tau_w and Kendall between accuracies on independent resamples of the test set."""
+    cbar = correct.mean(axis=1)  # (models, n_test)
+    rng = _rng(seed, _TEST)
+    wa, wb = (resample_weights(cbar.shape[1], draws, rng) for _ in range(2))
+    return _mean_tau(wa @ cbar.T, wb @ cbar.T)
+
+
+def combined_reliability(correct: np.ndarray, splits: np.ndarray, *, draws: int = DEFAULT_DRAWS,
+                         seed: int = DEFAULT_SEED) -> tuple[float, float]:
+    """Mean tau_w and Kendall between seed halves evaluated on independent test resamples."""
+    if len(splits) == 0:
+        return math.nan, math.nan
+    rng = _rng(seed, _BOTH)
+    n_test = correct.shape[2]
+    xs, ys = [], []
+    for s, (a, b) in enumerate(splits):
+        k = len(range(s, draws, len(splits)))  # draws d with d mod n_splits == s
+        if k == 0:
+            continue
+        ca, cb = correct[:, a, :].mean(axis=1), correct[:, b, :].mean(axis=1)
+        xs.append(resample_weights(n_test, k, rng) @ ca.T)
+        ys.append(resample_weights(n_test, k, rng) @ cb.T)
+    return _mean_tau(np.concatenate(xs), np.concatenate(ys))
+
+
+def pooled_seed_variance(values: np.ndarray) -> float:
+    """sigma^2: the mean over models of the sample variance over seeds (ddof=1); NaN for one seed.
+
+    0 exactly when every model's results are equal over seeds up to float64 rounding.
+    """
+    if values.shape[1] < 2:
+        return math.nan
+    if np.all(is_unresolved(values, axis=1)):
+        return 0.0
+    return float(values.var(axis=1, ddof=1).mean())
+
+
+def noise_cov_of_test_set(correct: np.ndarray) -> np.ndarray:
+    """Sigma_test: covariance over test samples of the seed-mean correctness, divided by n_test."""
+    cbar = correct.mean(axis=1)
+    return np.atleast_2d(np.cov(cbar, ddof=1)) / cbar.shape[1]
+
+
+def _noise_factor(sigma2: float, s: int, cov_test: np.ndarray | None, n: int) -> np.ndarray:
+    """A matrix L with L L^T = (sigma2 / s) I + cov_test (eigen-decomposition, clipped to PSD)."""
+    cov = np.eye(n) * (sigma2 / s)
+    if cov_test is not None:
+        cov = cov + cov_test
+    w, v = np.linalg.eigh(cov)
+    return v * np.sqrt(np.clip(w, 0.0, None))
+
+
+def noise_ceiling(mean: np.ndarray, sigma2: float, n_seeds: int, observed: float, *,
+                  cov_test: np.ndarray | None = None, draws: int = DEFAULT_SIM_DRAWS,
+                  seed: int = DEFAULT_SEED) -> tuple[float, float, float]:
+    """(ceiling tau_w, ceiling Kendall, spread factor c) by the calibrated simulation of the module doc.
+
+    ``mean``: ybar per model; ``sigma2``: pooled seed variance; ``observed``: the reliability the
+    calibration matches (split halves of ``n_seeds // 2`` seeds each).
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    n, h = mean.size, n_seeds // 2
+    if n < 2 or h < 1 or not math.isfinite(sigma2) or not math.isfinite(observed) or is_unresolved(mean):
+        return math.nan, math.nan, math.nan
+    full = _noise_factor(sigma2, n_seeds, cov_test, n)
+    half = _noise_factor(sigma2, h, cov_test, n)
+    dev = mean - mean.mean()
+    if not np.any(full):  # no noise at all: the ground truth is the truth
+        return 1.0, 1.0, 1.0
+    if observed <= 0:
+        return 0.0, 0.0, 0.0
+    rng = _rng(seed, _SIM)
+    za, zb, zc = (rng.standard_normal((draws, n)) for _ in range(3))
+    ea, eb, ec = za @ half.T, zb @ half.T, zc @ full.T
+
+    def simulated(c: float) -> float:
+        return _mean_tau(c * dev + ea, c * dev + eb, kendall=False)[0]
+
+    lo, hi = 0.0, MAX_SPREAD
+    if simulated(hi) <= observed:
+        c = hi
+    else:
+        for _ in range(BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if simulated(mid) < observed else (lo, mid)
+        c = 0.5 * (lo + hi)
+    mu = np.broadcast_to(c * dev, (draws, n))
+    tau_w, kendall = _mean_tau(mu, mu + ec)
+    return tau_w, kendall, c
+
+
+def reliability(gt: GroundTruth, *, max_splits: int = DEFAULT_MAX_SPLITS, draws: int = DEFAULT_DRAWS,
+                sim_draws: int = DEFAULT_SIM_DRAWS, seed: int = DEFAULT_SEED) -> Reliability:
+    """All the figures of the module docstring for one target's ground truth."""
+    n, s = gt.values.shape
+    splits = seed_splits(s, max_splits=max_splits, seed=seed)
+    nan2 = (math.nan, math.nan)
+    usable = n >= 2 and not is_unresolved(gt.mean)
+    seeds = split_half_reliability(gt.values, splits) if usable else nan2
+    test = both = nan2
+    cov_test = None
+    if gt.correct is not None and usable:
+        test = resampled_test_set_reliability(gt.correct, draws=draws, seed=seed)
+        both = combined_reliability(gt.correct, splits, draws=draws, seed=seed)
+        cov_test = noise_cov_of_test_set(gt.correct)
+    sigma2 = pooled_seed_variance(gt.values)
+    observed = both[0] if math.isfinite(both[0]) else seeds[0]
+    ceiling = noise_ceiling(gt.mean, sigma2, s, observed, cov_test=cov_test, draws=sim_draws, seed=seed)
+    return Reliability(
+        n_models=n, n_seeds=s, n_test=gt.n_test, n_splits=len(splits),
+        seeds_tau_w=seeds[0], seeds_kendall=seeds[1], test_tau_w=test[0], test_kendall=test[1],
+        both_tau_w=both[0], both_kendall=both[1], ceiling_tau_w=ceiling[0], ceiling_kendall=ceiling[1],
+        seed_sd=math.sqrt(sigma2) if math.isfinite(sigma2) else math.nan, spread_factor=ceiling[2],
+    )
