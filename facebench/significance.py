@@ -9,7 +9,7 @@ their difference):
 * the models of the zoo: ``n`` model indices drawn with replacement (a resample with fewer than
   two distinct models gives no value);
 * the seeds: ``S`` seed indices drawn with replacement, the ground truth of a model being the
-  mean of its result over the drawn seeds (bootstrap weights ``w_k`` = count / S);
+  mean of its result over the drawn seeds (a seed drawn twice counts twice);
 * the test samples, where the runner stored the test predictions (accuracy only): ``N`` sample
   indices drawn with replacement, each seed's accuracy recomputed on them.
 
@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .reliability import GroundTruth, resample_weights
+from .reliability import GroundTruth, resample_counts
 from .rowstats import weighted_tau_rows
 
 DEFAULT_N_BOOT = 1000
@@ -129,14 +129,19 @@ def _rng(seed: int, target: TargetData) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(f"{target.benchmark}/{target.target}".encode())])
 
 
-def _resampled_truth(gt: GroundTruth, seed_w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(B, n_models) ground truth of each replicate: seed-weighted mean of (resampled-test) results."""
+def _resampled_truth(gt: GroundTruth, seed_counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(B, n_models) ground truth of each replicate: mean over the drawn seeds of (resampled-test) results.
+
+    With test samples, right answers are counted in integers (exact in float64) and divided by
+    S N at the end, so models with as many right answers on a replicate tie exactly.
+    """
+    n, s = gt.values.shape
     if gt.correct is None:
-        return seed_w @ gt.values.T
-    n, s, n_test = gt.correct.shape
-    test_w = resample_weights(n_test, seed_w.shape[0], rng)  # (B, N)
-    acc = (test_w @ gt.correct.reshape(n * s, n_test).T).reshape(-1, n, s)  # (B, n, S)
-    return np.einsum("bis,bs->bi", acc, seed_w)
+        return seed_counts @ gt.values.T / s
+    n_test = gt.correct.shape[2]
+    test_counts = resample_counts(n_test, seed_counts.shape[0], rng)  # (B, N)
+    right = (test_counts @ gt.correct.reshape(n * s, n_test).T).reshape(-1, n, s)  # (B, n, S)
+    return np.einsum("bis,bs->bi", right, seed_counts) / (s * n_test)
 
 
 def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED) -> TauDraws:
@@ -147,11 +152,11 @@ def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int 
     rng = _rng(seed, target)
     idx = np.sort(rng.integers(0, n, size=(n_boot, n)), axis=1)
     distinct = (np.diff(idx, axis=1) != 0).sum(axis=1) + 1 >= 2
-    seed_w = resample_weights(s, n_boot, rng)
+    seed_counts = resample_counts(s, n_boot, rng)
     observed = np.full((len(target.truths), len(metrics)), np.nan)
     boot = np.full((len(target.truths), n_boot, len(metrics)), np.nan)
     for i, gt in enumerate(target.truths):
-        y = np.take_along_axis(_resampled_truth(gt, seed_w, rng), idx, axis=1)
+        y = np.take_along_axis(_resampled_truth(gt, seed_counts, rng), idx, axis=1)
         for j, m in enumerate(metrics):
             x = np.asarray(target.scores[m], dtype=np.float64)
             observed[i, j] = weighted_tau_rows(x, gt.mean)[0]
