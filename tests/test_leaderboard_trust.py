@@ -142,7 +142,7 @@ def test_flagged_targets_are_marked(boards):
     n_flagged = sum(flags)
     assert n_flagged >= 1 and strict["json"]["reliability_threshold"] == 1.0
     assert strict["md"].count("⚠ below 1.00") == n_flagged
-    assert "† measured against a ground truth whose reliability is below 1.00" in strict["md"]
+    assert "† measured against a ground truth whose reliability is below 1.00 or not measurable" in strict["md"]
     assert re.search(r"<td class=\"(best |second )?unreliable\">", strict["html"])
     assert "Greyed: measured against a ground truth" in strict["html"]
     # with the default threshold, a target is flagged exactly when its reliability is below 0.8
@@ -151,6 +151,29 @@ def test_flagged_targets_are_marked(boards):
     if not any(r["flagged"] for r in default_flags):
         assert "†" not in default["md"] and "unreliable\"" not in default["html"]
     assert "**Ground-truth reliability**" in default["md"] and "<h3>Ground-truth reliability</h3>" in default["html"]
+
+
+def test_one_seed_gives_no_reliability_and_a_flag(tmp_path):
+    from facebench.evaluation import correlations
+
+    store = ResultsStore(tmp_path / "one.sqlite")
+    rng = np.random.default_rng(3)
+    store.add_benchmark("b/z", "classification", "z", "t", "r")
+    acc = {f"m{i}": 0.5 + 0.05 * i for i in range(5)}
+    for m, a in acc.items():
+        store.record_ground_truth(f"ft:{m}", "b/z", "t", m, 0, {"accuracy": a}, 1.0)
+    for metric in ("good", "bad"):
+        scores = {m: a + (0.01 if metric == "good" else 1.0) * rng.normal() for m, a in acc.items()}
+        store.record_scores(f"s:{metric}", "b/z", "t", metric, {}, scores, {m: 0.1 for m in acc}, {}, scores, [],
+                            {"accuracy": correlations(scores, acc)})
+    store.close()
+    out = build_leaderboards(tmp_path / "one.sqlite", tmp_path / "out", date=DATE, figures=True, n_boot=100)
+    doc = json.loads(out[2].read_text())
+    r = doc["benchmarks"][0]["reliability"]["t"]["accuracy"]
+    assert r["n_seeds"] == 1 and r["n_splits"] == 0 and r["flagged"]
+    assert r["reliability"] is None and r["ceiling_tau_w"] is None
+    assert "⚠ not measurable" in out[0].read_text() and " †" in out[0].read_text()
+    assert [m["metric"] for m in doc["significance"]["metrics"]] == ["good", "bad"]
 
 
 def test_bad_threshold_and_correction_are_named(tmp_path):

@@ -20,12 +20,12 @@ def cd_diagram(c: Comparison, title: str) -> bytes:
     lo, hi = float(min(values.min(), 0.0)), float(max(values.max(), 0.0))
     pad = 0.08 * max(hi - lo, 0.2)
     n_groups = len(c.groups)
-    height = 2.2 + 0.22 * n_groups
+    height = 2.2 + 0.3 * n_groups
     fig = Figure(figsize=(8.0, height))
     fig.subplots_adjust(left=0.04, right=0.96, bottom=0.05, top=1 - 0.45 / height)
     ax = fig.subplots()
     ax.set_xlim(lo - pad, hi + pad)
-    ax.set_ylim(-(n_groups + 1) * 0.22 - 0.2, 1.25)
+    ax.set_ylim(-(n_groups + 1) * 0.3 - 0.2, 1.25)
     ax.axhline(0, color="0.2", lw=1.2)
     for tick in np.linspace(lo, hi, 5):
         ax.plot([tick, tick], [0, 0.05], color="0.2", lw=0.8)
@@ -37,10 +37,12 @@ def cd_diagram(c: Comparison, title: str) -> bytes:
         ax.text(v, y + 0.02, f"{m} ({v:.2f})", ha="center", va="bottom", fontsize=8)
     for k, group in enumerate(c.groups):
         vs = [c.mean_tau_w[m] for m in group]
-        y = -0.35 - 0.22 * k
+        y = -0.3 - 0.3 * k
         ax.plot([min(vs), max(vs)] if len(vs) > 1 else [vs[0] - pad * 0.1, vs[0] + pad * 0.1], [y, y],
                 color="black", lw=4, solid_capstyle="round")
-        ax.text(max(vs) + pad * 0.15, y, ", ".join(group), ha="left", va="center", fontsize=7, color="0.25")
+        right = max(vs) > 0.5 * (lo + hi)  # label on the side with room, just under the bar
+        ax.text(max(vs) if right else min(vs), y - 0.06, ", ".join(group), ha="right" if right else "left",
+                va="top", fontsize=7, color="0.25")
     ax.set_axis_off()
     ax.set_title(f"{title}\nmean τ_w; bars join metrics that cannot be told apart "
                  f"({c.level:.0%}, {c.correction})", fontsize=9)

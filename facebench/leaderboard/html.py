@@ -14,7 +14,7 @@ from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, m
 from .markdown import DETAIL_STATISTICS, MAIN_STATISTICS
 from .cd_plot import cd_diagram
 from .tables import BenchmarkData, Leaderboard
-from .trust import flagged
+from .trust import flag_text, flagged
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
@@ -89,7 +89,7 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
         out += "<p class='meta'>* average over the targets where the metric has a value.</p>"
     if any(flagged(b, t.target, truth) for t in targets):
         out += (f"<p class='meta'>Greyed: measured against a ground truth whose reliability is below "
-                f"{b.reliability_threshold:.2f} (see Ground-truth reliability).</p>")
+                f"{b.reliability_threshold:.2f} or not measurable (see Ground-truth reliability).</p>")
     return out
 
 
@@ -235,7 +235,7 @@ def reliability_section(b: BenchmarkData) -> str:
                          (f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})", ""),
                          (f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})", ""),
                          (f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})", ""),
-                         (f"⚠ below {b.reliability_threshold:.2f}" if bad else "ok", "flag" if bad else "")])
+                         (flag_text(r, b.reliability_threshold), "flag" if bad else "")])
     head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
             "test resamples τ_w (τ)", "both τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
     notes = "".join(f"<li>{escape(n)}</li>" for n in b.trust_notes)

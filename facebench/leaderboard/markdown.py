@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 from ..evaluation import STATISTICS
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
 from .tables import BenchmarkData, Leaderboard, RankRow
-from .trust import flagged
+from .trust import flag_text, flagged
 
 MAIN_STATISTICS = ("tau_w", "pearson")
 UNRELIABLE_MARK = " †"  # after a value measured against a ground truth below the reliability threshold
@@ -189,8 +189,8 @@ def render_markdown(board: Leaderboard) -> str:
 
 # -- ground-truth reliability and metric significance ----------------------------------------
 def unreliable_note(b: BenchmarkData) -> str:
-    return (f"† measured against a ground truth whose reliability is below {b.reliability_threshold:.2f} "
-            "(see *Ground-truth reliability*): read it with care.")
+    return (f"† measured against a ground truth whose reliability is below {b.reliability_threshold:.2f} or "
+            "not measurable (see *Ground-truth reliability*): read it with care.")
 
 
 def reliability_section(b: BenchmarkData) -> str:
@@ -201,7 +201,7 @@ def reliability_section(b: BenchmarkData) -> str:
             r = b.reliability.get((t.target, truth))
             if r is None:
                 continue
-            flag = f"⚠ below {b.reliability_threshold:.2f}" if r.flagged(b.reliability_threshold) else "ok"
+            flag = flag_text(r, b.reliability_threshold)
             rows.append([esc(t.target), esc(truth), str(r.n_models), str(r.n_seeds), str(r.n_test or MISSING),
                          f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})",
                          f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})",

@@ -198,6 +198,15 @@ def reliability_json(b: BenchmarkData) -> dict[str, Any]:
     return out
 
 
+def flag_text(r: Reliability, threshold: float) -> str:
+    """The board's flag of one ground truth: "ok", below the threshold, or not measurable."""
+    if not r.flagged(threshold):
+        return "ok"
+    if not math.isfinite(r.value):
+        return "⚠ not measurable (needs 2 seeds and a non-constant ground truth)"
+    return f"⚠ below {threshold:.2f}"
+
+
 def flagged(b: BenchmarkData, target: str, truth: str) -> bool:
     """True when the target's ground truth for ``truth`` is less reliable than the threshold."""
     r = b.reliability.get((target, truth))
