@@ -233,3 +233,18 @@ def test_runner_stores_test_predictions_and_the_board_resamples_them(tmp_path, m
     assert doc["reliability"]["ta"]["accuracy"]["n_test"] == 0
     assert any("unreadable or failing their checksum" in n for n in doc["reliability_notes"])
     assert "failing their checksum" in out[0].read_text()
+
+
+def test_cli_leaderboard_threshold_and_correction(tmp_path, capsys):
+    from facebench.cli import main
+
+    store = make_store(tmp_path / "s.sqlite")
+    main(["leaderboard", "--store", str(store), "--out", str(tmp_path / "out"), "--no-figures", "--n-boot", "50",
+          "--reliability-threshold", "1.0", "--correction", "none", "--date", DATE])
+    doc = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert doc["reliability_threshold"] == 1.0 and doc["significance"]["correction"] == "none"
+    assert all(p["p_adjusted"] == p["p"] for p in doc["significance"]["pairs"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["leaderboard", "--store", str(store), "--out", str(tmp_path / "o2"), "--reliability-threshold", "3"])
+    assert exc.value.code == 2 and "reliability threshold must be in [-1, 1]" in capsys.readouterr().err
