@@ -22,40 +22,50 @@ sample of ``max_splits`` random splits. The reliability is the mean over splits 
 of the experiment with h seeds each (the test set held fixed, so test-set noise is not in it).
 
 **Test-set reliability** (``test``, needs the stored predictions): two independent bootstrap
-resamples ``a, b`` of the N test samples (the same resample for every model: paired, because
-models err on the same hard images), each model's accuracy ``acc^a_i = (1/N) sum_t m^a_t Cbar_it``
-(``m^a``: multinomial counts, ``Cbar``: correctness averaged over all seeds), and the mean over
+resamples ``a, b`` of the N test samples (within each class when the true labels are known, as
+the test splits are class-balanced; the same resample for every model: paired, because models
+err on the same hard images), each model's accuracy ``acc^a_i = (1/N) sum_t m^a_t Cbar_it``
+(``m^a``: bootstrap counts, ``Cbar``: correctness averaged over all seeds), and the mean over
 ``n_draws`` pairs of ``tau(acc^a, acc^b)``. By the plug-in principle this estimates the agreement
-of the rankings measured on two independent test sets of size N, drawn from the population the
-test split was drawn from (the bootstrap world replaces that population by the test split).
+of the rankings of *these* fine-tuned networks measured on two independent test sets of size N
+(the bootstrap world replaces the population by the test split).
 
-**Reliability of both** (``both``, needs the predictions): the two previous draws combined:
-seed halves ``A, B`` (cycled through the splits) *and* independent test resamples ``a, b``:
-``tau(acc^{A,a}, acc^{B,b})``. This is the agreement of two replications that differ in every
-source of noise that the stored data can show, the figure the board flags on when present
+**Reliability of both** (``both``, needs the predictions): seed halves ``A, B`` (cycled through the
+splits) evaluated on two disjoint halves of the test set (a random half of each class, drawn
+anew for each of ``n_draws`` draws): ``tau(acc^{A, T1}, acc^{B, T2})``. Nothing is shared between
+the two sides, so this is the agreement of two independent replications of the experiment with
+h seeds and about N / 2 test samples each, every source of noise the stored data show included.
+(Resampling the test samples of both seed halves with replacement instead would count the
+samples on which two seeds disagree twice, Owen 2007: measured on synthetic data, 0.57 for a true
+0.59 where halves give 0.594.) It is the figure the board flags on when present
 (``Reliability.value``); otherwise the seed split-half figure is used.
 
 **Noise ceiling** (``ceiling``): the tau_w that a perfect metric, one that scores every model by
 its noise-free expected result ``mu_i``, would reach in expectation against this noisy ground
-truth: ``E tau_w(mu, ybar)`` with ``ybar`` the mean over all S seeds (and the given test set).
-``mu`` is unknown, and plugging ``ybar`` in for it overstates its spread (pure noise looks like
-a ranking), so the estimator *calibrates* a Gaussian noise model on the observed reliability:
+truth: ``E tau_w(mu, ybar)`` with ``ybar`` the mean over all S seeds (and, with stored
+predictions, the N test samples as a draw from their population). ``mu`` is unknown, and
+plugging ``ybar`` in for it overstates its spread (pure noise looks like a ranking), so the
+estimator *calibrates* a Gaussian noise model (:class:`NoiseModel`) on the observed reliability:
 
-1. noise of a mean over s seeds: ``e ~ N(0, Sigma_s)``, ``Sigma_s = (sigma^2 / s) I + Sigma_test``
-   with ``sigma^2`` the seed variance pooled over models (mean of the per-model sample variances,
-   ddof = 1: each model alone has only S - 1 degrees of freedom) and ``Sigma_test`` the covariance
-   over test samples of ``Cbar`` divided by N (0 without stored predictions);
+1. noise of a mean over s seeds on m test samples: ``e ~ N(0, cov(s, m))``, with the seed variance
+   ``sigma^2`` pooled over models (mean of the per-model sample variances, ddof = 1: each model
+   alone has only S - 1 degrees of freedom) and, with stored predictions, its split into what
+   differs between the seeds' networks as a whole and per test sample, plus the covariance
+   between models over test samples (see :class:`NoiseModel`);
 2. candidate truths ``mu(c) = mean(ybar) + c (ybar - mean(ybar))``, c >= 0 (the observed order, its
-   spread scaled by c); ``R(c)`` = the simulated split-half reliability, ``E tau_w(mu(c) + e_A,
-   mu(c) + e_B)`` with ``e_A, e_B ~ N(0, Sigma_h)`` independent (the same draws for every c, so
-   R is a smooth function of c); c solves ``R(c) = r`` by bisection on [0, ``MAX_SPREAD``],
-   where r is the observed reliability (``both`` if available, else ``seeds``); r <= 0 gives c = 0;
-3. ``ceiling = E tau_w(mu(c), mu(c) + e)`` with ``e ~ N(0, Sigma_S)`` (and the same for Kendall);
-   a zero spread (c = 0) gives ceiling 0: the data show no ranking that noise would not explain.
+   spread scaled by c); ``R(c)`` = the simulated reliability, ``E tau_w(mu(c) + e_A, mu(c) + e_B)``
+   with ``e_A, e_B`` independent draws of the noise of one side of the observed reliability
+   (``cov(h, N/2)`` for ``both``, ``sigma^2 / h`` for ``seeds``; the same draws for every c, so R is
+   a smooth function of c); c solves ``R(c) = r`` by bisection on [0, ``MAX_SPREAD``], r the
+   observed reliability (``both`` if available, else ``seeds``); r <= 0 gives c = 0;
+3. ``ceiling = E tau_w(mu(c), mu(c) + e)`` with ``e ~ N(0, cov(S, N))`` (``sigma^2 / S`` without
+   predictions: the test set's own noise is then left out, and the ceiling is too high by that
+   much); the same for Kendall. A zero spread (c = 0) gives ceiling 0: the data show no ranking
+   that noise would not explain.
 
-Assumptions: Gaussian, homoscedastic seed noise independent across models (per-model seed
-variances from 2-5 seeds are too noisy to use one by one); the true results are the observed
-ones up to one common scale of their deviations from the mean. A noiseless ground truth
+Assumptions: Gaussian noise; seed noise homoscedastic and independent across models (per-model
+seed variances from 2-5 seeds are too noisy to use one by one); the true results are the
+observed ones up to one common scale of their deviations from the mean. A noiseless ground truth
 (sigma = 0 and no test noise) has reliability 1 and ceiling 1 exactly.
 
 Measured on synthetic ground truths with known mu and sigma (14 models, sigma = 0.02; mean of
@@ -66,8 +76,12 @@ one estimate 0.195); four clusters of near-duplicates, 4 seeds: 0.904 vs 0.838 (
 cannot shrink the within-cluster gaps alone, so clustered zoos get a ceiling too high); pure
 noise, 4 seeds: 0.230 vs 0 (c >= 0 truncates the chance-positive reliabilities, never the
 negative ones). The plug-in alternative (simulate around ybar itself) gives about 0.55 on pure
-noise. One estimate from 3-4 seeds has a standard deviation of 0.01 (well separated models) to
-0.26 (pure noise): read a ceiling as a rough figure, the reliability as the measured one.
+noise. With per-sample predictions (14 models 0.78-0.88, 4 seeds, seed sd 0.01, 400 test
+samples with shared hard ones, 25 realisations; ``test_noise_ceiling_with_test_predictions`` checks
+12): ceiling 0.827 vs
+0.821, ``both`` 0.594 vs the brute-force agreement of two fresh half-size replications 0.589.
+One estimate from 3-4 seeds has a standard deviation of 0.01 (well separated models) to 0.26
+(pure noise): read a ceiling as a rough figure, the reliability as the measured one.
 """
 from __future__ import annotations
 
@@ -100,6 +114,7 @@ class GroundTruth:
     seeds: tuple[int, ...]
     values: np.ndarray  # (n_models, n_seeds) float64
     correct: np.ndarray | None = None  # (n_models, n_seeds, n_test) per-sample correctness, or None
+    labels: np.ndarray | None = None  # (n_test,) class of each test sample: stratifies test resamples
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype=np.float64)
@@ -115,6 +130,11 @@ class GroundTruth:
                 raise ValueError(f"correct has shape {correct.shape}, expected (models, seeds, n_test) with "
                                  f"(models, seeds) = {values.shape}")
             object.__setattr__(self, "correct", correct)
+            if self.labels is not None:
+                labels = np.asarray(self.labels).ravel()
+                if labels.size != correct.shape[2]:
+                    raise ValueError(f"{labels.size} labels for {correct.shape[2]} test samples")
+                object.__setattr__(self, "labels", labels)
 
     @property
     def mean(self) -> np.ndarray:
@@ -213,19 +233,50 @@ def resample_counts(n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
     return np.bincount(idx.ravel(), minlength=draws * n).reshape(draws, n).astype(np.float64)
 
 
-def resampled_test_set_reliability(correct: np.ndarray, *, draws: int = DEFAULT_DRAWS,
-                              seed: int = DEFAULT_SEED) -> tuple[float, float]:
-    """Mean tau_w and Kendall between accuracies on independent resamples of the test set."""
+def _classes(labels: np.ndarray | None, n_test: int) -> list[np.ndarray]:
+    """Indices of the test samples of each class (one block of all samples without labels)."""
+    if labels is None:
+        return [np.arange(n_test)]
+    return [np.flatnonzero(labels == c) for c in np.unique(labels)]
+
+
+def stratified_resample_counts(labels: np.ndarray | None, n_test: int, draws: int,
+                               rng: np.random.Generator) -> np.ndarray:
+    """(draws, n_test) bootstrap counts, resampling within each class (its size kept)."""
+    out = np.zeros((draws, n_test))
+    for members in _classes(labels, n_test):
+        out[:, members] = resample_counts(members.size, draws, rng)
+    return out
+
+
+def stratified_halves(labels: np.ndarray | None, n_test: int, draws: int,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint (draws, n_test) 0/1 masks: each class split at random into two halves of
+    floor(m / 2) samples (an odd class leaves one sample out)."""
+    first, second = np.zeros((draws, n_test)), np.zeros((draws, n_test))
+    rows = np.arange(draws)[:, None]
+    for members in _classes(labels, n_test):
+        half = members.size // 2
+        order = members[np.argsort(rng.random((draws, members.size)), axis=1)]
+        first[rows, order[:, :half]] = 1.0
+        second[rows, order[:, half: 2 * half]] = 1.0
+    return first, second
+
+
+def resampled_test_set_reliability(correct: np.ndarray, labels: np.ndarray | None = None, *,
+                                   draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> tuple[float, float]:
+    """Mean tau_w and Kendall between accuracies on independent (class-stratified) test resamples."""
     csum = correct.sum(axis=1)  # (models, n_test): right answers over seeds, integer-valued
     rng = _rng(seed, _TEST)
-    scale = csum.shape[1] * correct.shape[1]
-    wa, wb = (resample_counts(csum.shape[1], draws, rng) for _ in range(2))
+    n_test = csum.shape[1]
+    scale = n_test * correct.shape[1]
+    wa, wb = (stratified_resample_counts(labels, n_test, draws, rng) for _ in range(2))
     return _mean_tau(wa @ csum.T / scale, wb @ csum.T / scale)
 
 
-def combined_reliability(correct: np.ndarray, splits: np.ndarray, *, draws: int = DEFAULT_DRAWS,
-                         seed: int = DEFAULT_SEED) -> tuple[float, float]:
-    """Mean tau_w and Kendall between seed halves evaluated on independent test resamples."""
+def combined_reliability(correct: np.ndarray, splits: np.ndarray, labels: np.ndarray | None = None, *,
+                         draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> tuple[float, float]:
+    """Mean tau_w and Kendall between seed halves evaluated on disjoint halves of the test set."""
     if len(splits) == 0:
         return math.nan, math.nan
     rng = _rng(seed, _BOTH)
@@ -236,9 +287,10 @@ def combined_reliability(correct: np.ndarray, splits: np.ndarray, *, draws: int 
         if k == 0:
             continue
         ca, cb = correct[:, a, :].sum(axis=1), correct[:, b, :].sum(axis=1)  # integer-valued
-        scale = n_test * len(a)
-        xs.append(resample_counts(n_test, k, rng) @ ca.T / scale)
-        ys.append(resample_counts(n_test, k, rng) @ cb.T / scale)
+        first, second = stratified_halves(labels, n_test, k, rng)
+        scale = first.sum(axis=1, keepdims=True) * len(a)
+        xs.append(first @ ca.T / scale)
+        ys.append(second @ cb.T / scale)
     return _mean_tau(np.concatenate(xs), np.concatenate(ys))
 
 
@@ -254,35 +306,75 @@ def pooled_seed_variance(values: np.ndarray) -> float:
     return float(values.var(axis=1, ddof=1).mean())
 
 
-def noise_cov_of_test_set(correct: np.ndarray) -> np.ndarray:
-    """Sigma_test: covariance over test samples of the seed-mean correctness, divided by n_test."""
+@dataclass(frozen=True)
+class NoiseModel:
+    """Gaussian noise of a model's mean result over s seeds measured on m test samples.
+
+    ``cov(s, m) = (tau2 I + diag(r) / m) / s + K / m`` (``m = None``: the given test set, whose
+    own noise is then shared by every replication: ``(sigma2 / s) I``):
+
+    * ``sigma2``: seed variance of the accuracy on the given test set (pooled, ddof = 1);
+    * ``r_i``: per test sample, the variance over seeds of model i's correctness (ddof = 1),
+      averaged over samples: how much two seeds of the same model disagree sample by sample;
+    * ``tau2 = max(0, sigma2 - mean(r) / N)``: the seed variance that is left on an infinite
+      test set (what differs between the seeds' networks as a whole);
+    * ``K``: covariance between models, over test samples, of the expected (seed-mean)
+      correctness: the within-class covariance of ``Cbar`` (when labels stratify the test set)
+      minus ``diag(r) / S`` (the seeds' own disagreement, which the seed term already holds; the
+      covariance between two models has no such part, their seeds being independent).
+
+    Without stored predictions only ``sigma2`` is known and the test set's noise is left out.
+    """
+
+    sigma2: float
+    n_test: int = 0
+    tau2: float = math.nan
+    r: np.ndarray | None = None
+    k: np.ndarray | None = None
+
+    def cov(self, n_models: int, s: int, m: int | None = None) -> np.ndarray:
+        if m is None or self.k is None:
+            return np.eye(n_models) * (self.sigma2 / s)
+        return (np.eye(n_models) * self.tau2 + np.diag(self.r) / m) / s + self.k / m
+
+
+def noise_model(values: np.ndarray, correct: np.ndarray | None = None,
+                labels: np.ndarray | None = None) -> NoiseModel:
+    """Estimate the :class:`NoiseModel` of one target's ground truth."""
+    sigma2 = pooled_seed_variance(values)
+    if correct is None or values.shape[1] < 2 or not math.isfinite(sigma2):
+        return NoiseModel(sigma2)
+    n, s, n_test = correct.shape
+    r = correct.var(axis=1, ddof=1).mean(axis=1)  # (models,)
     cbar = correct.mean(axis=1)
-    return np.atleast_2d(np.cov(cbar, ddof=1)) / cbar.shape[1]
+    centred = np.concatenate([cbar[:, m] - cbar[:, m].mean(axis=1, keepdims=True)
+                              for m in _classes(labels, n_test)], axis=1)
+    n_groups = len(_classes(labels, n_test))
+    k = centred @ centred.T / max(n_test - n_groups, 1) - np.diag(r) / s
+    np.fill_diagonal(k, np.clip(np.diag(k), 0.0, None))
+    return NoiseModel(sigma2, n_test, max(0.0, sigma2 - float(r.mean()) / n_test), r, k)
 
 
-def _noise_factor(sigma2: float, s: int, cov_test: np.ndarray | None, n: int) -> np.ndarray:
-    """A matrix L with L L^T = (sigma2 / s) I + cov_test (eigen-decomposition, clipped to PSD)."""
-    cov = np.eye(n) * (sigma2 / s)
-    if cov_test is not None:
-        cov = cov + cov_test
+def _factor(cov: np.ndarray) -> np.ndarray:
+    """A matrix L with L L^T = cov (eigen-decomposition, clipped to positive semi-definite)."""
     w, v = np.linalg.eigh(cov)
     return v * np.sqrt(np.clip(w, 0.0, None))
 
 
-def noise_ceiling(mean: np.ndarray, sigma2: float, n_seeds: int, observed: float, *,
-                  cov_test: np.ndarray | None = None, draws: int = DEFAULT_SIM_DRAWS,
-                  seed: int = DEFAULT_SEED) -> tuple[float, float, float]:
+def noise_ceiling(mean: np.ndarray, observed: float, half_cov: np.ndarray, full_cov: np.ndarray, *,
+                  draws: int = DEFAULT_SIM_DRAWS, seed: int = DEFAULT_SEED) -> tuple[float, float, float]:
     """(ceiling tau_w, ceiling Kendall, spread factor c) by the calibrated simulation of the module doc.
 
-    ``mean``: ybar per model; ``sigma2``: pooled seed variance; ``observed``: the reliability the
-    calibration matches (split halves of ``n_seeds // 2`` seeds each).
+    ``mean``: ybar per model; ``observed``: the reliability the calibration matches, measured
+    between two independent replications whose noise has covariance ``half_cov`` each;
+    ``full_cov``: the noise covariance of the ground truth itself.
     """
     mean = np.asarray(mean, dtype=np.float64)
-    n, h = mean.size, n_seeds // 2
-    if n < 2 or h < 1 or not math.isfinite(sigma2) or not math.isfinite(observed) or is_unresolved(mean):
+    n = mean.size
+    if (n < 2 or not math.isfinite(observed) or is_unresolved(mean)
+            or not (np.isfinite(half_cov).all() and np.isfinite(full_cov).all())):
         return math.nan, math.nan, math.nan
-    full = _noise_factor(sigma2, n_seeds, cov_test, n)
-    half = _noise_factor(sigma2, h, cov_test, n)
+    full, half = _factor(full_cov), _factor(half_cov)
     dev = mean - mean.mean()
     if not np.any(full):  # no noise at all: the ground truth is the truth
         return 1.0, 1.0, 1.0
@@ -317,17 +409,22 @@ def reliability(gt: GroundTruth, *, max_splits: int = DEFAULT_MAX_SPLITS, draws:
     usable = n >= 2 and not is_unresolved(gt.mean)
     seeds = split_half_reliability(gt.values, splits) if usable else nan2
     test = both = nan2
-    cov_test = None
     if gt.correct is not None and usable:
-        test = resampled_test_set_reliability(gt.correct, draws=draws, seed=seed)
-        both = combined_reliability(gt.correct, splits, draws=draws, seed=seed)
-        cov_test = noise_cov_of_test_set(gt.correct)
-    sigma2 = pooled_seed_variance(gt.values)
-    observed = both[0] if math.isfinite(both[0]) else seeds[0]
-    ceiling = noise_ceiling(gt.mean, sigma2, s, observed, cov_test=cov_test, draws=sim_draws, seed=seed)
+        test = resampled_test_set_reliability(gt.correct, gt.labels, draws=draws, seed=seed)
+        both = combined_reliability(gt.correct, splits, gt.labels, draws=draws, seed=seed)
+    model = noise_model(gt.values, gt.correct, gt.labels)
+    h = s // 2
+    if math.isfinite(both[0]):  # halves of the seeds and of the test set
+        m_half = sum(m.size // 2 for m in _classes(gt.labels, gt.n_test))
+        observed, half_cov = both[0], model.cov(n, h, m_half)
+    else:
+        observed, half_cov = seeds[0], model.cov(n, max(h, 1))
+    full_cov = model.cov(n, s, gt.n_test or None)
+    ceiling = (noise_ceiling(gt.mean, observed, half_cov, full_cov, draws=sim_draws, seed=seed)
+               if h >= 1 and math.isfinite(model.sigma2) else (math.nan, math.nan, math.nan))
     return Reliability(
         n_models=n, n_seeds=s, n_test=gt.n_test, n_splits=len(splits),
         seeds_tau_w=seeds[0], seeds_kendall=seeds[1], test_tau_w=test[0], test_kendall=test[1],
         both_tau_w=both[0], both_kendall=both[1], ceiling_tau_w=ceiling[0], ceiling_kendall=ceiling[1],
-        seed_sd=math.sqrt(sigma2) if math.isfinite(sigma2) else math.nan, spread_factor=ceiling[2],
+        seed_sd=math.sqrt(model.sigma2) if math.isfinite(model.sigma2) else math.nan, spread_factor=ceiling[2],
     )

@@ -11,7 +11,11 @@ their difference):
 * the seeds: ``S`` seed indices drawn with replacement, the ground truth of a model being the
   mean of its result over the drawn seeds (a seed drawn twice counts twice);
 * the test samples, where the runner stored the test predictions (accuracy only): ``N`` sample
-  indices drawn with replacement, each seed's accuracy recomputed on them.
+  indices drawn with replacement (within each class, when the true labels are known), each
+  seed's accuracy recomputed on them. Resampling seeds and samples at once (a "pigeonhole"
+  bootstrap of a crossed design) counts their interaction, the samples on which two seeds of a
+  model disagree, twice (Owen, Ann. Appl. Stat. 2007): the intervals are conservative (too wide)
+  by that much, never too narrow.
 
 For replicate b and target t, ``tau_b(t, m) = tau_w(score_m[idx_b], ybar_b[idx_b])`` (computed
 for all replicates at once by :mod:`facebench.rowstats`), NaN where undefined. For a set of
@@ -49,7 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .reliability import GroundTruth, resample_counts
+from .reliability import GroundTruth, resample_counts, stratified_resample_counts
 from .rowstats import weighted_tau_rows
 
 DEFAULT_N_BOOT = 1000
@@ -140,7 +144,7 @@ def _resampled_truth(gt: GroundTruth, seed_counts: np.ndarray, rng: np.random.Ge
     if gt.correct is None:
         return seed_counts @ gt.values.T / s
     n_test = gt.correct.shape[2]
-    test_counts = resample_counts(n_test, seed_counts.shape[0], rng)  # (B, N)
+    test_counts = stratified_resample_counts(gt.labels, n_test, seed_counts.shape[0], rng)  # (B, N)
     right = (test_counts @ gt.correct.reshape(n * s, n_test).T).reshape(-1, n, s)  # (B, n, S)
     return np.einsum("bis,bs->bi", right, seed_counts) / (s * n_test)
 

@@ -136,9 +136,52 @@ def test_noise_ceiling_scenarios(name, mu, sd, n_seeds, tol):
 
 
 def test_noise_ceiling_edge_cases():
-    assert math.isnan(noise_ceiling(np.ones(5), 0.01, 4, 0.9)[0])  # constant ground truth: undefined
-    assert noise_ceiling(np.arange(5.0), 0.01, 4, -0.2) == (0.0, 0.0, 0.0)  # no agreement: no ranking
-    assert noise_ceiling(np.arange(5.0), 0.0, 4, 1.0) == (1.0, 1.0, 1.0)  # no noise
+    cov = np.eye(5) * 0.01
+    assert math.isnan(noise_ceiling(np.ones(5), 0.9, cov, cov)[0])  # constant ground truth: undefined
+    assert noise_ceiling(np.arange(5.0), -0.2, cov, cov) == (0.0, 0.0, 0.0)  # no agreement: no ranking
+    assert noise_ceiling(np.arange(5.0), 1.0, 0 * cov, 0 * cov) == (1.0, 1.0, 1.0)  # no noise
+
+
+def _per_sample_truth(rng, p, n_seeds, n_test):
+    """Correctness of each model and seed on a fresh test set: a seed shifts the model's accuracy
+    (sd 0.01), a quarter of the samples are hard for every model, the rest easy (mean kept)."""
+    hard = rng.random(n_test) < 0.25
+    pk = p[:, None] + rng.normal(0, 0.01, size=(p.size, n_seeds))
+    prob = np.where(hard[None, None, :], pk[:, :, None] - 0.45, pk[:, :, None] + 0.15)
+    return (rng.random((p.size, n_seeds, n_test)) < np.clip(prob, 0, 1)).astype(float)
+
+
+def test_noise_ceiling_with_test_predictions():
+    """Known per-sample noise: the ceiling against fresh seeds AND a fresh test set, and the
+    agreement of two fresh half-size replications, by brute force; vs the estimates from one."""
+    rng = np.random.default_rng(7)
+    p, s, n_test = np.linspace(0.78, 0.88, 14), 4, 400
+    labels = np.arange(n_test) % 10
+    truth = np.mean([_wtau(p, _per_sample_truth(rng, p, s, n_test).mean(axis=(1, 2))) for _ in range(400)])
+    halves = np.mean([_wtau(_per_sample_truth(rng, p, s // 2, n_test // 2).mean(axis=(1, 2)),
+                            _per_sample_truth(rng, p, s // 2, n_test // 2).mean(axis=(1, 2))) for _ in range(400)])
+    est = []
+    for _ in range(12):
+        c = _per_sample_truth(rng, p, s, n_test)
+        r = reliability(GroundTruth(_names(14), tuple(range(s)), c.mean(axis=2), c, labels), sim_draws=200)
+        est.append((r.both_tau_w, r.ceiling_tau_w))
+    both, ceiling = np.mean(est, axis=0)
+    assert abs(both - halves) < 0.05, (both, halves)
+    assert abs(ceiling - truth) < 0.05, (ceiling, truth)
+
+
+def test_stratified_halves_and_resamples():
+    from facebench.reliability import stratified_halves, stratified_resample_counts
+
+    labels = np.array([0] * 5 + [1] * 4 + [2] * 7)
+    first, second = stratified_halves(labels, labels.size, 30, np.random.default_rng(0))
+    assert not (first * second).any()
+    for c, m in ((0, 5), (1, 4), (2, 7)):
+        assert (first[:, labels == c].sum(axis=1) == m // 2).all() and (second[:, labels == c].sum(axis=1) == m // 2).all()
+    counts = stratified_resample_counts(labels, labels.size, 30, np.random.default_rng(1))
+    for c, m in ((0, 5), (1, 4), (2, 7)):
+        assert (counts[:, labels == c].sum(axis=1) == m).all()
+    assert (counts == np.round(counts)).all() and counts.var(axis=0).min() > 0
 
 
 # -- the test-set bootstrap against fresh test sets from the known accuracies ---------------------

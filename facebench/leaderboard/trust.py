@@ -41,31 +41,31 @@ def complete_truth(t: TargetData, truth: str) -> tuple[tuple[str, ...], tuple[in
     return models, seeds, values
 
 
-def load_correctness(store: ResultsStore, benchmark: str, target: str, models: tuple[str, ...],
-                     seeds: tuple[int, ...], values: np.ndarray) -> tuple[np.ndarray | None, str]:
-    """(models, seeds, n_test) correctness from the stored predictions, or (None, why not)."""
+def load_correctness(store: ResultsStore, benchmark: str, target: str, models: tuple[str, ...], seeds: tuple[int, ...],
+                     values: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """(models, seeds, n_test) correctness and the true labels from the stored predictions, or (None, None, why not)."""
     paths = store.prediction_paths(benchmark, target)
     if not paths:
-        return None, ""
+        return None, None, ""
     missing = [(m, s) for m in models for s in seeds if (m, s) not in paths]
     if missing:
-        return None, f"test predictions missing for {len(missing)} of {len(models) * len(seeds)} runs"
+        return None, None, f"test predictions missing for {len(missing)} of {len(models) * len(seeds)} runs"
     rows, true = [], None
     for i, m in enumerate(models):
         row = []
         for j, s in enumerate(seeds):
             preds = load_predictions(paths[(m, s)])
             if preds is None:
-                return None, f"test predictions of {m} seed {s} unreadable or failing their checksum"
+                return None, None, f"test predictions of {m} seed {s} unreadable or failing their checksum"
             if true is None:
                 true = preds.true
             elif preds.true.shape != true.shape or not np.array_equal(preds.true, true):
-                return None, f"test predictions of {m} seed {s} are on other test samples"
+                return None, None, f"test predictions of {m} seed {s} are on other test samples"
             if abs(preds.correct.mean() - values[i, j]) > CONSISTENCY_TOL:
-                return None, f"test predictions of {m} seed {s} do not give its stored accuracy"
+                return None, None, f"test predictions of {m} seed {s} do not give its stored accuracy"
             row.append(preds.correct)
         rows.append(row)
-    return np.array(rows, dtype=np.float64), ""
+    return np.array(rows, dtype=np.float64), true, ""
 
 
 def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = DEFAULT_THRESHOLD,
@@ -82,11 +82,11 @@ def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = 
                 models, seeds, values = complete_truth(t, truth)
                 if not models:
                     continue
-                correct, note = (load_correctness(store, b.benchmark, t.target, models, seeds, values)
-                                 if truth == ACCURACY else (None, ""))
+                correct, labels, note = (load_correctness(store, b.benchmark, t.target, models, seeds, values)
+                                         if truth == ACCURACY else (None, None, ""))
                 if note:
                     b.trust_notes.append(f"{t.target}: {note}; reliability over seeds only")
-                gt = GroundTruth(models, seeds, values, correct)
+                gt = GroundTruth(models, seeds, values, correct, labels)
                 b.reliability[(t.target, truth)] = reliability(gt, seed=seed)
                 truths.append(gt)
             sig = _significance_target(b, t, truths)
@@ -120,7 +120,7 @@ def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTru
         mi = [gt.models.index(m) for m in keep]
         si = [gt.seeds.index(s) for s in seeds]
         correct = None if gt.correct is None else gt.correct[np.ix_(mi, si)]
-        restricted.append(GroundTruth(keep, seeds, gt.values[np.ix_(mi, si)], correct))
+        restricted.append(GroundTruth(keep, seeds, gt.values[np.ix_(mi, si)], correct, gt.labels))
     scores = {m: np.array([sc[k] for k in keep], dtype=np.float64) for m, sc in scored.items()}
     return SigTarget(b.benchmark, t.target, tuple(restricted), scores)
 
