@@ -77,9 +77,9 @@ cannot shrink the within-cluster gaps alone, so clustered zoos get a ceiling too
 noise, 4 seeds: 0.230 vs 0 (c >= 0 truncates the chance-positive reliabilities, never the
 negative ones). The plug-in alternative (simulate around ybar itself) gives about 0.55 on pure
 noise. With per-sample predictions (14 models 0.78-0.88, 4 seeds, seed sd 0.01, 400 test
-samples with shared hard ones, 25 realisations; ``test_noise_ceiling_with_test_predictions`` checks
-12): ceiling 0.827 vs
-0.821, ``both`` 0.594 vs the brute-force agreement of two fresh half-size replications 0.589.
+samples with shared hard ones, 25 realisations; ``test_noise_ceiling_with_test_predictions``
+checks 12): ceiling 0.827 vs 0.821, ``both`` 0.594 vs 0.589, the brute-force agreement of two
+fresh half-size replications.
 One estimate from 3-4 seeds has a standard deviation of 0.01 (well separated models) to 0.26
 (pure noise): read a ceiling as a rough figure, the reliability as the measured one.
 """
