@@ -33,7 +33,8 @@ is below 1 - level.
 
 **Groups**, as the bars of a critical-difference diagram (Demsar, JMLR 2006): the metrics sorted
 by mean tau_w (descending; each over the targets where it has a value, so a metric that failed
-on some targets may sit higher here than in the board's ranking, which puts coverage first); a group is a maximal run of consecutive metrics in that order among
+on some targets may sit higher here than in the board's ranking, which puts coverage first);
+a group is a maximal run of consecutive metrics in that order among
 which no pair differs significantly. Groups may overlap; each gets a letter ("a", "b", ...) and a
 metric is labelled with the letters of its groups (a compact letter display: metrics that
 share a letter cannot be told apart).

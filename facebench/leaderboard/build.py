@@ -49,7 +49,8 @@ def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, 
     if not -1 <= reliability_threshold <= 1:
         raise FacebenchError(f"reliability threshold must be in [-1, 1] (a tau_w), got {reliability_threshold}")
     if correction not in CORRECTIONS:
-        raise FacebenchError(f"multiple-comparison correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+        raise FacebenchError(f"multiple-comparison correction must be one of {', '.join(CORRECTIONS)}, "
+                             f"got {correction!r}")
     store = ResultsStore(path)
     try:
         board = load_leaderboard(store, n_boot=n_boot, seed=seed, level=level)

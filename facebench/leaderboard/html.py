@@ -237,12 +237,13 @@ def reliability_section(b: BenchmarkData) -> str:
                          (f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})", ""),
                          (flag_text(r, b.reliability_threshold), "flag" if bad else "")])
     head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
-            "test resamples τ_w (τ)", "both τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
+            "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
     notes = "".join(f"<li>{escape(n)}</li>" for n in b.trust_notes)
     return ("<h3>Ground-truth reliability</h3>" + table("", head, rows, "reliability")
             + "<p class='meta'>Reliability: mean agreement of the models' ground-truth ranking between two independent "
               "halves of the seeds; with stored test predictions also between independent bootstrap resamples of the "
-              "test set, and both at once (the figure flagged when present). Noise ceiling: the τ_w a perfect metric "
+              "test set, and between seed halves evaluated on disjoint halves of the test set (the figure flagged "
+              "when present). Noise ceiling: the τ_w a perfect metric "
               "would expect against this ground truth (Gaussian noise model calibrated on the reliability).</p>"
             + (f"<ul class='meta'>{notes}</ul>" if notes else ""))
 

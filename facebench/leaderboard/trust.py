@@ -37,7 +37,8 @@ def complete_truth(t: TargetData, truth: str) -> tuple[tuple[str, ...], tuple[in
     seeds = tuple(sorted({s for v in by_model.values() for s in v}))
     models = tuple(m for m in sorted(by_model)
                    if all(s in by_model[m] and math.isfinite(by_model[m][s]) for s in seeds))
-    values = np.array([[by_model[m][s] for s in seeds] for m in models], dtype=np.float64).reshape(len(models), len(seeds))
+    values = np.array([[by_model[m][s] for s in seeds] for m in models], dtype=np.float64)
+    values = values.reshape(len(models), len(seeds))
     return models, seeds, values
 
 
