@@ -43,14 +43,19 @@ def plugins_cmd() -> None:
 
 @cli.command("list")
 @click.argument("kind", type=click.Choice(["metrics", "tasks", "zoos", "datasets"]))
-def list_cmd(kind: str) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Metrics: print each metric's card (parameters, source, departures).")
+def list_cmd(kind: str, verbose: bool) -> None:
     """List the entries of a registry with a one-line description."""
+    from .output import format_card
     from .plugins import get_plugins
 
-    entries = get_plugins().registry(kind).entries()
+    plugins = get_plugins()
+    entries = plugins.registry(kind).entries()
     width = max((len(e.name) for e in entries), default=0)
     for e in sorted(entries, key=lambda e: e.name):
         click.echo(f"{e.name:<{width}}  {e.summary}  [{e.plugin}]")
+        if verbose and kind == "metrics":
+            click.echo(format_card(plugins.create_metric(e.name).card(), indent="    ") + "\n")
 
 
 @cli.command("score")

@@ -8,7 +8,7 @@ import click
 
 from .byof import bundle_loaders, read_ground_truth
 from .errors import FacebenchError
-from .evaluation import STATISTICS, correlations
+from .evaluation import STATISTICS, correlations, undefined_reason
 from .output import dumps, fmt_number as _fmt
 from .scoring import ZOO, ZooScores, score_zoo
 
@@ -66,6 +66,10 @@ def score_directory(directory: str, metric_names: list[str], params, fmt: str, g
     corr = None
     if truth is not None:
         corr = {m: correlations(result.scores.get(m, {}), truth) for m in metrics}
+        for m in metrics:
+            reason = undefined_reason(result.scores.get(m, {}), truth) if result.scores.get(m) else None
+            if reason:
+                click.echo(f"facebench: warning: {m}: no correlation reported: {reason}", err=True)
     _print(result, list(metrics), fmt, corr)
     return 1 if failed else 0
 

@@ -230,6 +230,11 @@ class ResultsStore:
     def metrics(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT metric FROM metric_values ORDER BY metric")]
 
+    def metric_params(self, metric: str) -> list[str]:
+        """The distinct parameter sets (JSON) a metric was scored with, over all benchmarks."""
+        rows = self.db.execute("SELECT DISTINCT params FROM metric_values WHERE metric=? ORDER BY params", (metric,))
+        return [r[0] for r in rows]
+
     def metric_seconds(self, benchmark: str, target: str, metric: str) -> float:
         row = self.db.execute(
             "SELECT COALESCE(SUM(seconds), 0) FROM metric_values WHERE benchmark=? AND target=? AND metric=?",

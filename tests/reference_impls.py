@@ -104,16 +104,20 @@ def bhattacharyya_gauss(mu_i, cov_i, mu_j, cov_j) -> float:
     return float(dmu @ np.linalg.inv(s) @ dmu) / 8.0 + 0.5 * (logdet_s - 0.5 * (logdet_i + logdet_j))
 
 
-def entropy_fairness(b: np.ndarray, t: float) -> float:
-    """F = -(1/K) sum_ij P_ij ln P_ij, P_ij = exp(B_ij/t) / sum_j' exp(B_ij'/t)  (Eq. 6)."""
+def entropy_fairness(b: np.ndarray, t: float, row: str = "others") -> float:
+    """F = -(1/K) sum_i sum_j P_ij ln P_ij, P_ij = exp(B_ij/t) / sum_j' exp(B_ij'/t)  (Eq. 6).
+
+    row="others": j and j' run over the classes other than i; row="all": over all K classes.
+    """
     kk = b.shape[0]
     total = 0.0
     for i in range(kk):
-        logits = [b[i, j] / t for j in range(kk)]
+        cols = [j for j in range(kk) if row == "all" or j != i]
+        logits = [b[i, j] / t for j in cols]
         top = max(logits)
         z = sum(math.exp(l - top) for l in logits)
-        for j in range(kk):
-            p = math.exp(logits[j] - top) / z
+        for l in logits:
+            p = math.exp(l - top) / z
             if p > 0:
                 total += p * math.log(p)
     return -total / kk
@@ -144,10 +148,10 @@ def overlap_matrix(means, covs) -> np.ndarray:
     return b
 
 
-def fairness_full(x, labels, t: float = 0.05, ridge: float = 0.0) -> float:
+def fairness_full(x, labels, t: float = 0.05, ridge: float = 0.0, row: str = "others") -> float:
     """F of Eq. (4)-(6) with full covariances on the given features (ridge 0: unregularised)."""
     means, covs = gaussians_full(x, labels, ridge)
-    return entropy_fairness(overlap_matrix(means, covs), t)
+    return entropy_fairness(overlap_matrix(means, covs), t, row)
 
 
 def pca(x, dim: int) -> np.ndarray:
@@ -194,15 +198,15 @@ def diag_overlap_matrix(means, variances) -> np.ndarray:
     return b
 
 
-def fairness_pca_diag(x, labels, t: float = 0.05, pca_dim: int = 16) -> float:
+def fairness_pca_diag(x, labels, t: float = 0.05, pca_dim: int = 64, row: str = "others") -> float:
     """F with class Gaussians fitted after PCA to ``pca_dim`` dims, diagonal covariances."""
     means, variances = diag_gaussians(pca(x, pca_dim), labels)
-    return entropy_fairness(diag_overlap_matrix(means, variances), t)
+    return entropy_fairness(diag_overlap_matrix(means, variances), t, row)
 
 
-def fairness_pca_full(x, labels, t: float = 0.05, pca_dim: int = 16, ridge: float = 1e-6) -> float:
+def fairness_pca_full(x, labels, t: float = 0.05, pca_dim: int = 64, ridge: float = 1e-6, row: str = "others") -> float:
     """F with full-covariance class Gaussians after PCA (ridge-scaled like the literal variant)."""
-    return fairness_full(pca(x, pca_dim), labels, t=t, ridge=ridge)
+    return fairness_full(pca(x, pca_dim), labels, t=t, ridge=ridge, row=row)
 
 
 def face_combine(values: dict) -> dict:
@@ -337,11 +341,38 @@ def hscore(x, labels, rcond: float = 1e-10) -> float:
 # GBC
 # ------------------------------------------------------------------------------------------
 def gbc(x, labels, pca_dim: int = 64, spherical: bool = False) -> float:
-    """-sum_{i != j} exp(-D_B(i, j)) on PCA-reduced diagonal (or spherical) class Gaussians."""
-    means, variances = diag_gaussians(pca(x, pca_dim), labels, spherical=spherical)
-    b = diag_overlap_matrix(means, variances)
-    kk = len(means)
-    return -sum(b[i, j] for i in range(kk) for j in range(kk) if i != j)
+    """-sum_{i != j} exp(-D_B(i, j)) on PCA-reduced diagonal (or spherical) class Gaussians.
+
+    spherical=True follows the formula of stable_transfer's GBC as published (google-research,
+    stable_transfer/transferability/gbc.py, described here in words): per-dimension biased
+    variances floored at the absolute 1e-4, averaged into one scalar per class; the distance is
+    sum_d (dmu_d)^2 / (8 s) + 1/2 (ln s - 1/2 ln v_i - 1/2 ln v_j), s = (v_i + v_j)/2, the log
+    terms once for the scalars.
+    """
+    z = pca(x, pca_dim)
+    if not spherical:
+        means, variances = diag_gaussians(z, labels)
+        b = diag_overlap_matrix(means, variances)
+        kk = len(means)
+        return -sum(b[i, j] for i in range(kk) for j in range(kk) if i != j)
+    y, kk = remap_labels(labels)
+    means, scalars = [], []
+    for k in range(kk):
+        rows = class_members(z, y, k)
+        mu = class_mean(z, y, k)
+        var = [max(float(np.mean((rows[:, c] - mu[c]) ** 2)), 1e-4) for c in range(z.shape[1])]
+        means.append(mu)
+        scalars.append(sum(var) / len(var))
+    total = 0.0
+    for i in range(kk):
+        for j in range(kk):
+            if i == j:
+                continue
+            s = 0.5 * (scalars[i] + scalars[j])
+            dist = sum((means[i][c] - means[j][c]) ** 2 for c in range(z.shape[1])) / (8.0 * s)
+            dist += 0.5 * (math.log(s) - 0.5 * math.log(scalars[i]) - 0.5 * math.log(scalars[j]))
+            total += math.exp(-dist)
+    return -total
 
 
 # ------------------------------------------------------------------------------------------

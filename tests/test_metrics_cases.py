@@ -16,9 +16,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 import reference_impls as ref  # noqa: E402
 
 from facebench.bundle import FeatureBundle  # noqa: E402
+from facebench.errors import MetricInputError  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
 
-ALL_METRICS = ["face", "face-vc", "face-cf", "face-literal", "face-cf-literal", "nc2", "leep", "nce", "logme", "hscore", "gbc"]
+ALL_METRICS = ["face", "face-vc", "face-cf", "face-with-self", "face-cf-with-self", "face-literal", "face-cf-literal",
+               "nc2", "leep", "nce", "logme", "hscore", "gbc"]
 
 
 def metric(name: str, **params):
@@ -69,6 +71,7 @@ def test_hand_1d_variance_collapse():
 @pytest.mark.parametrize("t", [0.05, 1.0])
 @pytest.mark.parametrize("name,params", [("face-cf", {}), ("face-cf-literal", {"ridge": 0.0}), ("face-cf-literal", {})])
 def test_hand_1d_fairness(name, params, t):
+    # Eq. (6) as printed (row="all", j = i in the row):
     # B = [[1, b], [b, 1]]; each row softmax of [1/t, b/t] -> P = [p, 1-p], p = 1/(1 + e^{-(1-b)/t})
     # F = -(1/2) sum_rows sum_j P ln P = binary entropy h(p) (both rows are the same)
     # t = 1:    p = 1/(1+e^-0.7437423) = 0.6778137, F = 0.6285065
@@ -78,7 +81,14 @@ def test_hand_1d_fairness(name, params, t):
     assert expected == pytest.approx({0.05: 5.503585031508738e-06, 1.0: 0.6285064916755179}[t], rel=1e-12)
     # face-cf: PCA of 1-D features is the identity up to sign; the default ridge 1e-10 changes
     # the variances by a relative 1e-10 only.
-    assert metric(name, t=t, **params).score(bundle(X1, Y1)) == pytest.approx(expected, rel=1e-7)
+    assert metric(name, t=t, row="all", **params).score(bundle(X1, Y1)) == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize("name", ["face-cf", "face-cf-literal"])
+def test_two_classes_fairness_over_other_classes_is_refused(name):
+    # row="others" with K = 2: each row holds the one other class, P = 1, F = 0 for any features
+    with pytest.raises(MetricInputError, match="K >= 3"):
+        metric(name).score(bundle(X1, Y1))
 
 
 def test_hand_1d_gbc_hscore_nc2():
@@ -131,8 +141,15 @@ def test_hand_three_classes_fairness(t):
         z = sum(math.exp(v / t) for v in row)
         f -= sum(math.exp(v / t) / z * (v / t - math.log(z)) for v in row)
     f /= 3
+    # Over the other classes only (row="others", the default): row i is softmax of its two
+    # off-diagonal overlaps, a binary distribution with p = 1/(1 + e^{-(b_a - b_b)/t})
+    f_others = (binary_entropy(1 / (1 + math.exp(-(b01 - b02) / t)))
+                + binary_entropy(1 / (1 + math.exp(-(b01 - b12) / t)))
+                + binary_entropy(1 / (1 + math.exp(-(b02 - b12) / t)))) / 3
     for name, params in [("face-cf", {}), ("face-cf-literal", {"ridge": 0.0})]:
-        assert metric(name, t=t, **params).score(bundle(X3, Y3)) == pytest.approx(f, rel=1e-9)
+        assert metric(name, t=t, row="all", **params).score(bundle(X3, Y3)) == pytest.approx(f, rel=1e-9)
+        assert metric(name, t=t, **params).score(bundle(X3, Y3)) == pytest.approx(f_others, rel=1e-9)
+    assert f_others < math.log(2)  # unequal overlaps: below the maximum ln(K - 1)
     # GBC = -2 (B01 + B12 + B02)
     assert metric("gbc").score(bundle(X3, Y3)) == pytest.approx(-2 * (b01 + b12 + b02), rel=1e-10)
 
@@ -161,7 +178,7 @@ def test_hand_2d_fairness_isotropic_classes():
     expected = binary_entropy(p)  # = 0.5861538
     assert expected == pytest.approx(0.5861537761421176, rel=1e-12)
     for name, params in [("face-cf", {}), ("face-cf", {"covariance": "full"}), ("face-cf-literal", {"ridge": 0.0})]:
-        assert metric(name, t=0.5, **params).score(bundle(x, y)) == pytest.approx(expected, rel=1e-6), name
+        assert metric(name, t=0.5, row="all", **params).score(bundle(x, y)) == pytest.approx(expected, rel=1e-6), name
     assert metric("gbc").score(bundle(x, y)) == pytest.approx(-2 * b, rel=1e-10)
 
 

@@ -3,8 +3,9 @@
 Checks the two numerical hazards of the issue on real, rank-deficient features (n_k < d):
 * C with Sigma_B pseudo-inverted in the span of the class means equals the reference with the
   known rank K-1 (balanced classes), where a dense pinv with numpy's default cut-off does not;
-* the literal fairness term sits at its analytic floor for every model (every off-diagonal
-  B_ij underflows), while the default PCA/diagonal variant is above the floor and differs.
+* the literal fairness term is the same for every model (every off-diagonal B_ij underflows: at
+  ln(K - 1) over the other classes, at its analytic floor with j = i in the row), while the
+  default PCA/diagonal variant lies below ln(K - 1) and differs between models.
 """
 from __future__ import annotations
 
@@ -70,18 +71,23 @@ def test_variance_collapse_on_real_features(bundles):
         assert -100 < got < 0
 
 
-def test_literal_fairness_sits_at_its_floor_and_the_default_does_not(bundles):
-    # floor: B = I exactly, so each row of P is softmax of (1/t on the diagonal, 0 elsewhere)
+def test_literal_fairness_is_constant_and_the_default_is_not(bundles):
+    # literal: B = I exactly (every off-diagonal B_ij underflows), so F is the same for every model.
+    # row="all" (Eq. 6 as printed): each row of P is softmax of (1/t on the diagonal, 0 elsewhere)
     p_diag = math.exp(1 / T) / (math.exp(1 / T) + K - 1)
     p_off = 1 / (math.exp(1 / T) + K - 1)
     floor = -(p_diag * math.log(p_diag) + (K - 1) * p_off * math.log(p_off))
-    literal = get_plugins().create_metric("face-cf-literal")
-    default = get_plugins().create_metric("face-cf")
+    # row="others": every row is uniform over the K - 1 other classes, F = ln(K - 1), its maximum
+    plugins = get_plugins()
+    literal_all = plugins.create_metric("face-cf-literal", row="all")
+    literal = plugins.create_metric("face-cf-literal")
+    default = plugins.create_metric("face-cf")
     f_default = []
     for b in bundles.values():
-        assert literal.score(b) == pytest.approx(floor, rel=1e-9)
+        assert literal_all.score(b) == pytest.approx(floor, rel=1e-9)
+        assert literal.score(b) == pytest.approx(math.log(K - 1), rel=1e-12)
         f = default.score(b)
-        assert f > floor * 1.01
-        assert f == pytest.approx(ref.fairness_pca_diag(b.features, b.labels, t=T, pca_dim=16), rel=1e-6)
+        assert f < math.log(K - 1) * (1 - 1e-3)  # some overlaps differ: below the maximum
+        assert f == pytest.approx(ref.fairness_pca_diag(b.features, b.labels, t=T, pca_dim=64), rel=1e-6)
         f_default.append(f)
     assert abs(f_default[0] - f_default[1]) > 1e-3 * max(f_default)  # informative across models

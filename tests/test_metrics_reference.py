@@ -54,7 +54,8 @@ def seed(request):
 # -------------------------------------------------------------------------------------------
 def test_all_expected_metrics_registered():
     names = set(get_plugins().metrics.names())
-    expected = {"face", "face-vc", "face-cf", "face-literal", "face-cf-literal", "nc2", "leep", "nce", "logme", "hscore", "gbc"}
+    expected = {"face", "face-vc", "face-cf", "face-with-self", "face-cf-with-self", "face-literal", "face-cf-literal",
+                "nc2", "leep", "nce", "logme", "hscore", "gbc"}
     assert expected <= names
 
 
@@ -90,11 +91,12 @@ def test_variance_collapse_more_classes_than_dims():
 # -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("shape", ALL_SHAPES, ids=shape_id)
 @pytest.mark.parametrize("t", [0.05, 1.0])
-def test_face_cf_default_matches_pca_diag_reference(shape, seed, t):
+@pytest.mark.parametrize("row", ["others", "all"])
+def test_face_cf_default_matches_pca_diag_reference(shape, seed, t, row):
     counts, d = shape
     x, y, _ = ref.make_data(seed, counts, d, sep=0.5)
-    expected = ref.fairness_pca_diag(x, y, t=t, pca_dim=16)
-    close(metric("face-cf", t=t).score(bundle(x, y)), expected, rtol=1e-7)
+    expected = ref.fairness_pca_diag(x, y, t=t, pca_dim=64, row=row)
+    close(metric("face-cf", t=t, row=row).score(bundle(x, y)), expected, rtol=1e-7)
 
 
 @pytest.mark.parametrize("pca_dim", [2, 4])
@@ -179,7 +181,7 @@ def test_face_components_match_reference(shape, seed):
     value = metric("face").score(bundle(x, y))
     assert set(value) == {"C", "F"}
     close(value["C"], ref.variance_collapse(x, y, rank=min(len(counts) - 1, d)), rtol=1e-8)
-    close(value["F"], ref.fairness_pca_diag(x, y, t=0.05, pca_dim=16), rtol=1e-7)
+    close(value["F"], ref.fairness_pca_diag(x, y, t=0.05, pca_dim=64), rtol=1e-7)
 
 
 def test_face_literal_components_match_reference(seed):
@@ -210,7 +212,7 @@ def test_face_combine_is_minmax_sum_by_hand(name):
     comps = {}
     for model, x in zoo.items():
         c = ref.variance_collapse(x, y, rank=3)
-        f = ref.fairness_pca_diag(x, y, t=0.5, pca_dim=16) if name == "face" else ref.fairness_full(x, y, t=0.5)
+        f = ref.fairness_pca_diag(x, y, t=0.5, pca_dim=64) if name == "face" else ref.fairness_full(x, y, t=0.5)
         comps[model] = {"C": c, "F": f}
     cs = [comps[k]["C"] for k in zoo]
     fs = [comps[k]["F"] for k in zoo]

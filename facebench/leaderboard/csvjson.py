@@ -15,6 +15,8 @@ adds the metadata and the summaries the tables show::
                      "cost": {...}, "ground_truth": {...}, "nc_trace": {...},
                      "reliability": {target: {truth: {...figures, "flagged"}}},
                      "significance": {metrics (mean_tau_w, letters), groups, pairs}}],
+     "metrics": [{name, summary, params, source, reference_code, departures}],   # metric cards
+     "ablation": [{benchmark, targets, rows: [{pca_dim, covariance, row, default, tau_w_F, tau_w_face}]}],
      "reliability_threshold", "significance": {... all benchmarks together}}
 """
 from __future__ import annotations
@@ -108,6 +110,8 @@ def render_json(board: Leaderboard) -> str:
         "ranking": {"overall": _ranking(board.overall),
                     "by_task": {task: _ranking(rows) for task, rows in board.by_task.items()}},
         "benchmarks": [{**_benchmark(b), **_trust(b)} for b in board.benchmarks],
+        "metrics": [card.as_dict() for card in board.cards],
+        "ablation": [a.as_dict() for a in board.ablations],
         "reliability_threshold": board.reliability_threshold,
         "significance": comparison_json(board.significance),
     }

@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Sequence
 from . import plots
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
 from .markdown import DETAIL_STATISTICS, MAIN_STATISTICS
+from .ablation import VARIANTS, AblationTable
 from .cd_plot import cd_diagram
 from .tables import BenchmarkData, Leaderboard
 from .trust import flag_text, flagged
@@ -195,6 +196,48 @@ def nc_section(b: BenchmarkData, figures: bool) -> str:
     return "".join(out)
 
 
+def ablation_section(a: AblationTable) -> str:
+    title = f"<h3>FaCe sensitivity ({escape(a.benchmark)})</h3>"
+    if not a.targets:
+        why = "; ".join(f"{t}: {msg}" for t, msg in a.skipped.items()) or "no target"
+        return title + f"<p class='meta'>Not computed: {escape(why)}.</p>"
+    head = ["F: PCA, covariance, row"] + [f"F {t}" for t in a.targets] + ["F mean"] + \
+        [f"FaCe {t}" for t in a.targets] + ["FaCe mean"]
+    rows = []
+    for v in VARIANTS:
+        cls = "best" if v.is_default else ""
+        rows.append([(escape(v.label + (" (default)" if v.is_default else "")), cls)]
+                    + [(fmt(a.f_tau.get(v, {}).get(t, float("nan"))), "") for t in a.targets]
+                    + [(fmt(a.mean(a.f_tau, v)), "")]
+                    + [(fmt(a.s_tau.get(v, {}).get(t, float("nan"))), "") for t in a.targets]
+                    + [(fmt(a.mean(a.s_tau, v)), "")])
+    note = ("<p class='meta'>τ_w of the fairness term F (face-cf) and of FaCe (face) for each way of fitting the class "
+            "Gaussians and each reading of Eq. (6)'s row (j≠i: the other classes, the default; j=i incl.: as printed), "
+            "recomputed from the cached features. The default (highlighted) was fixed by a stated rule (GBC's "
+            "published PCA-64, diagonal), not picked from this table.</p>")
+    skipped = ("<p class='meta'>Left out: " + escape("; ".join(f"{t}: {m}" for t, m in a.skipped.items())) + "</p>"
+               if a.skipped else "")
+    return title + note + table("", head, rows, "ablation") + skipped
+
+
+def metrics_section(board: Leaderboard) -> str:
+    if not board.cards:
+        return ""
+    items = []
+    for card in board.cards:
+        params = ", ".join(f"{k}={v}" for k, v in card.params.items()) or "none"
+        lines = [f"<li>parameters: {escape(params)}</li>"]
+        if card.source:
+            lines.append(f"<li>source: {escape(card.source)}</li>")
+        if card.reference_code:
+            lines.append(f"<li>reference code: {escape(card.reference_code)}</li>")
+        lines += [f"<li>departs: {escape(d)}</li>" for d in card.departures] or ["<li>departs: none known</li>"]
+        items.append(f"<h3><code>{escape(card.name)}</code></h3><p>{escape(card.summary)}</p><ul>{''.join(lines)}</ul>")
+    return ("<h2 id='metrics'>Metrics</h2><p class='meta'>What each metric on this board computes, with the parameters "
+            "it was scored with, the source of its formula, the reference code it is compared with, and each way it "
+            "departs from them.</p>" + "".join(items))
+
+
 def render_html(board: Leaderboard, *, figures: bool = True) -> str:
     config = ""
     if board.config_text.strip():
@@ -212,6 +255,9 @@ def render_html(board: Leaderboard, *, figures: bool = True) -> str:
         ranking_section(board, figures),
         significance_section(board, figures),
     ] + [benchmark_section(b, figures) for b in board.benchmarks]
+    if board.ablations:
+        body += ["<h2 id='ablation'>Ablation: FaCe's fairness term</h2>"] + [ablation_section(a) for a in board.ablations]
+    body.append(metrics_section(board))
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>facebench leaderboard</title><style>{CSS}</style></head>\n<body>\n"

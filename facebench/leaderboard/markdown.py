@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 
 from ..evaluation import STATISTICS
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
+from .ablation import VARIANTS, AblationTable
 from .tables import BenchmarkData, Leaderboard, RankRow
 from .trust import flag_text, flagged
 
@@ -181,9 +182,51 @@ def benchmark_section(b: BenchmarkData) -> str:
     return "\n\n".join(parts)
 
 
+def ablation_section(a: AblationTable) -> str:
+    if not a.targets:
+        why = "; ".join(f"{t}: {msg}" for t, msg in a.skipped.items()) or "no target"
+        return f"### FaCe sensitivity ({esc(a.benchmark)})\n\nNot computed: {esc(why)}."
+    head = ["F: PCA, covariance, row"] + [f"F {t}" for t in a.targets] + ["F mean"] + \
+        [f"FaCe {t}" for t in a.targets] + ["FaCe mean"]
+    rows = []
+    for v in VARIANTS:
+        label = f"**{v.label} (default)**" if v.is_default else v.label
+        rows.append([label] + [fmt(a.f_tau.get(v, {}).get(t, float("nan"))) for t in a.targets]
+                    + [fmt(a.mean(a.f_tau, v))] + [fmt(a.s_tau.get(v, {}).get(t, float("nan"))) for t in a.targets]
+                    + [fmt(a.mean(a.s_tau, v))])
+    out = (f"### FaCe sensitivity ({esc(a.benchmark)})\n\nτ_w of the fairness term F (`face-cf`) and of FaCe (`face`) "
+           "for each way of fitting the class Gaussians (PCA dimension, diagonal or full covariance) and each reading "
+           "of Eq. (6)'s row (j≠i: the other classes, the default; j=i incl.: as printed), recomputed from the cached "
+           "features. The default was fixed by a stated rule (GBC's published PCA-64, diagonal), not picked from this "
+           "table.\n\n" + table(head, rows))
+    if a.skipped:
+        out += "\n\nLeft out: " + "; ".join(f"{esc(t)}: {esc(msg)}" for t, msg in a.skipped.items())
+    return out
+
+
+def metrics_section(board: Leaderboard) -> str:
+    if not board.cards:
+        return ""
+    parts = ["## Metrics", "What each metric on this board computes, with the parameters it was scored with, the "
+             "source of its formula, the reference code it is compared with, and each way it departs from them."]
+    for card in board.cards:
+        params = ", ".join(f"{k}={v}" for k, v in card.params.items()) or "none"
+        lines = [f"**`{esc(card.name)}`** — {esc(card.summary)}", f"- parameters: {esc(params)}"]
+        if card.source:
+            lines.append(f"- source: {esc(card.source)}")
+        if card.reference_code:
+            lines.append(f"- reference code: {esc(card.reference_code)}")
+        lines += [f"- departs: {esc(d)}" for d in card.departures] or ["- departs: none known"]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
 def render_markdown(board: Leaderboard) -> str:
     sections = [header(board), ranking(board), significance_section(board)]
     sections += [benchmark_section(b) for b in board.benchmarks]
+    if board.ablations:
+        sections += ["## Ablation: FaCe's fairness term"] + [ablation_section(a) for a in board.ablations]
+    sections += [s for s in (metrics_section(board),) if s]
     return "\n\n".join(sections) + "\n"
 
 

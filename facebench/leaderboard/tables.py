@@ -23,7 +23,8 @@ from typing import Iterable
 import numpy as np
 from scipy import stats as sps
 
-from ..evaluation import STATISTICS, correlations
+from ..evaluation import STATISTICS, correlations, undefined_reason
+from ..metrics.base import MetricCard
 from ..reliability import DEFAULT_THRESHOLD, Reliability
 from ..significance import Comparison
 from ..store import ResultsStore
@@ -48,6 +49,7 @@ class Cell:
     values: dict[str, float]  # statistic -> value
     intervals: dict[str, Interval]
     n_models: int
+    undefined: str | None = None  # why no statistic is defined (constant scores, ...), None if defined
 
 
 @dataclass
@@ -154,6 +156,8 @@ class Leaderboard:
     date: str = ""
     config_text: str = ""
     meta: dict[str, str] = field(default_factory=dict)
+    cards: list[MetricCard] = field(default_factory=list)  # what each metric on the board computes
+    ablations: list = field(default_factory=list)  # AblationTable per benchmark (FaCe sensitivity)
     significance: Comparison | None = None  # all benchmarks together (.trust.attach_trust)
     reliability_threshold: float = DEFAULT_THRESHOLD
 
@@ -238,7 +242,10 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
             x = np.array([sc[m] for m in common])
             y = np.array([acc[m] for m in common])
             intervals = bootstrap_intervals(x, y, n_boot=n_boot, seed=seed, level=level)
-            cells[(metric, truth)] = Cell(values, intervals, len(common))
+            reason = undefined_reason(sc, acc) if sc else None
+            cells[(metric, truth)] = Cell(values, intervals, len(common), reason)
+            if reason:
+                errors[metric].append(f"no statistic against {truth}: {reason}")
     raw_nc = store.nc_traces(benchmark, target)
     return TargetData(target, truths, truth_values, truth_mean, spread, scores, cells, seconds, errors,
                       _nc_trace(raw_nc) if raw_nc else None)

@@ -1,9 +1,11 @@
 """Shared float64 linear algebra for metrics: class statistics, PCA, Gaussian overlaps."""
 from __future__ import annotations
 
+import os
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, TypeVar
+from typing import Any, Callable, Hashable, Iterable, TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -20,6 +22,35 @@ def memo_per_bundle(bundle: Any, key: Hashable, compute: Callable[[], T]) -> T:
     if key not in cache:
         cache[key] = compute()
     return cache[key]
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def parallel_map(fn: Callable[[Any], T], items: Iterable[Any], workers: int | None = None) -> list[T]:
+    """``[fn(x) for x in items]`` on ``workers`` threads (default: the available cores), each with
+    one BLAS thread.
+
+    For many small factorisations, threaded BLAS is slower than one thread (the threads wait on
+    each other: measured 21.5 s with two BLAS threads against 2.9 s with one for face-cf-literal at
+    n=10,000, d=512, K=50); numpy releases the GIL inside BLAS, so independent items on separate
+    single-threaded workers use every core instead. Each item is computed exactly as it would be
+    alone, so the results do not depend on ``workers``. Results come back in the order of ``items``.
+    """
+    from threadpoolctl import threadpool_limits
+
+    items = list(items)
+    workers = min(workers or available_cores(), len(items)) or 1
+    with threadpool_limits(limits=1, user_api="blas"):
+        if workers == 1:
+            return [fn(x) for x in items]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, items))
 
 
 def class_sums(values: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:

@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from .face import ClassFairness, ClassFairnessLiteral, FaCe, FaCeLiteral, VarianceCollapse
+from .face import (
+    ClassFairness,
+    ClassFairnessLiteral,
+    ClassFairnessWithSelf,
+    FaCe,
+    FaCeLiteral,
+    FaCeWithSelf,
+    VarianceCollapse,
+)
 from .gbc import GBC
 from .hscore import HScore
 from .leep import LEEP
@@ -13,4 +21,7 @@ from .nce import NCE
 
 @hookimpl
 def facebench_metrics():
-    return [FaCe, VarianceCollapse, ClassFairness, FaCeLiteral, ClassFairnessLiteral, NC2, LEEP, NCE, LogME, HScore, GBC]
+    return [
+        FaCe, VarianceCollapse, ClassFairness, FaCeWithSelf, ClassFairnessWithSelf, FaCeLiteral, ClassFairnessLiteral,
+        NC2, LEEP, NCE, LogME, HScore, GBC,
+    ]

@@ -8,20 +8,44 @@ Registered metrics:
 * ``face-cf-literal`` / ``face-literal``  F exactly as Eq. (4)-(6), full d x d covariances with a ridge
 
 Fairness (Eq. 4-6): each class is a Gaussian N(mu_k, Sigma_k) with the biased covariance
-Sigma_k = (1/n_k) sum_{y_i=k} (h_i - mu_k)(h_i - mu_k)^T; for every ordered pair (i, j), i = j
-included, the Bhattacharyya distance
+Sigma_k = (1/n_k) sum_{y_i=k} (h_i - mu_k)(h_i - mu_k)^T; for every pair (i, j) the Bhattacharyya
+distance
     D_ij = 1/8 (mu_i - mu_j)^T S^-1 (mu_i - mu_j) + 1/2 ln(|S| / sqrt(|Sigma_i| |Sigma_j|)),
     S = (Sigma_i + Sigma_j) / 2,
-gives B = exp(-D) (B_ii = 1); P = row-wise softmax(B / t), t = 0.05; F = -(1/K) sum_ij P_ij ln P_ij.
+gives the overlap B = exp(-D); row i of P is the softmax of B_i. / t (t = 0.05) and
+F = -(1/K) sum_i sum_j P_ij ln P_ij.
 
-Why ``face-cf`` does not use full d x d covariances by default: real features have n_k <= d, so
-Sigma_k is singular. With any ridge the log-determinant term of Eq. (5) then dwarfs everything
-else, every off-diagonal B_ij underflows to ~0, and F sits at its floor for every model (measured
-on ImageNet EfficientNet-Lite features of Fashion-MNIST; see the project's closing notes), so a
-min-max over the zoo would rank models by rounding noise. The default ``face-cf`` therefore fits
-the Gaussians after PCA to ``pca_dim`` dimensions with diagonal covariances, as GBC does (Pandy et
-al., CVPR 2022); ``covariance="full"`` keeps full covariances in the PCA space. When a term's
-spread over the zoo is below what float64 resolves, :class:`FaCe` drops it with a warning
+Which j enter row i (``row``). Eq. (6) prints sum_j over all K classes, j = i included. The text
+after it says what F is for: "when each row of P approaches a uniform distribution, F reaches its
+maximum value, which indicates that any class distribution has a similar overlap with the
+distributions of *other* classes ... larger F indicates that the class distributions are closer to
+various vertices of the simplex ETF". With j = i in the row that cannot hold: B_ii = exp(0) = 1,
+so against well-separated classes (B_ij ~ 0) the diagonal logit is 1/t = 20 and every row is
+almost one-hot on itself; a uniform row needs B_ij = 1 for all j, i.e. identical classes. F would
+grow with overlap and reward the opposite of an ETF. So the default is the reading the text argues
+for, ``row="others"``: row i is the softmax over j != i only. Its range, derived:
+    each row is a distribution over K - 1 classes, so its entropy is at most ln(K - 1), with
+    equality iff the row is uniform, iff B_ij is the same for every j != i (class i overlaps all
+    the others alike). Hence 0 <= F <= ln(K - 1), and F = ln(K - 1) iff every class is
+    equidistant (in overlap) from all the others, which is what a simplex ETF of equal-covariance
+    classes gives. It measures how *equal* the overlaps are, not how small (separation is C's
+    job): any set of equal overlaps, large or vanishing, reaches the maximum.
+    With K = 2 each row holds one entry, P = 1 and F = 0 for every model: the term carries no
+    information, :class:`ClassFairness` refuses it and :class:`FaCe` uses C alone (and says so).
+``row="all"`` keeps Eq. (6)'s printed index range (range [0, ln K]); ``face-with-self`` and
+``face-cf-with-self`` register it so Table 4's ablation can be run both ways.
+
+Covariances (``pca_dim``, ``covariance``). Real features have n_k <= d, so the d x d Sigma_k of
+Eq. (4) is singular; with any ridge the log-determinant term of Eq. (5) then dwarfs everything
+else, every off-diagonal B_ij underflows to 0 and F is the same for every model (measured on
+ImageNet EfficientNet-Lite features of Fashion-MNIST: ``benchmarks/fairness_study.py``). The
+default F therefore fits the Gaussians after PCA with diagonal covariances, the treatment of the
+only published metric built on Bhattacharyya overlaps of deep-feature class Gaussians, GBC
+(Pandy et al., CVPR 2022), with its published dimension, 64 (``pca_dim``; the rule: take the
+published treatment of the same quantity, not a value tuned on our targets). The leaderboard's
+ablation table shows pca_dim in {8, 16, 32, 64} x {diagonal, full} x both row readings.
+``face-cf-literal`` / ``face-literal`` keep full d x d covariances with a tiny ridge. When a
+term's spread over the zoo is below float64 resolution, :class:`FaCe` drops it with a warning
 instead of normalising noise.
 """
 from __future__ import annotations
@@ -31,6 +55,7 @@ from typing import Mapping
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
+from scipy.linalg.blas import dsyrk
 from scipy.special import log_softmax
 
 from ..bundle import FeatureBundle
@@ -44,6 +69,7 @@ from ._linalg import (
     class_variances,
     floor_variances,
     memo_per_bundle,
+    parallel_map,
     pca_project,
 )
 from .base import Metric, MetricValue
@@ -90,6 +116,12 @@ class VarianceCollapse(Metric):
 
     name = "face-vc"
     summary = "FaCe variance collapse C = -tr(Sigma_W Sigma_B^+)/K (Ding et al. 2024, Eq. 2-3)"
+    source = "Ding et al., Fair Collapse, ICLR 2024, Eq. (2)-(3); Papyan et al., PNAS 2020 (NC1)"
+    reference_code = "none released with the paper; checked against np.linalg.pinv in the span of the means (tests)"
+    departures = (
+        "C: Sigma_B^+ is taken in the span of the centred class means, with singular values below the rounding "
+        "level of the means dropped (np.linalg.pinv of Sigma_B inverts rounding noise: C ~ -1e9 on real features)",
+    )
     min_per_class = 1
 
     def compute(self, bundle: FeatureBundle) -> float:
@@ -101,11 +133,34 @@ class VarianceCollapse(Metric):
 # --------------------------------------------------------------------------------------------
 # Class fairness (Eq. 4-6)
 # --------------------------------------------------------------------------------------------
-def fairness_from_distances(distances: np.ndarray, t: float) -> float:
-    """F = -(1/K) sum_ij P_ij ln P_ij with P = row-softmax(exp(-D) / t), Eq. (6)."""
-    b = np.exp(-distances)
-    log_p = log_softmax(b / t, axis=1)
-    return float(-(np.exp(log_p) * log_p).sum() / distances.shape[0])
+#: Which classes enter row i of P: "others" (j != i, the default; see the module docstring) or
+#: "all" (j = i included, Eq. 6's printed index range).
+ROW_READINGS = ("others", "all")
+
+
+def check_row(row: str) -> str:
+    if row not in ROW_READINGS:
+        raise ValueError(f"row must be one of {', '.join(map(repr, ROW_READINGS))}, got {row!r}")
+    return row
+
+
+def fairness_from_distances(distances: np.ndarray, t: float, row: str = "others") -> float:
+    """F = -(1/K) sum_i sum_j P_ij ln P_ij, P_i. = softmax_j(exp(-D_ij) / t), Eq. (6).
+
+    ``row="others"``: j runs over j != i (0 <= F <= ln(K - 1)); ``row="all"``: over every j.
+    """
+    k = distances.shape[0]
+    logits = np.exp(-distances) / t
+    if check_row(row) == "others":
+        if k < 3:
+            raise MetricInputError(
+                f"class fairness over the other classes (row='others') needs K >= 3 classes, got K={k}: "
+                "with K = 2 each row holds one class and F = 0 for every model"
+            )
+        logits[np.diag_indices(k)] = -np.inf
+    log_p = log_softmax(logits, axis=1)
+    p = np.exp(log_p)
+    return float(-np.sum(p * np.where(p > 0, log_p, 0.0)) / k)
 
 
 def bhattacharyya_full(
@@ -161,7 +216,9 @@ def bhattacharyya_full(
     # All bases stacked as rows (R x d), so that V_i^T [V_{i+1} ... V_K] is one BLAS call on a view.
     bases = np.concatenate([v.T for v in vecs], axis=0)
     offsets = np.cumsum([0] + [v.shape[1] for v in vecs])
-    for i in range(num_classes - 1):
+
+    def row(i: int) -> list[tuple[int, float]]:
+        """D_ij for every j > i."""
         rest = list(range(i + 1, num_classes))
         cross = {}
         if any(vals[i].size + vals[j].size < d for j in rest):
@@ -172,6 +229,7 @@ def bhattacharyya_full(
                 for j in rest
                 if vals[i].size + vals[j].size < d
             }
+        out = []
         for j in rest:
             lam = 0.5 * (lams[i] + lams[j])
             delta = means[i] - means[j]
@@ -193,7 +251,12 @@ def bhattacharyya_full(
                 logdet = 2.0 * np.sum(np.log(np.diag(chol)))
                 y = solve_triangular(chol, delta, lower=True)
                 mahal = float(y @ y)
-            dist[i, j] = dist[j, i] = mahal / 8.0 + 0.5 * (logdet - 0.5 * (logdets[i] + logdets[j]))
+            out.append((j, mahal / 8.0 + 0.5 * (logdet - 0.5 * (logdets[i] + logdets[j]))))
+        return out
+
+    for i, pairs in enumerate(parallel_map(row, range(num_classes - 1))):
+        for j, value in pairs:
+            dist[i, j] = dist[j, i] = value
     return dist
 
 
@@ -214,7 +277,9 @@ def _lowrank_pair(
     si, sj = np.sqrt(ei / 2.0), np.sqrt(ej / 2.0)
     a = lam + ei / 2.0
     c = (si[:, None] * cross) * sj[None, :]
-    schur = -(c.T @ (c / a[:, None]))
+    # S = D - C^T A^-1 C: a symmetric rank-r_i update (syrk: half a matrix product's work), lower
+    # triangle only, which is all that the Cholesky factorisation (and eigh) read.
+    schur = dsyrk(-1.0, c / np.sqrt(a)[:, None], trans=1, lower=1)
     schur[np.diag_indices_from(schur)] += lam + ej / 2.0
     bi, bj = si * pi, sj * pj
     y = bj - c.T @ (bi / a)
@@ -240,26 +305,53 @@ def bhattacharyya_pca(
     return bhattacharyya_full(z, labels, num_classes, ridge=1e-6)
 
 
+# Card lines shared by the FaCe metrics (each a departure from Eq. 1-6 or a reading of them).
+_C_NOTES = VarianceCollapse.departures
+
+
+def _row_note(row: str) -> str:
+    if row == "others":
+        return ("F: row i of P is the softmax over j != i (the reading Sec. 3.2's text argues for: uniform rows = equal "
+                "overlap with the *other* classes; range [0, ln(K-1)]); Eq. (6)'s printed j = i is row='all'")
+    return ("F: row i of P includes j = i, as Eq. (6) prints it (B_ii = 1 dominates every row: F grows with class "
+            "overlap; range [0, ln K])")
+
+
 class ClassFairness(Metric):
     """FaCe class fairness F (Ding et al., ICLR 2024, Eq. 4-6), on PCA-reduced features.
 
-    F = -(1/K) sum_ij P_ij ln P_ij,  P_ij = exp(B_ij/t) / sum_j' exp(B_ij'/t),  B = exp(-D),
+    F = -(1/K) sum_i sum_j P_ij ln P_ij,  P_i. = softmax_j(B_ij / t),  B = exp(-D),
     D the Bhattacharyya distance (Eq. 5) between class Gaussians fitted on the features projected
-    on their top ``pca_dim`` principal components, with ``covariance="diagonal"`` (default, GBC's
-    treatment) or ``"full"`` covariances. Biased (1/n_k) variances, floored at 1e-12 x their mean.
-    Larger F: every class overlaps its neighbours alike (fair, close to a simplex ETF).
+    on their top ``pca_dim`` principal components (64, GBC's published dimension), with
+    ``covariance="diagonal"`` (default, GBC's treatment) or ``"full"`` covariances; biased (1/n_k)
+    variances, floored at 1e-12 x their mean. ``row="others"`` (default): j != i, so
+    0 <= F <= ln(K - 1) with the maximum iff each class overlaps all the others alike;
+    ``row="all"``: Eq. (6)'s printed range j = 1..K. See the module docstring for why.
     """
 
     name = "face-cf"
-    summary = "FaCe class fairness F: entropy of softmaxed Bhattacharyya overlaps (PCA, diagonal; Eq. 4-6)"
+    summary = "FaCe class fairness F: entropy of softmaxed Bhattacharyya overlaps with the other classes (Eq. 4-6)"
+    source = "Ding et al., Fair Collapse, ICLR 2024, Eq. (4)-(6)"
+    reference_code = "none released with the paper; checked against a brute-force double loop (tests)"
     min_per_class = 2
 
-    def __init__(self, t: float = 0.05, pca_dim: int = 16, covariance: str = "diagonal") -> None:
+    def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "others") -> None:
         if t <= 0:
             raise ValueError(f"temperature t must be positive, got {t}")
         if covariance not in ("diagonal", "full"):
             raise ValueError(f"covariance must be 'diagonal' or 'full', got {covariance!r}")
-        self.t, self.pca_dim, self.covariance = float(t), int(pca_dim), covariance
+        if int(pca_dim) < 1:
+            raise ValueError(f"pca_dim must be >= 1, got {pca_dim}")
+        self.t, self.pca_dim, self.covariance, self.row = float(t), int(pca_dim), covariance, check_row(row)
+
+    def departure_notes(self) -> tuple[str, ...]:
+        cov = ("diagonal covariances floored at 1e-12 x their mean" if self.covariance == "diagonal"
+               else "full covariances + ridge 1e-6 x tr/d")
+        return (
+            _row_note(self.row),
+            f"F: class Gaussians fitted after PCA to {self.pca_dim} dims with {cov} (GBC's treatment), not Eq. (4)'s "
+            "full d x d covariances, which are singular when n_k <= d and make F the same for every model",
+        )
 
     def distances(self, bundle: FeatureBundle) -> np.ndarray:
         return memo_per_bundle(
@@ -269,28 +361,48 @@ class ClassFairness(Metric):
         )
 
     def compute(self, bundle: FeatureBundle) -> float:
-        return fairness_from_distances(self.distances(bundle), self.t)
+        return fairness_from_distances(self.distances(bundle), self.t, self.row)
+
+
+class ClassFairnessWithSelf(ClassFairness):
+    """FaCe class fairness F with j = i in every row, as Eq. (6) prints it (ablation of ``face-cf``)."""
+
+    name = "face-cf-with-self"
+    summary = "FaCe class fairness F with j = i in each row's softmax (Eq. 6 as printed; ablation)"
+
+    def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "all") -> None:
+        super().__init__(t=t, pca_dim=pca_dim, covariance=covariance, row=row)
 
 
 class ClassFairnessLiteral(ClassFairness):
-    """FaCe class fairness F exactly as Eq. (4)-(6): full d x d class covariances.
+    """FaCe class fairness F with Eq. (4)'s full d x d class covariances.
 
     Sigma_k (Eq. 4, biased) + lambda_k I with lambda_k = ridge * tr(Sigma_k)/d, default ridge 1e-10,
     which keeps every log-determinant finite when n_k <= d and changes nothing measurable when the
     covariances are well conditioned (ridge=0 gives the unregularised formula). On real features
-    with n_k <= d the log-determinant term drives every off-diagonal B_ij to ~0 and F to its floor.
+    with n_k <= d the log-determinant term drives every off-diagonal B_ij to ~0: with
+    ``row="others"`` F then sits at its maximum ln(K - 1), with ``row="all"`` at its floor, for
+    every model.
     """
 
     name = "face-cf-literal"
-    summary = "FaCe class fairness F as literally in Eq. (4)-(6): full covariances + tiny trace-scaled ridge"
+    summary = "FaCe class fairness F with Eq. (4)'s full covariances + a tiny trace-scaled ridge"
     min_per_class = 2
 
-    def __init__(self, t: float = 0.05, ridge: float = 1e-10) -> None:
+    def __init__(self, t: float = 0.05, ridge: float = 1e-10, row: str = "others") -> None:
         if t <= 0:
             raise ValueError(f"temperature t must be positive, got {t}")
         if ridge < 0:
             raise ValueError(f"ridge must be >= 0, got {ridge}")
-        self.t, self.ridge = float(t), float(ridge)
+        self.t, self.ridge, self.row = float(t), float(ridge), check_row(row)
+
+    def departure_notes(self) -> tuple[str, ...]:
+        return (
+            _row_note(self.row),
+            f"F: full d x d covariances as Eq. (4), plus a ridge {self.ridge:g} x tr(Sigma_k)/d so that every "
+            "log-determinant is finite when n_k <= d (then every off-diagonal B_ij underflows and F is the same "
+            "for every model)",
+        )
 
     def distances(self, bundle: FeatureBundle) -> np.ndarray:
         return memo_per_bundle(
@@ -306,8 +418,9 @@ class ClassFairnessLiteral(ClassFairness):
 def minmax_sum(values: Mapping[str, Mapping[str, float]], terms: tuple[str, ...], metric: str) -> dict[str, float]:
     """S_m = sum over terms of (x_m - min x) / (max x - min x), Eq. (1).
 
-    A term whose spread over the zoo is below float64 resolution (relative spread < 1e-10) is
-    dropped with a :class:`FacebenchWarning`: min-max would only amplify rounding noise.
+    A term whose spread over the zoo is below float64 resolution (:mod:`facebench.resolution`) is
+    dropped with a :class:`FacebenchWarning`: min-max would only amplify rounding noise. So is a
+    term that the models' values do not carry (F when K = 2, see :class:`FaCe`).
     """
     models = list(values)
     if len(models) < 2:
@@ -317,8 +430,9 @@ def minmax_sum(values: Mapping[str, Mapping[str, float]], terms: tuple[str, ...]
         )
     total = np.zeros(len(models))
     for term in terms:
+        if not all(term in values[m] for m in models):
+            continue
         x = np.array([float(values[m][term]) for m in models])
-        spread = float(x.max() - x.min())
         if is_unresolved(x):
             warnings.warn(
                 f"{metric}: term {term} has no resolvable spread over the zoo "
@@ -327,7 +441,7 @@ def minmax_sum(values: Mapping[str, Mapping[str, float]], terms: tuple[str, ...]
                 stacklevel=2,
             )
             continue
-        total += (x - x.min()) / spread
+        total += (x - x.min()) / (x.max() - x.min())
     return dict(zip(models, total.tolist()))
 
 
@@ -335,32 +449,63 @@ class FaCe(Metric):
     """FaCe, Fair Collapse (Ding et al., ICLR 2024), Eq. (1):  S_m = minmax(C_m) + minmax(F_m).
 
     C is ``face-vc`` (Eq. 2-3) and F is ``face-cf`` (Eq. 4-6 on PCA-reduced features with diagonal
-    Gaussians; see the module docstring for why); min and max are taken over the models of the zoo
-    on the same target, so the zoo needs at least two models.
+    Gaussians, row softmax over the other classes; see the module docstring for why); min and max
+    are taken over the models of the zoo on the same target, so the zoo needs at least two models.
+    With K = 2 and ``row="others"`` F is 0 for every model, so S = minmax(C) (with a warning).
     """
 
     name = "face"
     summary = "FaCe = minmax(C) + minmax(F) over the zoo (Ding et al., ICLR 2024, Eq. 1)"
+    source = "Ding et al., Fair Collapse, ICLR 2024, Eq. (1)-(6)"
+    reference_code = "none released with the paper; each term checked against brute-force loops (tests)"
     min_per_class = 2
     min_models = 2
 
-    def __init__(self, t: float = 0.05, pca_dim: int = 16, covariance: str = "diagonal") -> None:
-        self.fairness = ClassFairness(t=t, pca_dim=pca_dim, covariance=covariance)
-        self.t, self.pca_dim, self.covariance = self.fairness.t, self.fairness.pca_dim, covariance
+    def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "others") -> None:
+        self.fairness = ClassFairness(t=t, pca_dim=pca_dim, covariance=covariance, row=row)
+        self.t, self.pca_dim, self.covariance, self.row = self.fairness.t, self.fairness.pca_dim, covariance, row
+
+    def departure_notes(self) -> tuple[str, ...]:
+        return (
+            *self.fairness.departure_notes(),
+            *_C_NOTES,
+            "S: a term with no resolvable spread over the zoo (relative < 1e-10) is dropped from the min-max sum, with "
+            "a warning, instead of normalising rounding noise; with K = 2 and row='others' F is 0 and S = minmax(C)",
+        )
 
     def compute(self, bundle: FeatureBundle) -> MetricValue:
-        return {"C": VarianceCollapse().compute(bundle), "F": self.fairness.compute(bundle)}
+        c = VarianceCollapse().compute(bundle)
+        if self.fairness.row == "others" and bundle.num_classes < 3:
+            return {"C": c}
+        return {"C": c, "F": self.fairness.compute(bundle)}
 
     def combine(self, values: Mapping[str, MetricValue]) -> dict[str, float]:
+        if any("F" not in v for v in values.values()):  # type: ignore[operator]
+            warnings.warn(
+                f"{self.name}: F is 0 for every model when the target has K = 2 classes (row='others': each row "
+                "of P holds one class); S = minmax(C)",
+                FacebenchWarning,
+                stacklevel=2,
+            )
         return minmax_sum(values, ("C", "F"), self.name)  # type: ignore[arg-type]
 
 
+class FaCeWithSelf(FaCe):
+    """FaCe with j = i in every row of F's softmax, as Eq. (6) prints it (ablation of ``face``)."""
+
+    name = "face-with-self"
+    summary = "FaCe with F's row softmax including j = i (Eq. 6 as printed; ablation)"
+
+    def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "all") -> None:
+        super().__init__(t=t, pca_dim=pca_dim, covariance=covariance, row=row)
+
+
 class FaCeLiteral(FaCe):
-    """FaCe with the literal fairness term of Eq. (4)-(6) (``face-cf-literal``): S = minmax(C) + minmax(F)."""
+    """FaCe with the full-covariance fairness term of Eq. (4)-(6) (``face-cf-literal``): S = minmax(C) + minmax(F)."""
 
     name = "face-literal"
-    summary = "FaCe with the literal full-covariance fairness term (Eq. 1, 4-6)"
+    summary = "FaCe with the full-covariance fairness term (Eq. 1, 4-6)"
 
-    def __init__(self, t: float = 0.05, ridge: float = 1e-10) -> None:  # noqa: D107
-        self.fairness = ClassFairnessLiteral(t=t, ridge=ridge)
-        self.t, self.ridge = self.fairness.t, self.fairness.ridge
+    def __init__(self, t: float = 0.05, ridge: float = 1e-10, row: str = "others") -> None:  # noqa: D107
+        self.fairness = ClassFairnessLiteral(t=t, ridge=ridge, row=row)
+        self.t, self.ridge, self.row = self.fairness.t, self.fairness.ridge, self.fairness.row

@@ -5,6 +5,11 @@ So H = sum_k (n_k / n) (mu_k - mu)^T cov(f)^+ (mu_k - mu). Biased covariances (t
 cancel in the ratio). The pseudo-inverse drops eigenvalues below d * eps * the largest, rather
 than the reference code's rcond=1e-15, which inverts rounding noise when cov(f) is singular.
 Invariant to invertible linear maps of the features.
+
+Degenerate when n <= d: the centred samples span an (n - 1)-dimensional space that contains
+every centred class mean, so H = tr(Q P) = tr(Q) = K - 1 for every model (Q, P the projections
+on the centred class indicators and on that span), up to rounding; the board then reports no
+statistic for it (:mod:`facebench.resolution`).
 """
 from __future__ import annotations
 
@@ -20,6 +25,14 @@ class HScore(Metric):
 
     name = "hscore"
     summary = "H-score: tr(cov(f)^+ cov(E[f|y])) (Bao et al. 2019)"
+    source = "Bao et al., An information-theoretic approach to transferability in task transfer learning, ICIP 2019"
+    reference_code = "google-research stable_transfer/transferability/hscore.py (np.linalg.pinv, rcond=1e-15)"
+    departures = (
+        "pseudo-inverse drops eigenvalues below d x eps x the largest, not the reference's rcond=1e-15 (which inverts "
+        "rounding noise when cov(f) is singular)",
+        "degenerates when n <= d: cov(f)^+ then acts on the whole span of the centred samples and H = K - 1 (the rank "
+        "of cov(E[f|y])) for every model, so its scores are constant and no statistic is reported",
+    )
 
     def compute(self, bundle: FeatureBundle) -> float:
         x = bundle.features

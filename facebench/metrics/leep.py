@@ -18,6 +18,8 @@ class LEEP(Metric):
 
     name = "leep"
     summary = "LEEP: log expected empirical prediction from source probabilities (Nguyen et al. 2020)"
+    source = "Nguyen et al., LEEP: A New Measure to Evaluate Transferability of Learned Representations, ICML 2020, Eq. 1-2"
+    departures = ("P(y | z) is set to 0 for a source class z that no target sample gives any probability to",)
     needs = frozenset({"probs"})
 
     def compute(self, bundle: FeatureBundle) -> float:

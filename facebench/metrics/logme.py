@@ -72,6 +72,16 @@ class LogME(Metric):
 
     name = "logme"
     summary = "LogME: maximum log evidence of a Bayesian linear model on the features (You et al. 2021)"
+    source = "You et al., LogME: Practical Assessment of Pre-trained Models for Transfer Learning, ICML 2021, Alg. 1"
+    reference_code = "thuml/LogME LogME.py (LogME._fit_fixed_point)"
+    departures = (
+        "ln|alpha I + beta F^T F| includes the (D - r) ln(alpha) of the zero eigenvalues when n < D (r = rank F); "
+        "the reference sums only the min(n, D) singular values",
+        "fixed point iterated to a relative change of alpha/beta below tol (1e-10, at most max_iter steps); the "
+        "reference stops at 1e-3 or after 11 steps",
+        "no 1e-5 added to the denominators of alpha and beta; the evidence is evaluated at the final (alpha, beta) "
+        "with the m they determine",
+    )
 
     def __init__(self, tol: float = 1e-10, max_iter: int = 10_000) -> None:
         self.tol, self.max_iter = float(tol), int(max_iter)

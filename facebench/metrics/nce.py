@@ -17,6 +17,12 @@ class NCE(Metric):
 
     name = "nce"
     summary = "NCE: negative conditional entropy of target given source argmax labels (Tran et al. 2019)"
+    source = "Tran et al., Transferability and Hardness of Supervised Classification Tasks, ICCV 2019"
+    reference_code = "thuml/LogME NCE.py"
+    departures = (
+        "source labels are the source classifier's argmax on the target samples (as thuml's NCE.py): the original "
+        "NCE uses true source labels of the same inputs, which target data do not have",
+    )
     needs = frozenset({"probs"})
 
     def compute(self, bundle: FeatureBundle) -> float:

@@ -1,0 +1,55 @@
+"""Metric cards for a board: what each metric on it computes, with the parameters it was scored with.
+
+The parameters come from the store (recorded with every score); the source, reference code and
+departures from the metric's own card (:meth:`facebench.metrics.base.Metric.card`), rebuilt with
+those parameters by the installed plugin. A metric whose plugin is not loaded where the board is
+built gets its stored parameters and a line saying that its card is unavailable.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from ..metrics.base import MetricCard
+from ..plugins import Plugins, get_plugins
+from ..store import ResultsStore
+
+
+def _plugin_modules(store: ResultsStore) -> tuple[str, ...]:
+    """Extra plugin modules named by the configs recorded in the store (best effort)."""
+    modules: list[str] = []
+    for run in store.runs():
+        try:
+            raw = yaml.safe_load(run.get("config") or "") or {}
+        except yaml.YAMLError:
+            continue
+        if isinstance(raw, dict):
+            modules += [str(m) for m in raw.get("plugins") or [] if str(m) not in modules]
+    return tuple(modules)
+
+
+def _plugins(store: ResultsStore) -> Plugins:
+    try:
+        return get_plugins(_plugin_modules(store))
+    except Exception:  # noqa: BLE001 - a plugin that no longer imports must not stop the board
+        return get_plugins()
+
+
+def metric_cards(store: ResultsStore, metrics: list[str]) -> list[MetricCard]:
+    """One card per (metric, distinct parameter set) scored in the store, in ``metrics`` order."""
+    plugins = _plugins(store)
+    cards = []
+    for name in metrics:
+        for params_json in store.metric_params(name):
+            params: dict[str, Any] = json.loads(params_json) if params_json else {}
+            try:
+                card = plugins.create_metric(name, **params).card()
+            except Exception as exc:  # noqa: BLE001 - unknown metric or changed signature
+                card = MetricCard(name=name, summary="", params=params,
+                                  departures=(f"card unavailable where this board was built: {exc}",))
+            else:
+                card = MetricCard(card.name, card.summary, params, card.source, card.reference_code, card.departures)
+            cards.append(card)
+    return cards
