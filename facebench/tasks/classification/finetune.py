@@ -6,9 +6,10 @@ benchmark's optimizer, learning rate, momentum, weight decay, epochs and batch s
 learning rate, no augmentation). Accuracy is measured on the test split (``test_per_class``
 applies) as a fraction in [0, 1]; the predicted and true label of every test sample are returned
 too (:class:`~facebench.predictions.TestPredictions`, stored by the runner). Everything random
-(head initialisation, dropout, shuffling) derives from ``seed``, so a run is repeatable on the same device. With ``nc_trace`` the variance
-collapse C (FaCe Eq. 2-3) of the train-split features is recorded before fine-tuning (entry 0,
-the pre-trained features as the metrics see them) and after every epoch. With the
+(head initialisation, dropout, shuffling) derives from ``seed``, so a run is repeatable on the
+same device. With ``nc_trace`` the variance collapse C (FaCe Eq. 2-3) of the train-split
+features is recorded before fine-tuning (entry 0, the pre-trained features as the metrics see
+them) and after every epoch. With the
 option ``recalibrate_bn`` the BatchNorm statistics are re-estimated on the train split before
 evaluation (and before each trace point); running statistics never affect training itself.
 """
