@@ -37,8 +37,11 @@ the two sides, so this is the agreement of two independent replications of the e
 h seeds and about N / 2 test samples each, every source of noise the stored data show included.
 (Resampling the test samples of both seed halves with replacement instead would count the
 samples on which two seeds disagree twice, Owen 2007: measured on synthetic data, 0.57 for a true
-0.59 where halves give 0.594.) It is the figure the board flags on when present
-(``Reliability.value``); otherwise the seed split-half figure is used.
+0.59 where halves give 0.594.)
+
+The board flags on the seed split-half figure (``Reliability.value``), the measure the issue's
+targets are stated in; the test-set figures stand beside it, and the noise ceiling includes the
+test set's noise whenever the predictions are stored.
 
 **Noise ceiling** (``ceiling``): the tau_w that a perfect metric, one that scores every model by
 its noise-free expected result ``mu_i``, would reach in expectation against this noisy ground
@@ -166,12 +169,8 @@ class Reliability:
 
     @property
     def value(self) -> float:
-        """The reliability the board shows and flags on: ``both`` when available, else ``seeds``."""
-        return self.both_tau_w if math.isfinite(self.both_tau_w) else self.seeds_tau_w
-
-    @property
-    def source(self) -> str:
-        return "seeds+test" if math.isfinite(self.both_tau_w) else "seeds"
+        """The reliability the board flags on: the split-half agreement over seeds (tau_w)."""
+        return self.seeds_tau_w
 
     def flagged(self, threshold: float) -> bool:
         """True when the reliability is below ``threshold`` or undefined."""
@@ -179,7 +178,7 @@ class Reliability:
 
     def as_dict(self) -> dict[str, float | int | str]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out.update(reliability=self.value, reliability_source=self.source)
+        out.update(reliability=self.value)
         return out
 
 

@@ -66,7 +66,7 @@ def test_split_half_reliability_is_the_brute_force_mean_over_splits(n_seeds):
     assert got == pytest.approx((np.mean(taus), np.mean(kendalls)), rel=1e-12)
     r = reliability(GroundTruth(_names(9), tuple(range(n_seeds)), values))
     assert (r.seeds_tau_w, r.seeds_kendall) == pytest.approx((np.mean(taus), np.mean(kendalls)), rel=1e-12)
-    assert r.value == r.seeds_tau_w and r.source == "seeds"
+    assert r.value == r.seeds_tau_w
 
 
 # -- properties: noiseless and pure noise --------------------------------------------------------
@@ -207,7 +207,7 @@ def test_combined_reliability_with_predictions():
     acc = np.linspace(0.55, 0.95, n)[:, None, None] + rng.normal(0, 0.01, size=(n, s, 1))
     correct = (rng.random((n, s, n_test)) < acc).astype(float)
     r = reliability(GroundTruth(_names(n), tuple(range(s)), correct.mean(axis=2), correct))
-    assert r.n_test == n_test and r.source == "seeds+test" and r.value == r.both_tau_w
+    assert r.n_test == n_test and r.value == r.seeds_tau_w
     # more noise sources, less agreement (on average over draws; here the gaps are wide)
     assert r.both_tau_w <= min(r.seeds_tau_w, r.test_tau_w) + 0.05
     assert 0.5 < r.both_tau_w <= 1 and 0.5 < r.ceiling_tau_w <= 1

@@ -288,8 +288,8 @@ def reliability_section(b: BenchmarkData) -> str:
     return ("<h3>Ground-truth reliability</h3>" + table("", head, rows, "reliability")
             + "<p class='meta'>Reliability: mean agreement of the models' ground-truth ranking between two independent "
               "halves of the seeds; with stored test predictions also between independent bootstrap resamples of the "
-              "test set, and between seed halves evaluated on disjoint halves of the test set (the figure flagged "
-              "when present). Noise ceiling: the τ_w a perfect metric "
+              "test set, and between seed halves evaluated on disjoint halves of the test set. The flag is on the seed "
+              "halves. Noise ceiling: the τ_w a perfect metric "
               "would expect against this ground truth (Gaussian noise model calibrated on the reliability).</p>"
             + (f"<ul class='meta'>{notes}</ul>" if notes else ""))
 

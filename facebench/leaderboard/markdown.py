@@ -252,10 +252,11 @@ def reliability_section(b: BenchmarkData) -> str:
     head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
             "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
     note = ("Reliability: mean agreement of the models' ground-truth ranking between two independent halves of "
-            "the seeds; with stored test predictions also between independent bootstrap resamples of the test set, "
-            "and between seed halves evaluated on disjoint halves of the test set (the figure flagged when "
-            "present). Noise ceiling: the τ_w a perfect metric would expect against this ground truth (a Gaussian "
-            "noise model calibrated on the reliability; `facebench.reliability`). A metric's τ_w near the ceiling is as good as this ground truth can show.")
+            "the seeds (the flag is on it); with stored test predictions also between independent bootstrap "
+            "resamples of the test set, and between seed halves evaluated on disjoint halves of the test set. "
+            "Noise ceiling: the τ_w a perfect metric would expect against this ground truth (a Gaussian noise "
+            "model calibrated on the reliability; `facebench.reliability`). A metric's τ_w near the ceiling is as "
+            "good as this ground truth can show.")
     notes = "".join(f"\n- {esc(n)}" for n in b.trust_notes)
     return "**Ground-truth reliability**\n\n" + table(head, rows) + "\n\n" + note + notes
 

@@ -4,7 +4,7 @@
 
 * per benchmark target and ground-truth statistic, the :class:`~facebench.reliability.Reliability`
   of the ground truth (split-half over seeds; with stored test predictions, test-set bootstrap
-  and both) and its noise ceiling, flagged when the reliability is below ``threshold``;
+  and both) and its noise ceiling, flagged when the seed split-half reliability is below ``threshold``;
 * per benchmark and overall, the paired-bootstrap comparison of every pair of metrics
   (:mod:`facebench.significance`): Delta mean tau_w with its interval and the groups of metrics
   that cannot be told apart.
