@@ -33,8 +33,7 @@ def boards(tmp_path_factory):
     store = make_store(root / "results.sqlite", true_means=true_means)
     out = {}
     for name, threshold in (("default", 0.8), ("strict", 1.0)):
-        build_leaderboards(store, root / name, date=DATE, figures=name == "default", reliability_threshold=threshold,
-                           n_boot=300)
+        build_leaderboards(store, root / name, date=DATE, figures=False, reliability_threshold=threshold, n_boot=300)
         out[name] = _read(root / name)
     return {"store": store, "true_means": true_means, **out}
 
@@ -76,7 +75,7 @@ def test_noise_ceiling_near_the_brute_force_truth_of_the_known_noise(boards):
     rng = np.random.default_rng(0)
     doc = {b["benchmark"]: b for b in boards["default"]["json"]["benchmarks"]}
     for (bench, target, truth), mu in boards["true_means"].items():
-        noisy = mu + rng.normal(0, TRUTH_SD / math.sqrt(len(SEEDS)), size=(800, mu.size))
+        noisy = mu + rng.normal(0, TRUTH_SD / math.sqrt(len(SEEDS)), size=(300, mu.size))
         true_ceiling = np.mean([stats.weightedtau(mu, y).statistic for y in noisy])
         got = doc[bench]["reliability"][target][truth]["ceiling_tau_w"]
         assert abs(got - true_ceiling) < 0.05, (bench, target, truth, got, true_ceiling)
@@ -131,8 +130,7 @@ def test_metric_comparison_on_every_board(boards):
     assert not set(overall["metrics"][0]["letters"]) & set(overall["metrics"][-1]["letters"])
     md, html = b["md"], b["html"]
     assert "## Which metrics can be told apart?" in md and "**All benchmarks** (5 targets)" in md
-    assert "<h2>Which metrics can be told apart?</h2>" in html
-    assert len(re.findall(r'<img alt="critical difference diagram', html)) == 3
+    assert "<h2>Which metrics can be told apart?</h2>" in html  # (its diagrams: test_leaderboard.py)
 
 
 def test_flagged_targets_are_marked(boards):
