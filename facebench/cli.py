@@ -142,7 +142,12 @@ def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir,
 @click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--no-figures", is_flag=True, help="Leave the plots out of the HTML (faster).")
-def leaderboard_cmd(store_path, config_path, out_dir, date, n_boot, seed, no_figures) -> None:
+@click.option("--reliability-threshold", type=float, default=0.8, show_default=True,
+              help="Flag targets whose ground-truth reliability (split-half tau_w) is below this.")
+@click.option("--correction", type=click.Choice(["holm", "none"]), default="holm", show_default=True,
+              help="Multiple-comparison correction when telling metrics apart.")
+def leaderboard_cmd(store_path, config_path, out_dir, date, n_boot, seed, no_figures, reliability_threshold,
+                    correction) -> None:
     """Write leaderboard.{md,csv,json,html} from a results store."""
     from pathlib import Path
 
@@ -159,7 +164,8 @@ def leaderboard_cmd(store_path, config_path, out_dir, date, n_boot, seed, no_fig
     if not Path(store_path).exists():
         raise FacebenchError(f"{store_path}: no such results store (run 'facebench run' first)")
     for p in build_leaderboards(store_path, out_dir, config_text=config_text, date=date, n_boot=n_boot, seed=seed,
-                                figures=not no_figures):
+                                figures=not no_figures, reliability_threshold=reliability_threshold,
+                                correction=correction):
         click.echo(str(p))
 
 

@@ -8,6 +8,7 @@ what is done. Tables:
 * ``jobs``          job key -> kind, benchmark, target, model, seed, state, seconds, error
 * ``features``      cached feature bundles (path, content key, n, d, extraction seconds)
 * ``ground_truth``  fine-tuned results: benchmark, target, model, seed, statistic, value
+* ``predictions``   per-sample test predictions of each fine-tuning run (path, content key, n)
 * ``nc_trace``      variance collapse of the fine-tuned features per epoch (Fig. 1)
 * ``metric_values`` per-model metric outputs (raw JSON, seconds, error) with the metric's params
 * ``scores``        zoo-combined scores per benchmark, target, metric, model
@@ -40,6 +41,9 @@ CREATE TABLE IF NOT EXISTS features (
 CREATE TABLE IF NOT EXISTS ground_truth (
   benchmark TEXT, target TEXT, model TEXT, seed INTEGER, statistic TEXT, value REAL, seconds REAL,
   PRIMARY KEY (benchmark, target, model, seed, statistic));
+CREATE TABLE IF NOT EXISTS predictions (
+  benchmark TEXT, target TEXT, model TEXT, seed INTEGER, path TEXT, content_key TEXT, n INTEGER,
+  PRIMARY KEY (benchmark, target, model, seed));
 CREATE TABLE IF NOT EXISTS nc_trace (
   benchmark TEXT, target TEXT, model TEXT, seed INTEGER, epoch INTEGER, value REAL,
   PRIMARY KEY (benchmark, target, model, seed, epoch));
@@ -269,3 +273,18 @@ class ResultsStore:
             "SELECT kind, message FROM metric_notes WHERE benchmark=? AND target=? AND metric=?",
             (benchmark, target, metric),
         ).fetchall()
+
+    # -- test predictions (per-sample, for reliability and resampled ground truth) ------------
+    def record_predictions(self, benchmark: str, target: str, model: str, seed: int, path: str,
+                           content_key: str, n: int) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (benchmark, target, model, seed, path, content_key, n))
+
+    def prediction_paths(self, benchmark: str, target: str) -> dict[tuple[str, int], str]:
+        """(model, seed) -> path of the stored test predictions."""
+        rows = self.db.execute(
+            "SELECT model, seed, path FROM predictions WHERE benchmark=? AND target=? ORDER BY model, seed",
+            (benchmark, target),
+        )
+        return {(model, seed): path for model, seed, path in rows}

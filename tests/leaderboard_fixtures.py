@@ -20,11 +20,16 @@ CONFIG = "name: synthetic\nbenchmarks:\n  - task: classification\n    zoo: toy-z
 NC_EPOCHS = 6
 
 
-def make_store(path: str | Path, *, seed: int = 0, failing: bool = False) -> Path:
+TRUTH_SD = 0.01  # seed noise of every ground-truth value (known, for the reliability tests)
+
+
+def make_store(path: str | Path, *, seed: int = 0, failing: bool = False, true_means: dict | None = None) -> Path:
     """Fill a store like a finished run: 2 benchmarks, 5 targets, 6 models x 3 seeds, 3 metrics.
 
     ``face`` follows the ground truth closely, ``logme`` loosely, ``noise`` not at all. With
     ``failing``, a fourth metric ``brittle`` fails (zoo-level error) on the segmentation target ``voc``.
+    Ground truth: a noise-free value per model and truth plus N(0, TRUTH_SD) per seed; with
+    ``true_means`` (a dict), the noise-free values are put there: (benchmark, target, truth) -> array.
     """
     rng = np.random.default_rng(seed)
     store = ResultsStore(path)
@@ -35,6 +40,9 @@ def make_store(path: str | Path, *, seed: int = 0, failing: bool = False) -> Pat
         for target in targets:
             store.add_benchmark(bench, task, zoo, target, "d1g3st")
             quality = rng.uniform(0.5, 0.9, size=len(MODELS))
+            if true_means is not None:
+                for k, t in enumerate(truths):
+                    true_means[(bench, target, t)] = quality - 0.1 * k
             for i, model in enumerate(MODELS):
                 store.record_features(f"x:{bench}:{target}:{model}", bench, target, model, "train",
                                       f"/cache/{model}.npz", "ck", 100, 16, 2.0)

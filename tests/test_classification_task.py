@@ -81,6 +81,11 @@ def test_finetune_is_deterministic_given_the_seed(task, tmp_path):
     assert 0.0 <= r1.metrics["accuracy"] <= 1.0 and r1.seconds > 0
     assert r1.metrics == r2.metrics and r1.info["epoch_losses"] == r2.info["epoch_losses"]
     assert r1.info["test_n"] == 20 and r1.info["train_n"] == 30 and r1.info["num_classes"] == 10
+    # the per-sample test predictions: 2 per class, in the test split's order, and they give the accuracy
+    preds = r1.predictions
+    assert preds.n == 20 and sorted(np.bincount(preds.true)) == [2] * 10
+    assert r1.metrics["accuracy"] == preds.correct.mean()
+    assert np.array_equal(preds.predicted, r2.predictions.predicted) and np.array_equal(preds.true, r2.predictions.true)
     # entry 0 is the pre-trained model, then one entry per epoch
     assert len(r1.nc_trace) == 3 and r1.nc_trace == r2.nc_trace and all(np.isfinite(r1.nc_trace))
     from facebench.metrics.face import variance_collapse

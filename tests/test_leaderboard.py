@@ -18,7 +18,8 @@ from facebench import __version__
 from facebench.errors import FacebenchError
 from facebench.evaluation import STATISTICS
 from facebench.leaderboard import build_leaderboards
-from facebench.leaderboard.bootstrap import bootstrap_intervals, weighted_tau_rows
+from facebench.leaderboard.bootstrap import bootstrap_intervals
+from facebench.rowstats import weighted_tau_rows
 from facebench.leaderboard.fmt import fmt, marks
 from facebench.store import ResultsStore
 
@@ -49,8 +50,13 @@ def _truth_means(store: ResultsStore, bench: str, target: str, truth: str) -> di
     return {m: float(np.mean(list(v.values()))) for m, v in by_model.items()}
 
 
+def _metric_rows(rows):
+    """The rows of a metric's statistic (not the reliability / comparison rows)."""
+    return [r for r in rows if r["statistic"] in STATISTICS]
+
+
 def _index(rows):
-    return {(r["benchmark"], r["target"], r["metric"], r["truth"], r["statistic"]): r for r in rows}
+    return {(r["benchmark"], r["target"], r["metric"], r["truth"], r["statistic"]): r for r in _metric_rows(rows)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,9 +76,9 @@ def test_files_and_header(built):
 def test_csv_has_one_row_per_metric_benchmark_target_truth_statistic(built):
     rows = built["rows"]
     assert list(rows[0]) == ["task", "zoo", "benchmark", "target", "metric", "truth", "statistic", "value",
-                             "ci_low", "ci_high"]
+                             "ci_low", "ci_high", "versus"]
     expected = sum(len(targets) * len(truths) for _, _, targets, truths in BENCHMARKS.values()) * len(METRICS) * len(STATISTICS)
-    assert len(rows) == expected == len(_index(rows))
+    assert len(_metric_rows(rows)) == expected == len(_index(rows))
     assert built["json"]["rows"] == [
         {k: (v if k not in ("value", "ci_low", "ci_high") else (None if v == "" else float(v))) for k, v in r.items()}
         for r in rows
@@ -108,7 +114,7 @@ def test_csv_numbers_recomputed_from_scores_and_ground_truth(built):
 
 def test_bootstrap_interval_contains_the_point_estimate(built):
     checked = 0
-    for r in built["rows"]:
+    for r in _metric_rows(built["rows"]):
         value, lo, hi = _f(r["value"]), _f(r["ci_low"]), _f(r["ci_high"])
         assert -1.0 - 1e-12 <= lo <= hi <= 1.0 + 1e-12
         if r["statistic"] == "tau_w":
@@ -267,13 +273,15 @@ def test_html_is_self_contained(built):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "<script" not in html and "<link" not in html
     images = re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)"', html)
-    # 1 ranking + a scatter grid per (target, truth): 3 + 2 x 2, + an NC plot per classification target
-    assert len(images) == 1 + 7 + 3
+    # 1 ranking + a scatter grid per (target, truth): 3 + 2 x 2, + an NC plot per classification target,
+    # + a critical-difference diagram overall and per benchmark
+    assert len(images) == 1 + 7 + 3 + 3
     for _, data in images:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     # ranking; per benchmark and truth 2 main + 4 detail tables and a ground-truth table; cost and
-    # zoo totals per benchmark; the NC table of the classification benchmark
-    assert html.count("<table") == 1 + (6 + 1) * 1 + (6 + 1) * 2 + 2 * 2 + 1
+    # zoo totals per benchmark; the NC table of the classification benchmark; a reliability table per
+    # benchmark; a group table and a pairwise table overall and per benchmark
+    assert html.count("<table") == 1 + (6 + 1) * 1 + (6 + 1) * 2 + 2 * 2 + 1 + 2 + 2 * 3
 
 
 def test_rebuild_is_identical(built, tmp_path):
@@ -328,7 +336,7 @@ def test_html_opens_in_headless_chromium(built, tmp_path):
     for bench in BENCHMARKS:
         assert f">{bench}</h2>" in html
     assert html.count("<table") == built["html"].count("<table")
-    assert html.count("<img") == 11 and html.count('src="data:image/png;base64,') == 11
+    assert html.count("<img") == 14 and html.count('src="data:image/png;base64,') == 14
     assert 'class="best"' in html and 'class="second"' in html
 
     shot = tmp_path / "shot.png"

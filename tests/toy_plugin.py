@@ -16,6 +16,7 @@ from facebench import hookimpl
 from facebench.bundle import FeatureBundle
 from facebench.datasets.base import DatasetSpec
 from facebench.errors import ConfigError
+from facebench.predictions import TestPredictions
 from facebench.tasks.base import FinetuneResult
 from facebench.zoos.base import ModelSpec, Zoo
 
@@ -57,7 +58,14 @@ class ToyTask:
         rng = np.random.default_rng(_seed(model.name, dataset, seed))
         acc = 0.5 + 0.1 * float(model.options["sep"]) + 0.01 * rng.random()
         trace = [acc * (e + 1) for e in range(3)] if ctx.options.get("nc_trace") else None
-        return FinetuneResult({"accuracy": acc}, nc_trace=trace)
+        preds = None
+        if ctx.options.get("predictions"):  # N test samples, the first round(acc N) of them right
+            n_test = int(ctx.options["predictions"])
+            true = np.arange(n_test) % 4
+            right = rng.permutation(n_test) < round(acc * n_test)
+            preds = TestPredictions(np.where(right, true, (true + 1) % 4), true)
+            acc = float(preds.correct.mean())
+        return FinetuneResult({"accuracy": acc}, nc_trace=trace, predictions=preds)
 
 
 @hookimpl

@@ -3,9 +3,14 @@
 ``build_leaderboards(store, out_dir)`` writes ``leaderboard.md`` (GitHub Markdown),
 ``leaderboard.csv`` / ``leaderboard.json`` (one row per metric x benchmark x target x
 ground-truth statistic x statistic, with bootstrap intervals) and a self-contained
-``leaderboard.html`` (figures embedded: Fig. 4 scatter plots, Fig. 1 neural-collapse traces).
+``leaderboard.html`` (figures embedded: Fig. 4 scatter plots, Fig. 1 neural-collapse traces,
+critical-difference diagrams). Every board shows per target the ground truth's reliability and
+noise ceiling (flagging targets below ``reliability_threshold``) and per benchmark and overall
+the groups of metrics that cannot be told apart.
 
-Modules: :mod:`.tables` (data, read from the store), :mod:`.bootstrap` (intervals),
+Modules: :mod:`.tables` (data, read from the store), :mod:`.trust` (reliability and metric
+significance, from :mod:`facebench.reliability` / :mod:`facebench.significance`),
+:mod:`.cd_plot` (critical-difference diagram), :mod:`.bootstrap` (intervals),
 :mod:`.fmt` (numbers, best/second marks), :mod:`.markdown`, :mod:`.csvjson`, :mod:`.html`,
 :mod:`.plots`, :mod:`.build`.
 """

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import FacebenchError
+from ..reliability import DEFAULT_THRESHOLD
+from ..significance import CORRECTIONS
 from ..store import ResultsStore
 from .ablation import ablation_table
 from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
@@ -15,6 +17,7 @@ from .csvjson import render_csv, render_json
 from .html import render_html
 from .markdown import render_markdown
 from .tables import Leaderboard, load_leaderboard
+from .trust import attach_trust
 
 FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.html")
 
@@ -37,20 +40,29 @@ def configs_of(store: ResultsStore) -> str:
 
 def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, version: str = __version__,
          date: str | _dt.date | None = None, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED,
-         level: float = DEFAULT_LEVEL, ablation: bool = True) -> Leaderboard:
+         level: float = DEFAULT_LEVEL, ablation: bool = True, reliability_threshold: float = DEFAULT_THRESHOLD,
+         correction: str = "holm") -> Leaderboard:
     """Read a store into a :class:`Leaderboard` (what the renderers take).
 
     ``ablation``: recompute FaCe's sensitivity table (:mod:`.ablation`) from the cached features
-    of every benchmark on which a FaCe metric was scored.
+    of every benchmark on which a FaCe metric was scored; ``reliability_threshold`` and
+    ``correction``: see :func:`build_leaderboards`.
     """
     path = Path(store_path)
     if not path.is_file():
         raise FacebenchError(f"{path}: no results store there (run a benchmark config first)")
     if not 0 < level < 1:
         raise FacebenchError(f"bootstrap level must be in (0, 1), got {level}")
+    if not -1 <= reliability_threshold <= 1:
+        raise FacebenchError(f"reliability threshold must be in [-1, 1] (a tau_w), got {reliability_threshold}")
+    if correction not in CORRECTIONS:
+        raise FacebenchError(f"multiple-comparison correction must be one of {', '.join(CORRECTIONS)}, "
+                             f"got {correction!r}")
     store = ResultsStore(path)
     try:
         board = load_leaderboard(store, n_boot=n_boot, seed=seed, level=level)
+        attach_trust(board, store, threshold=reliability_threshold, n_boot=n_boot, seed=seed, level=level,
+                     correction=correction)
         board.config_text = configs_of(store) if config_text is None else config_text
         board.cards = metric_cards(store, board.metrics)
         if ablation:
@@ -75,16 +87,20 @@ def build_leaderboards(
     level: float = DEFAULT_LEVEL,
     figures: bool = True,
     ablation: bool = True,
+    reliability_threshold: float = DEFAULT_THRESHOLD,
+    correction: str = "holm",
 ) -> list[Path]:
     """Write leaderboard.{md,csv,json,html} for the store into ``out_dir``; returns their paths.
 
     ``config_text``: the config to show in the header (default: the configs recorded in the
     store's runs); ``date``: the date to print (default: today), fixed for reproducible files;
     ``n_boot``/``seed``/``level``: the bootstrap; ``figures=False`` leaves the plots out of the HTML;
-    ``ablation=False`` leaves out FaCe's sensitivity table (which reads the cached features).
+    ``ablation=False`` leaves out FaCe's sensitivity table (which reads the cached features);
+    ``reliability_threshold``: a target whose ground-truth reliability (tau_w) is below it is
+    flagged; ``correction``: multiple-comparison correction of the metric comparisons ("holm", "none").
     """
     board = load(store_path, config_text=config_text, version=version, date=date, n_boot=n_boot, seed=seed,
-                 level=level, ablation=ablation)
+                 level=level, ablation=ablation, reliability_threshold=reliability_threshold, correction=correction)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     renderers = {

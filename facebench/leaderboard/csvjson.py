@@ -1,16 +1,23 @@
 """``leaderboard.csv`` and ``leaderboard.json``: the machine-readable leaderboard.
 
 Both hold one row per metric x benchmark x target x ground-truth statistic x statistic with the
-columns :data:`COLUMNS`; floats at full precision (``repr``), a missing value is an empty CSV
-field / JSON ``null``. The JSON object adds the metadata and the summaries the tables show::
+columns :data:`COLUMNS`, then the rows of :func:`.trust.trust_rows`: per target and ground truth
+its reliability and noise ceiling (``metric`` empty, ``statistic`` one of
+:data:`.trust.RELIABILITY_STATISTICS`), and per benchmark and overall (``benchmark`` "(all)") the
+Delta mean tau_w of ``metric`` minus ``versus`` with its interval and its adjusted p-value. Floats at
+full precision (``repr``), a missing value is an empty CSV field / JSON ``null``. The JSON object
+adds the metadata and the summaries the tables show::
 
     {"facebench_version", "date", "store", "config", "bootstrap": {n_boot, seed, level},
      "columns": [...], "rows": [{column: value}, ...],
      "ranking": {"overall": [...], "by_task": {task: [...]}},      # mean tau_w, coverage, rank
      "benchmarks": [{"benchmark", "task", "zoo", "models", "seeds", "targets", "metrics",
-                     "cost": {...}, "ground_truth": {...}, "nc_trace": {...}}],
+                     "cost": {...}, "ground_truth": {...}, "nc_trace": {...},
+                     "reliability": {target: {truth: {...figures, "flagged"}}},
+                     "significance": {metrics (mean_tau_w, letters), groups, pairs}}],
      "metrics": [{name, summary, params, source, reference_code, departures}],   # metric cards
-     "ablation": [{benchmark, targets, rows: [{pca_dim, covariance, row, default, tau_w_F, tau_w_face}]}]}
+     "ablation": [{benchmark, targets, rows: [{pca_dim, covariance, row, default, tau_w_F, tau_w_face}]}],
+     "reliability_threshold", "significance": {... all benchmarks together}}
 """
 from __future__ import annotations
 
@@ -21,8 +28,15 @@ import math
 from typing import Any
 
 from .tables import BenchmarkData, Leaderboard, RankRow, long_rows
+from .trust import comparison_json, reliability_json, trust_rows
 
-COLUMNS = ("task", "zoo", "benchmark", "target", "metric", "truth", "statistic", "value", "ci_low", "ci_high")
+COLUMNS = ("task", "zoo", "benchmark", "target", "metric", "truth", "statistic", "value", "ci_low", "ci_high",
+           "versus")
+
+
+def all_rows(board: Leaderboard) -> list[dict[str, Any]]:
+    """The metric rows, then the ground-truth reliability and metric-comparison rows (:mod:`.trust`)."""
+    return [{**r, "versus": r.get("versus", "")} for r in long_rows(board)] + trust_rows(board)
 
 
 def _num(v: Any) -> Any:
@@ -43,7 +57,7 @@ def render_csv(board: Leaderboard) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for row in long_rows(board):
+    for row in all_rows(board):
         writer.writerow(["" if (v := _num(row[c])) is None else repr(v) if isinstance(v, float) else v
                          for c in COLUMNS])
     return buf.getvalue()
@@ -79,6 +93,11 @@ def _benchmark(b: BenchmarkData) -> dict[str, Any]:
     }
 
 
+def _trust(b: BenchmarkData) -> dict[str, Any]:
+    return {"reliability": reliability_json(b), "significance": comparison_json(b.significance),
+            "reliability_notes": list(b.trust_notes)}
+
+
 def render_json(board: Leaderboard) -> str:
     doc = {
         "facebench_version": board.version,
@@ -87,11 +106,13 @@ def render_json(board: Leaderboard) -> str:
         "config": board.config_text,
         "bootstrap": {"n_boot": board.n_boot, "seed": board.seed, "level": board.level},
         "columns": list(COLUMNS),
-        "rows": long_rows(board),
+        "rows": all_rows(board),
         "ranking": {"overall": _ranking(board.overall),
                     "by_task": {task: _ranking(rows) for task, rows in board.by_task.items()}},
-        "benchmarks": [_benchmark(b) for b in board.benchmarks],
+        "benchmarks": [{**_benchmark(b), **_trust(b)} for b in board.benchmarks],
         "metrics": [card.as_dict() for card in board.cards],
         "ablation": [a.as_dict() for a in board.ablations],
+        "reliability_threshold": board.reliability_threshold,
+        "significance": comparison_json(board.significance),
     }
     return json.dumps(_clean(doc), indent=1, allow_nan=False) + "\n"

@@ -13,7 +13,9 @@ from . import plots
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
 from .markdown import DETAIL_STATISTICS, MAIN_STATISTICS
 from .ablation import VARIANTS, AblationTable
+from .cd_plot import cd_diagram
 from .tables import BenchmarkData, Leaderboard
+from .trust import flag_text, flagged
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
@@ -33,6 +35,8 @@ figure img { max-width: 100%; border: 1px solid #eaeef2; }
 figcaption { color: #59636e; font-size: 13px; }
 pre { background: #f6f8fa; padding: 1em; overflow-x: auto; font-size: 13px; }
 details { margin: .6em 0; } summary { cursor: pointer; font-weight: 600; }
+td.unreliable { color: #8c959f; }
+td.flag { color: #9a6700; font-weight: 600; }
 """
 
 
@@ -73,7 +77,10 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
             base = fmt(values[i])
             return base + (" " + fmt_interval(iv.low, iv.high) if with_ci and iv and is_num(iv.low) else "")
 
-        cols.append(marked_cells(values, text))
+        cells = marked_cells(values, text)
+        if flagged(b, t.target, truth):
+            cells = [(txt, f"{cls} unreliable".strip()) for txt, cls in cells]
+        cols.append(cells)
     avgs = [b.average(m, truth, stat) for m in b.metrics]
     cols.append(marked_cells(avgs, lambda i: fmt(avgs[i]) + ("*" if is_num(avgs[i]) and not b.complete(b.metrics[i], truth, stat) else "")))
     rows = [[(escape(m), "")] + [col[i] for col in cols] for i, m in enumerate(b.metrics)]
@@ -81,6 +88,9 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
     out = table(caption, ["Metric"] + [t.target for t in targets] + ["Avg."], rows, "stat")
     if any(is_num(a) and not b.complete(m, truth, stat) for m, a in zip(b.metrics, avgs)):
         out += "<p class='meta'>* average over the targets where the metric has a value.</p>"
+    if any(flagged(b, t.target, truth) for t in targets):
+        out += (f"<p class='meta'>Greyed: measured against a ground truth whose reliability is below "
+                f"{b.reliability_threshold:.2f} or not measurable (see Ground-truth reliability).</p>")
     return out
 
 
@@ -125,6 +135,8 @@ def benchmark_section(b: BenchmarkData, figures: bool) -> str:
                     title = f"{b.benchmark} · {t.target}: score vs {truth}"
                     out.append(img(plots.scatter_grid(t, truth, b.metrics, title), f"scatter {b.benchmark} {t.target} {truth}",
                                    "Each point is a model: its zoo score (x) and mean fine-tuned result (y, bars: std over seeds)."))
+    if b.reliability:
+        out.append(reliability_section(b))
     if b.truths:
         out.append("<details><summary>Ground truth over seeds</summary>" + truth_spread(b) + "</details>")
     if b.metrics:
@@ -241,6 +253,7 @@ def render_html(board: Leaderboard, *, figures: bool = True) -> str:
         config,
         f"<ul>{toc}</ul>" if toc else "",
         ranking_section(board, figures),
+        significance_section(board, figures),
     ] + [benchmark_section(b, figures) for b in board.benchmarks]
     if board.ablations:
         body += ["<h2 id='ablation'>Ablation: FaCe's fairness term</h2>"] + [ablation_section(a) for a in board.ablations]
@@ -250,3 +263,64 @@ def render_html(board: Leaderboard, *, figures: bool = True) -> str:
             f"<title>facebench leaderboard</title><style>{CSS}</style></head>\n<body>\n"
             + "\n".join(p for p in body if p) + "\n</body></html>\n")
 
+
+
+# -- ground-truth reliability and metric significance ----------------------------------------
+def reliability_section(b: BenchmarkData) -> str:
+    """Per target and ground truth: split-half reliability, test-set reliability, noise ceiling, flag."""
+    rows = []
+    for t in b.targets:
+        for truth in t.truths:
+            r = b.reliability.get((t.target, truth))
+            if r is None:
+                continue
+            bad = r.flagged(b.reliability_threshold)
+            rows.append([(escape(t.target), ""), (escape(truth), ""), (str(r.n_models), ""), (str(r.n_seeds), ""),
+                         (str(r.n_test or MISSING), ""),
+                         (f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", ""),
+                         (f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})", ""),
+                         (f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})", ""),
+                         (f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})", ""),
+                         (flag_text(r, b.reliability_threshold), "flag" if bad else "")])
+    head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
+            "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
+    notes = "".join(f"<li>{escape(n)}</li>" for n in b.trust_notes)
+    return ("<h3>Ground-truth reliability</h3>" + table("", head, rows, "reliability")
+            + "<p class='meta'>Reliability: mean agreement of the models' ground-truth ranking between two independent "
+              "halves of the seeds; with stored test predictions also between independent bootstrap resamples of the "
+              "test set, and between seed halves evaluated on disjoint halves of the test set. The flag is on the seed "
+              "halves. Noise ceiling: the τ_w a perfect metric "
+              "would expect against this ground truth (Gaussian noise model calibrated on the reliability).</p>"
+            + (f"<ul class='meta'>{notes}</ul>" if notes else ""))
+
+
+def comparison_block(c, title: str, figures: bool) -> str:
+    rows = [[(str(i + 1), ""), (escape(m), ""), (fmt(c.mean_tau_w[m]), ""), (escape(c.letters[m]), "")]
+            for i, m in enumerate(c.metrics)]
+    out = [f"<h3>{escape(title)}</h3>", table(f"{c.n_targets} targets", ["#", "Metric", "Mean τ_w", "Group"], rows,
+                                               "groups")]
+    if figures and len(c.metrics) >= 2:
+        out.append(img(cd_diagram(c, title), f"critical difference diagram {title}"))
+    pairs = [[(escape(p.a), ""), (escape(p.b), ""), (fmt(p.delta), ""), (fmt_interval(p.low, p.high), ""),
+              (fmt(p.p_adjusted, 3), ""), ("yes" if p.significant else "no", "")] for p in c.pairs]
+    if pairs:
+        out.append("<details><summary>Pairwise Δ mean τ_w</summary>"
+                   + table("", ["Metric", "vs", "Δ", f"{c.level:.0%} interval", f"p ({c.correction})", "Differs"],
+                           pairs, "pairs") + "</details>")
+    return "".join(out)
+
+
+def significance_section(board: Leaderboard, figures: bool) -> str:
+    """Groups of metrics that cannot be told apart, overall and per benchmark, with CD diagrams."""
+    c = board.significance
+    if c is None:
+        return ""
+    out = ["<h2>Which metrics can be told apart?</h2>",
+           f"<p class='meta'>Paired bootstrap ({c.n_boot} resamples of the models, the seeds and, where stored, the "
+           f"test samples of every target) of the difference in mean τ_w between every two metrics; p-values "
+           f"{'Holm-adjusted' if c.correction == 'holm' else 'not adjusted'}, {c.level:.0%} level. Metrics that share "
+           "a group letter cannot be told apart.</p>",
+           comparison_block(c, "All benchmarks", figures)]
+    out += [comparison_block(b.significance, b.benchmark, figures) for b in board.benchmarks
+            if b.significance is not None]
+    return "".join(out)

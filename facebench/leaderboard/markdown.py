@@ -11,8 +11,10 @@ from ..evaluation import STATISTICS
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
 from .ablation import VARIANTS, AblationTable
 from .tables import BenchmarkData, Leaderboard, RankRow
+from .trust import flag_text, flagged
 
 MAIN_STATISTICS = ("tau_w", "pearson")
+UNRELIABLE_MARK = " †"  # after a value measured against a ground truth below the reliability threshold
 DETAIL_STATISTICS = tuple(s for s in STATISTICS if s not in MAIN_STATISTICS)
 
 
@@ -92,7 +94,7 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
     for i, m in enumerate(b.metrics):
         cells = [esc(m)]
         for j, t in enumerate(targets):
-            cell = shown[j][i]
+            cell = shown[j][i] + (UNRELIABLE_MARK if flagged(b, t.target, truth) and is_num(columns[j][i]) else "")
             if with_ci:
                 c = t.cells.get((m, truth))
                 iv = c.intervals.get(stat) if c else None
@@ -104,6 +106,8 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
     out = title + "\n\n" + table(["Metric"] + [t.target for t in targets] + ["Avg."], rows)
     if any(incomplete):
         out += "\n\n\\* average over the targets where the metric has a value."
+    if any(flagged(b, t.target, truth) for t in targets):
+        out += "\n\n" + unreliable_note(b)
     return out
 
 
@@ -168,6 +172,8 @@ def benchmark_section(b: BenchmarkData) -> str:
         parts += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
         more = [stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
         parts.append(details("Details: intervals, Spearman, Kendall, top-1 relative accuracy", "\n\n".join(more)))
+    if b.reliability:
+        parts.append(reliability_section(b))
     if b.truths:
         parts.append(details("Ground truth over seeds", truth_spread(b)))
     if b.metrics:
@@ -216,8 +222,70 @@ def metrics_section(board: Leaderboard) -> str:
 
 
 def render_markdown(board: Leaderboard) -> str:
-    sections = [header(board), ranking(board)] + [benchmark_section(b) for b in board.benchmarks]
+    sections = [header(board), ranking(board), significance_section(board)]
+    sections += [benchmark_section(b) for b in board.benchmarks]
     if board.ablations:
         sections += ["## Ablation: FaCe's fairness term"] + [ablation_section(a) for a in board.ablations]
     sections += [s for s in (metrics_section(board),) if s]
     return "\n\n".join(sections) + "\n"
+
+
+# -- ground-truth reliability and metric significance ----------------------------------------
+def unreliable_note(b: BenchmarkData) -> str:
+    return (f"† measured against a ground truth whose reliability is below {b.reliability_threshold:.2f} or "
+            "not measurable (see *Ground-truth reliability*): read it with care.")
+
+
+def reliability_section(b: BenchmarkData) -> str:
+    """Per target and ground truth: split-half reliability, test-set reliability, noise ceiling, flag."""
+    rows = []
+    for t in b.targets:
+        for truth in t.truths:
+            r = b.reliability.get((t.target, truth))
+            if r is None:
+                continue
+            flag = flag_text(r, b.reliability_threshold)
+            rows.append([esc(t.target), esc(truth), str(r.n_models), str(r.n_seeds), str(r.n_test or MISSING),
+                         f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})",
+                         f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})",
+                         f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})", flag])
+    head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
+            "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
+    note = ("Reliability: mean agreement of the models' ground-truth ranking between two independent halves of "
+            "the seeds (the flag is on it); with stored test predictions also between independent bootstrap "
+            "resamples of the test set, and between seed halves evaluated on disjoint halves of the test set. "
+            "Noise ceiling: the τ_w a perfect metric would expect against this ground truth (a Gaussian noise "
+            "model calibrated on the reliability; `facebench.reliability`). A metric's τ_w near the ceiling is as "
+            "good as this ground truth can show.")
+    notes = "".join(f"\n- {esc(n)}" for n in b.trust_notes)
+    return "**Ground-truth reliability**\n\n" + table(head, rows) + "\n\n" + note + notes
+
+
+def comparison_table(c) -> str:
+    rows = [[str(i + 1), esc(m), fmt(c.mean_tau_w[m]), c.letters[m]] for i, m in enumerate(c.metrics)]
+    out = table(["#", "Metric", "Mean τ_w", "Group"], rows)
+    pairs = [[esc(p.a), esc(p.b), fmt(p.delta), fmt_interval(p.low, p.high), fmt(p.p_adjusted, 3),
+              "yes" if p.significant else "no"] for p in c.pairs]
+    if pairs:
+        out += "\n\n" + details(
+            "Pairwise Δ mean τ_w", table(["Metric", "vs", "Δ", f"{c.level:.0%} interval", f"p ({c.correction})",
+                                          "Differs"], pairs))
+    return out
+
+
+def significance_section(board: Leaderboard) -> str:
+    """Groups of metrics that cannot be told apart, overall and per benchmark."""
+    if board.significance is None:
+        return ""
+    c = board.significance
+    parts = ["## Which metrics can be told apart?",
+             f"Paired bootstrap ({c.n_boot} resamples of the models, the seeds and, where stored, the test samples "
+             f"of every target) of the difference in mean τ_w between every two metrics; p-values "
+             f"{'Holm-adjusted' if c.correction == 'holm' else 'not adjusted'}, {c.level:.0%} level. Metrics that "
+             "share a group letter cannot be told apart (the bars of a critical-difference diagram).",
+             f"**All benchmarks** ({c.n_targets} targets)\n\n" + comparison_table(c)]
+    for b in board.benchmarks:
+        if b.significance is not None:
+            parts.append(f"**{esc(b.benchmark)}** ({b.significance.n_targets} targets)\n\n"
+                         + comparison_table(b.significance))
+    return "\n\n".join(parts)

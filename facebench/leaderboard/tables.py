@@ -25,6 +25,8 @@ from scipy import stats as sps
 
 from ..evaluation import STATISTICS, correlations, undefined_reason
 from ..metrics.base import MetricCard
+from ..reliability import DEFAULT_THRESHOLD, Reliability
+from ..significance import Comparison
 from ..store import ResultsStore
 from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED, Interval, bootstrap_intervals
 
@@ -110,6 +112,11 @@ class BenchmarkData:
     finetune_seconds: float
     extract_seconds: float
     pretrain_seconds: float
+    # filled by .trust.attach_trust: (target, truth) -> reliability, the metrics' comparison, notes
+    reliability: dict[tuple[str, str], Reliability] = field(default_factory=dict)
+    significance: Comparison | None = None
+    reliability_threshold: float = DEFAULT_THRESHOLD
+    trust_notes: list[str] = field(default_factory=list)
 
     def metric_seconds(self, metric: str) -> float:
         return sum(t.seconds.get(metric, 0.0) for t in self.targets)
@@ -151,6 +158,8 @@ class Leaderboard:
     meta: dict[str, str] = field(default_factory=dict)
     cards: list[MetricCard] = field(default_factory=list)  # what each metric on the board computes
     ablations: list = field(default_factory=list)  # AblationTable per benchmark (FaCe sensitivity)
+    significance: Comparison | None = None  # all benchmarks together (.trust.attach_trust)
+    reliability_threshold: float = DEFAULT_THRESHOLD
 
     @property
     def tasks(self) -> list[str]:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..bundle import FeatureBundle
+from ..checksum import sha256_file as _sha256
+from ..checksum import write_sidecar
 from ..errors import BadInputError
 
 CACHE_VERSION = 1
@@ -33,14 +35,6 @@ def content_key(*parts: Any) -> str:
 
     blob = json.dumps([CACHE_VERSION, *map(norm, parts)], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class FeatureCache:
@@ -74,7 +68,5 @@ class FeatureCache:
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps({"name": bundle.name, **dict(bundle.meta)}, default=str))
         os.replace(tmp, path.with_suffix(".json"))
-        tmp = path.with_suffix(".sha256.tmp")
-        tmp.write_text(_sha256(path))
-        os.replace(tmp, path.with_suffix(".sha256"))
+        write_sidecar(path)
         return path

@@ -24,6 +24,7 @@ from ..store import ResultsStore
 from ..tasks.base import JobContext
 from .executor import Executor, Job, LocalExecutor
 from .feature_cache import FeatureCache, content_key
+from .prediction_cache import PredictionCache
 from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_metrics, validate_benchmarks
 
 log = logging.getLogger("facebench.run")
@@ -97,12 +98,13 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
     store = ResultsStore(opts.store or cfg.store)
     summary = RunSummary(store=store.path)
     cache = FeatureCache(cache_dir)
+    predictions = PredictionCache(cache_dir)
     store.begin_run(cfg.digest, cfg.name, config_text or yaml.safe_dump(dict(cfg.raw), sort_keys=False))
     total = sum(_job_count(rb, len(metrics), opts.only_score) for rb in benchmarks)
     progress = _Progress(total, opts.quiet)
     try:
         for rb in benchmarks:
-            _run_benchmark(rb, make_ctx(rb), metrics, store, cache, opts, progress, summary)
+            _run_benchmark(rb, make_ctx(rb), metrics, store, cache, opts, progress, summary, predictions)
         store.finish_run(cfg.digest)
     finally:
         progress.close()
@@ -157,7 +159,7 @@ def _timed(fn):
     return wrapped
 
 
-def _run_benchmark(rb, ctx, metrics, store, cache, opts, progress, summary) -> None:
+def _run_benchmark(rb, ctx, metrics, store, cache, opts, progress, summary, predictions=None) -> None:
     bench, task, zoo, cfg = rb.id, rb.task, rb.zoo, rb.config
     for target in cfg.targets:
         store.add_benchmark(bench, cfg.task, cfg.zoo, target, "")
@@ -204,6 +206,7 @@ def _run_benchmark(rb, ctx, metrics, store, cache, opts, progress, summary) -> N
                     jobs.append(Job(key, "finetune", label, fn, bench, t, m.name, seed))
 
         def record_finetune(job, result, secs: float) -> None:
+            _record_predictions(store, predictions, job, bench, result)  # before the job is marked done
             store.record_ground_truth(
                 job.key, bench, job.target, job.model, job.seed, result.metrics, result.seconds or secs, result.nc_trace
             )
@@ -222,6 +225,19 @@ def _run_benchmark(rb, ctx, metrics, store, cache, opts, progress, summary) -> N
             scorer.record(job.key, job.metric, metrics[job.metric], result)
 
         _execute(jobs, store, opts, progress, summary, record_score)
+
+
+def _record_predictions(store: ResultsStore, cache: PredictionCache | None, job: Job, bench: str, result) -> None:
+    """Save a fine-tuning job's test predictions (if the task returned any) under its job key.
+
+    Written before the job's ground truth marks it done: an interruption in between leaves a
+    row for a job that is not done, which the rerun overwrites with the same content.
+    """
+    preds = getattr(result, "predictions", None)
+    if cache is None or preds is None:
+        return
+    path = cache.save(job.key, preds)
+    store.record_predictions(bench, job.target, job.model, job.seed, str(path), job.key, preds.n)
 
 
 class TargetScorer:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
 
 from ..bundle import FeatureBundle
+from ..predictions import TestPredictions
 from ..zoos.base import ModelSpec
 
 
@@ -50,6 +51,8 @@ class FinetuneResult:
     nc_trace: list[float] | None = None
     seconds: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    # predicted and true label of every test sample (the runner stores them in the cache)
+    predictions: TestPredictions | None = None
 
 
 class Task(Protocol):

@@ -4,10 +4,12 @@ The zoo model gets a fresh ``Linear(num_features, K)`` head for the target's K c
 of its parameters are trained on the target's train split (``train_per_class`` applies) with the
 benchmark's optimizer, learning rate, momentum, weight decay, epochs and batch size (constant
 learning rate, no augmentation). Accuracy is measured on the test split (``test_per_class``
-applies) as a fraction in [0, 1]. Everything random (head initialisation, dropout, shuffling)
-derives from ``seed``, so a run is repeatable on the same device. With ``nc_trace`` the variance
-collapse C (FaCe Eq. 2-3) of the train-split features is recorded before fine-tuning (entry 0,
-the pre-trained features as the metrics see them) and after every epoch. With the
+applies) as a fraction in [0, 1]; the predicted and true label of every test sample are returned
+too (:class:`~facebench.predictions.TestPredictions`, stored by the runner). Everything random
+(head initialisation, dropout, shuffling) derives from ``seed``, so a run is repeatable on the
+same device. With ``nc_trace`` the variance collapse C (FaCe Eq. 2-3) of the train-split
+features is recorded before fine-tuning (entry 0, the pre-trained features as the metrics see
+them) and after every epoch. With the
 option ``recalibrate_bn`` the BatchNorm statistics are re-estimated on the train split before
 evaluation (and before each trace point); running statistics never affect training itself.
 """
@@ -20,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ...metrics.face import variance_collapse
+from ...predictions import TestPredictions
 from ...tasks.base import FinetuneResult
 from ...zoos.base import ModelSpec
 from .data import load_split
@@ -76,10 +79,12 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
         recalibrate_batchnorm(net, bn_loader, ctx.device)
     test_loader = make_loader(test.torch_dataset(transform), opts.eval_batch_size, shuffle=False, num_workers=opts.num_workers)
     out = predict(net, test_loader, ctx.device, features=False)
-    accuracy = float(np.mean(out["logits"].argmax(axis=1) == out["labels"]))
+    predictions = TestPredictions(out["logits"].argmax(axis=1), out["labels"])
+    accuracy = float(predictions.correct.mean())
     seconds = time.perf_counter() - t0
     info = {
         "train_n": len(train), "test_n": len(test), "num_classes": k, "epochs": hparams.epochs,
         "epoch_losses": losses, "preprocessing": prep.as_meta(), "device": str(ctx.device),
     }
-    return FinetuneResult(metrics={"accuracy": accuracy}, nc_trace=trace if opts.nc_trace else None, seconds=seconds, info=info)
+    return FinetuneResult(metrics={"accuracy": accuracy}, nc_trace=trace if opts.nc_trace else None, seconds=seconds, info=info,
+                          predictions=predictions)

@@ -1,0 +1,214 @@
+"""Leaderboard data for "can the verdict be trusted?": ground-truth reliability and metric significance.
+
+:func:`attach_trust` adds to a loaded :class:`~.tables.Leaderboard`
+
+* per benchmark target and ground-truth statistic, the :class:`~facebench.reliability.Reliability`
+  of the ground truth (split-half over seeds; with stored test predictions, test-set bootstrap
+  and both) and its noise ceiling, flagged when the seed split-half reliability is below ``threshold``;
+* per benchmark and overall, the paired-bootstrap comparison of every pair of metrics
+  (:mod:`facebench.significance`): Delta mean tau_w with its interval and the groups of metrics
+  that cannot be told apart.
+
+The ground truth of a target is restricted to the models that have a result for every seed
+(``GroundTruth`` needs a complete matrix); the test predictions are used for ``accuracy`` when
+every such model and seed has a readable file, all with the same true labels, and each file's
+accuracy equals the stored one (else they are left out and a note says why).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..predictions import load_predictions
+from ..reliability import DEFAULT_THRESHOLD, GroundTruth, Reliability, reliability
+from ..significance import Comparison, TargetData as SigTarget, compare, target_draws
+from ..store import ResultsStore
+from .tables import BenchmarkData, Leaderboard, TargetData
+
+ACCURACY = "accuracy"  # the ground-truth statistic that is a mean of per-sample correctness
+CONSISTENCY_TOL = 1e-9
+
+
+def complete_truth(t: TargetData, truth: str) -> tuple[tuple[str, ...], tuple[int, ...], np.ndarray]:
+    """Models with a finite result for every seed of the target, the seeds, the (models, seeds) matrix."""
+    by_model = t.truth_values.get(truth, {})
+    seeds = tuple(sorted({s for v in by_model.values() for s in v}))
+    models = tuple(m for m in sorted(by_model)
+                   if all(s in by_model[m] and math.isfinite(by_model[m][s]) for s in seeds))
+    values = np.array([[by_model[m][s] for s in seeds] for m in models], dtype=np.float64)
+    values = values.reshape(len(models), len(seeds))
+    return models, seeds, values
+
+
+def load_correctness(store: ResultsStore, benchmark: str, target: str, models: tuple[str, ...], seeds: tuple[int, ...],
+                     values: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """(models, seeds, n_test) correctness and the true labels from the stored predictions, or (None, None, why not)."""
+    paths = store.prediction_paths(benchmark, target)
+    if not paths:
+        return None, None, ""
+    missing = [(m, s) for m in models for s in seeds if (m, s) not in paths]
+    if missing:
+        return None, None, f"test predictions missing for {len(missing)} of {len(models) * len(seeds)} runs"
+    rows, true = [], None
+    for i, m in enumerate(models):
+        row = []
+        for j, s in enumerate(seeds):
+            preds = load_predictions(paths[(m, s)])
+            if preds is None:
+                return None, None, f"test predictions of {m} seed {s} unreadable or failing their checksum"
+            if true is None:
+                true = preds.true
+            elif preds.true.shape != true.shape or not np.array_equal(preds.true, true):
+                return None, None, f"test predictions of {m} seed {s} are on other test samples"
+            if abs(preds.correct.mean() - values[i, j]) > CONSISTENCY_TOL:
+                return None, None, f"test predictions of {m} seed {s} do not give its stored accuracy"
+            row.append(preds.correct)
+        rows.append(row)
+    return np.array(rows, dtype=np.float64), true, ""
+
+
+def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = DEFAULT_THRESHOLD,
+                 n_boot: int, seed: int, level: float, correction: str = "holm") -> Leaderboard:
+    """Compute reliability, ceilings and significance and store them on the board (returned)."""
+    board.reliability_threshold = threshold
+    all_draws = []
+    for b in board.benchmarks:
+        b.reliability_threshold = threshold
+        draws = []
+        for t in b.targets:
+            truths = []
+            for truth in t.truths:
+                models, seeds, values = complete_truth(t, truth)
+                if not models:
+                    continue
+                correct, labels, note = (load_correctness(store, b.benchmark, t.target, models, seeds, values)
+                                         if truth == ACCURACY else (None, None, ""))
+                if note:
+                    b.trust_notes.append(f"{t.target}: {note}; reliability over seeds only")
+                gt = GroundTruth(models, seeds, values, correct, labels)
+                b.reliability[(t.target, truth)] = reliability(gt, seed=seed)
+                truths.append(gt)
+            sig = _significance_target(b, t, truths)
+            if sig is not None:
+                draws.append(target_draws(sig, n_boot=n_boot, seed=seed))
+        b.significance = compare(draws, level=level, correction=correction) if draws else None
+        all_draws += draws
+    board.significance = compare(all_draws, level=level, correction=correction) if all_draws else None
+    return board
+
+
+def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTruth]) -> SigTarget | None:
+    """The target restricted to the models every truth and every scoring metric has."""
+    scored = {m: sc for m, sc in t.scores.items() if sc}
+    if not truths or not scored:
+        return None
+    models = set(truths[0].models)
+    for gt in truths[1:]:
+        models &= set(gt.models)
+    for sc in scored.values():
+        models &= set(sc)
+    common_seeds = set(truths[0].seeds)
+    for gt in truths[1:]:
+        common_seeds &= set(gt.seeds)
+    keep = tuple(sorted(models))
+    seeds = tuple(sorted(common_seeds))
+    if len(keep) < 2 or not seeds:
+        return None
+    restricted = []
+    for gt in truths:
+        mi = [gt.models.index(m) for m in keep]
+        si = [gt.seeds.index(s) for s in seeds]
+        correct = None if gt.correct is None else gt.correct[np.ix_(mi, si)]
+        restricted.append(GroundTruth(keep, seeds, gt.values[np.ix_(mi, si)], correct, gt.labels))
+    scores = {m: np.array([sc[k] for k in keep], dtype=np.float64) for m, sc in scored.items()}
+    return SigTarget(b.benchmark, t.target, tuple(restricted), scores)
+
+
+# -- machine-readable forms (used by the CSV / JSON renderers) --------------------------------
+RELIABILITY_STATISTICS = (
+    "reliability", "reliability_seeds_tau_w", "reliability_seeds_kendall", "reliability_test_tau_w",
+    "reliability_test_kendall", "reliability_both_tau_w", "reliability_both_kendall",
+    "noise_ceiling_tau_w", "noise_ceiling_kendall",
+)
+
+
+def _rel_values(r: Reliability) -> dict[str, float]:
+    return {
+        "reliability": r.value,
+        "reliability_seeds_tau_w": r.seeds_tau_w, "reliability_seeds_kendall": r.seeds_kendall,
+        "reliability_test_tau_w": r.test_tau_w, "reliability_test_kendall": r.test_kendall,
+        "reliability_both_tau_w": r.both_tau_w, "reliability_both_kendall": r.both_kendall,
+        "noise_ceiling_tau_w": r.ceiling_tau_w, "noise_ceiling_kendall": r.ceiling_kendall,
+    }
+
+
+def trust_rows(board: Leaderboard) -> list[dict[str, Any]]:
+    """CSV/JSON rows: reliability figures (metric empty) and pairwise Delta mean tau_w (with ``versus``).
+
+    A Delta row's ``target`` is empty (it is over the benchmark's targets); the overall comparison
+    has ``benchmark`` "(all)" and task / zoo empty. ``value`` of a ``p_adjusted`` row is the p-value.
+    """
+    rows: list[dict[str, Any]] = []
+    for b in board.benchmarks:
+        for t in b.targets:
+            for truth in t.truths:
+                r = b.reliability.get((t.target, truth))
+                if r is None:
+                    continue
+                for stat, value in _rel_values(r).items():
+                    rows.append({"task": b.task, "zoo": b.zoo, "benchmark": b.benchmark, "target": t.target,
+                                 "metric": "", "truth": truth, "statistic": stat, "value": value,
+                                 "ci_low": math.nan, "ci_high": math.nan, "versus": ""})
+        if b.significance is not None:
+            rows += _delta_rows(b.significance, b.task, b.zoo, b.benchmark)
+    if board.significance is not None:
+        rows += _delta_rows(board.significance, "", "", "(all)")
+    return rows
+
+
+def _delta_rows(c: Comparison, task: str, zoo: str, benchmark: str) -> list[dict[str, Any]]:
+    rows = []
+    for p in c.pairs:
+        base = {"task": task, "zoo": zoo, "benchmark": benchmark, "target": "", "metric": p.a, "truth": "",
+                "versus": p.b}
+        rows.append({**base, "statistic": "delta_mean_tau_w", "value": p.delta, "ci_low": p.low, "ci_high": p.high})
+        rows.append({**base, "statistic": "p_adjusted", "value": p.p_adjusted, "ci_low": math.nan,
+                     "ci_high": math.nan})
+    return rows
+
+
+def comparison_json(c: Comparison | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "n_boot": c.n_boot, "level": c.level, "correction": c.correction, "targets": c.n_targets,
+        "metrics": [{"metric": m, "mean_tau_w": c.mean_tau_w[m], "letters": c.letters[m]} for m in c.metrics],
+        "groups": c.groups,
+        "pairs": [{"a": p.a, "b": p.b, "delta_mean_tau_w": p.delta, "ci_low": p.low, "ci_high": p.high,
+                   "p": p.p, "p_adjusted": p.p_adjusted, "significant": p.significant, "n_valid": p.n_valid}
+                  for p in c.pairs],
+    }
+
+
+def reliability_json(b: BenchmarkData) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for (target, truth), r in b.reliability.items():
+        out.setdefault(target, {})[truth] = {**r.as_dict(), "flagged": r.flagged(b.reliability_threshold)}
+    return out
+
+
+def flag_text(r: Reliability, threshold: float) -> str:
+    """The board's flag of one ground truth: "ok", below the threshold, or not measurable."""
+    if not r.flagged(threshold):
+        return "ok"
+    if not math.isfinite(r.value):
+        return "⚠ not measurable (needs 2 seeds and a non-constant ground truth)"
+    return f"⚠ below {threshold:.2f}"
+
+
+def flagged(b: BenchmarkData, target: str, truth: str) -> bool:
+    """True when the target's ground truth for ``truth`` is less reliable than the threshold."""
+    r = b.reliability.get((target, truth))
+    return r is not None and r.flagged(b.reliability_threshold)
