@@ -42,9 +42,9 @@ def facebench_tasks() -> Sequence[Any]:
 
 @hookspec
 def facebench_zoos() -> Sequence[Any]:
-    """Return zoo definitions (see :class:`facebench.zoos.base.Zoo`)."""
+    """Return zoo definitions (see :class:`facebench.tasks.base.Zoo`)."""
 
 
 @hookspec
 def facebench_datasets() -> Sequence[Any]:
-    """Return dataset definitions (see :class:`facebench.datasets.base.DatasetSpec`)."""
+    """Return dataset definitions (see :class:`facebench.tasks.base.DatasetSpec`)."""

@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadInputError, ConfigError
-from .base import DatasetSpec
+from ....errors import BadInputError, ConfigError
+from ...base import DatasetSpec
 from .common import stratified_split
 
 NAME = "image-folder"
