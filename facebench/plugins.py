@@ -25,6 +25,7 @@ import pluggy
 
 from . import __version__, hookspecs
 from .errors import FacebenchError, RegistryError
+from .metric_factory import create_metrics
 from .metrics.base import Metric
 from .registry import Registry
 from .tasks.base import DatasetSpec, Task, Zoo
@@ -144,8 +145,6 @@ class Plugins:
 
     def create_metric(self, name: str, **params: Any) -> Metric:
         """Instantiate the metric registered as ``name`` with optional parameters (see :func:`create_metrics`)."""
-        from .scoring import create_metrics
-
         return create_metrics({name: params}, self.metrics)[name]
 
     # -- introspection ------------------------------------------------------------------------

@@ -1,8 +1,5 @@
 """Score a zoo: every metric on every model's bundle, then each metric's zoo-level step.
 
-:func:`create_metrics` is the one door through which ``run``, ``score`` and ``--only-score``
-build metrics from a spec (names, or name -> parameters).
-
 A metric that fails on one model (bad input for that metric, a numerical failure) is recorded as
 an error for that (metric, model) pair and never hides the other metrics' results; a metric whose
 zoo step cannot run (for example FaCe on a one-model zoo) gets a zoo-level error.
@@ -12,7 +9,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -21,31 +18,6 @@ from .errors import FacebenchError
 from .metrics.base import Metric, MetricValue
 
 ZOO = "*"  # key of zoo-level errors
-
-MetricSpec = Mapping[str, Mapping[str, Any]] | Iterable[str] | None
-
-
-def create_metrics(spec: MetricSpec, registry) -> dict[str, Metric]:
-    """Instantiate metrics from ``spec``: None (every registered metric), names, or name -> params.
-
-    ``registry`` is the metric registry of the run's plugins. An unknown name raises the
-    registry's error (with suggestions); parameters the metric does not take, or values it
-    rejects, raise a FacebenchError naming the metric.
-    """
-    if spec is None:
-        spec = {name: {} for name in registry.names()}
-    elif not isinstance(spec, Mapping):
-        spec = {str(name): {} for name in spec}
-    out: dict[str, Metric] = {}
-    for name, params in spec.items():
-        cls = registry.get(name)  # RegistryError naming an unknown metric, with suggestions
-        params = dict(params or {})
-        try:
-            out[name] = cls(**params)
-        except (TypeError, ValueError) as exc:
-            raise FacebenchError(f"metric {name!r}: bad parameters {params}: {exc}") from None
-    return out
-
 
 @dataclass
 class ZooScores:

@@ -10,7 +10,8 @@ from ..byof import bundle_loaders, read_ground_truth
 from ..errors import FacebenchError
 from ..evaluation import STATISTICS, correlations
 from ..output import dumps, fmt_number as _fmt
-from ..scoring import ZOO, ZooScores, create_metrics, score_zoo
+from ..metric_factory import create_metrics
+from ..scoring import ZOO, ZooScores, score_zoo
 
 
 def metric_spec(names: list[str], params: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

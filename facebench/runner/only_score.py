@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import FacebenchError
 from ..evaluation import correlations
-from ..scoring import MetricSpec, create_metrics
+from ..metric_factory import MetricSpec, create_metrics
 from ..store import ResultsStore
 from .run import TargetScorer
 

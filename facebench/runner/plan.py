@@ -16,7 +16,7 @@ from ..diagnostics import resolve_diagnostics
 from ..errors import ConfigError, FacebenchError
 from ..metrics.base import Metric
 from ..plugins import Plugins
-from ..scoring import create_metrics
+from ..metric_factory import create_metrics
 from ..tasks.base import DatasetInstance, Task, TaskContext, Zoo
 
 
