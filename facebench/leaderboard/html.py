@@ -178,7 +178,7 @@ def diagnostics_section(b: BenchmarkData, figures: bool) -> str:
                 for t, tr in with_trace]
         figure = f" ({spec.figure})" if spec.figure else ""
         out += [f"<h3>{escape(spec.title)}{escape(figure)}</h3>",
-                table(f"Kendall τ between the {escape(spec.quantity)} ranking at epoch 0 (pre-trained) and at the last epoch",
+                table(f"Kendall τ between the {escape(spec.quantity.replace(' ', '-'))} ranking at epoch 0 (pre-trained) and at the last epoch",
                       ["Target", "Models", "Epochs", "Kendall τ"], rows, "nc")]
         if figures:
             out += [img(plots.trace_plot(tr, f"{b.benchmark} · {t.target}", spec.quantity),
