@@ -50,6 +50,13 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
 
+    @staticmethod
+    def inner(iterable, *, total=None, desc: str = ""):
+        """A transient bar for a task's inner loop (epochs), below the job bar."""
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
+
 
 def print_plan(planned) -> None:
     """The jobs a run would do, and those the store already holds."""
@@ -92,7 +99,7 @@ def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir,
     opts = RunOptions(
         device=device, quiet=quiet, only_score=only_score, download=allow_download, store=store,
         cache_dir=cache_dir, leaderboard_dir=None if no_leaderboard else str(out_dir or default_board_dir(cfg.name)),
-        on_start=progress.start, on_job=progress.step,
+        on_start=progress.start, on_job=progress.step, progress=progress.inner,
     )
     if plan_only:
         print_plan(plan_run(cfg, opts))

@@ -173,12 +173,11 @@ class TaskContext:
         x = np.asarray(features, dtype=np.float64)
         return {name: float(fn(x, y)) for name, fn in self.diagnostics.items()}
 
-    def bar(self, iterable=None, *, total=None, desc: str = ""):
-        if self.progress is not None:
+    def bar(self, iterable, *, total=None, desc: str = ""):
+        """``iterable``, with a progress bar when the caller (the CLI) gave a ``progress`` factory."""
+        if self.progress is not None and not self.quiet:
             return self.progress(iterable, total=total, desc=desc)
-        from tqdm import tqdm
-
-        return tqdm(iterable, total=total, desc=desc, disable=self.quiet, leave=False, dynamic_ncols=True)
+        return iterable
 
 
 JobContext = TaskContext  # the name before tasks were plugins
