@@ -279,3 +279,46 @@ def test_two_image_folder_targets_and_a_builtin_target_end_to_end(tmp_path, monk
     db = sqlite3.connect(cfg.store)
     n = dict(db.execute("SELECT target, MIN(n) FROM features GROUP BY target").fetchall())
     assert n == {"faces": 6, "shapes": 6, "digits": 30}
+
+
+def test_only_score_scores_a_new_metric_on_cached_features_and_nothing_else(tmp_path, toy):
+    cfg = load_config(write_config(tmp_path))
+    run_benchmarks(cfg, RunOptions(quiet=True))
+    raw = yaml.safe_load((tmp_path / "toy.yaml").read_text())
+    raw["metrics"] = ["face", "leep", "logme", "nce"]
+    (tmp_path / "toy.yaml").write_text(yaml.safe_dump(raw))
+    toy.CALLS.clear()
+    summary = run_benchmarks(load_config(tmp_path / "toy.yaml"), RunOptions(quiet=True, only_score=True))
+    assert toy.CALLS == [] and not summary.failed
+    assert (summary.done, summary.skipped) == (2, 6)  # nce on ta and tb; the other scores are cached
+    db = sqlite3.connect(cfg.store)
+    assert db.execute("SELECT COUNT(*) FROM scores WHERE metric='nce'").fetchone()[0] == 8
+
+
+def test_registries_check_what_a_plugin_registers_and_name_it(tmp_path, monkeypatch):
+    from facebench.errors import RegistryError
+    from facebench.plugins import Plugins
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "wrong_zoo_plugin.py").write_text(
+        "from facebench import hookimpl\n\n@hookimpl\ndef facebench_zoos():\n    return [{'name': 'z'}]\n")
+    (tmp_path / "wrong_metric_plugin.py").write_text(
+        "from facebench import hookimpl\n\nclass NotAMetric:\n    name = 'nm'\n\n"
+        "@hookimpl\ndef facebench_metrics():\n    return [NotAMetric]\n")
+    with pytest.raises(RegistryError, match=r"plugin 'wrong_zoo_plugin' registered a zoo .* not an instance of facebench\.tasks\.base\.Zoo"):
+        Plugins(["wrong_zoo_plugin"], entry_points=False)
+    with pytest.raises(RegistryError, match=r"plugin 'wrong_metric_plugin' registered a metric .*NotAMetric.* not a subclass of facebench\.metrics\.base\.Metric"):
+        Plugins(["wrong_metric_plugin"], entry_points=False)
+
+
+def test_a_diagnostic_the_task_does_not_record_is_refused(tmp_path, toy):
+    from facebench.plugins import get_plugins
+    from facebench.runner.plan import resolve_benchmarks
+
+    raw = yaml.safe_load(write_config(tmp_path).read_text())
+    raw["benchmarks"][0]["diagnostics"] = ["no-such"]
+    with pytest.raises(ConfigError, match="unknown diagnostic 'no-such'"):
+        resolve_benchmarks(parse_config(raw, "x.yaml"), get_plugins(["toytask.plugin"]))
+    raw["benchmarks"][0]["nc_trace"] = True
+    with pytest.raises(ConfigError, match="diagnostics: \\[variance_collapse\\]"):
+        parse_config(raw, "x.yaml")
