@@ -322,3 +322,12 @@ def test_a_diagnostic_the_task_does_not_record_is_refused(tmp_path, toy):
     raw["benchmarks"][0]["nc_trace"] = True
     with pytest.raises(ConfigError, match="diagnostics: \\[variance_collapse\\]"):
         parse_config(raw, "x.yaml")
+
+
+def test_the_board_names_the_primary_statistic_first(tmp_path, toy):
+    cfg = load_config(write_config(tmp_path))
+    out = tmp_path / "boards"
+    run_benchmarks(cfg, RunOptions(quiet=True, leaderboard_dir=str(out)))
+    md = (out / "leaderboard.md").read_text()
+    primary = md.index("### Ground truth: accuracy (primary: ranks the metrics)")
+    assert primary < md.index("### Ground truth: loss\n")

@@ -114,7 +114,7 @@ def benchmark_section(b: BenchmarkData, figures: bool) -> str:
         out.append("<p>No metric has been scored on this benchmark yet.</p>")
     for truth in b.truths if b.metrics else []:
         if len(b.truths) > 1:
-            out.append(f"<h3>Ground truth: {escape(truth)}</h3>")
+            out.append(f"<h3>Ground truth: {escape(b.truth_title(truth))}</h3>")
         out += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
         more = [stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
         out.append("<details><summary>Details: intervals, Spearman, Kendall, top-1 relative accuracy</summary>"

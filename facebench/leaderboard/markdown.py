@@ -172,7 +172,7 @@ def benchmark_section(b: BenchmarkData) -> str:
         parts.append("No metric has been scored on this benchmark yet.")
     for truth in b.truths if b.metrics else []:
         if len(b.truths) > 1:
-            parts.append(f"### Ground truth: {esc(truth)}")
+            parts.append(f"### Ground truth: {esc(b.truth_title(truth))}")
         parts += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
         more = [stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
         parts.append(details("Details: intervals, Spearman, Kendall, top-1 relative accuracy", "\n\n".join(more)))

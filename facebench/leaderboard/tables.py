@@ -117,6 +117,15 @@ class BenchmarkData:
     extract_seconds: float
     pretrain_seconds: float
 
+    @property
+    def primary(self) -> str | None:
+        """The ground-truth statistic that ranks the metrics (None in a store that did not record it)."""
+        return next((t.primary for t in self.targets if t.primary is not None), None)
+
+    def truth_title(self, truth: str) -> str:
+        """A ground truth's heading; with several, the primary one says that it ranks the metrics."""
+        return f"{truth} (primary: ranks the metrics)" if truth == self.primary and len(self.truths) > 1 else truth
+
     def metric_seconds(self, metric: str) -> float:
         return sum(t.seconds.get(metric, 0.0) for t in self.targets)
 
@@ -217,7 +226,8 @@ def _trace(raw: dict[str, dict[int, list[float]]]) -> DiagnosticTrace | None:
 
 def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[str], *,
                 n_boot: int, seed: int, level: float) -> TargetData:
-    truths = store.truth_statistics(benchmark, target)
+    primary = store.primary_truth(benchmark)
+    truths = sorted(store.truth_statistics(benchmark, target), key=lambda s: s != primary)  # primary first
     truth_values = {t: store.ground_truth(benchmark, target, t) for t in truths}
     spread = {t: {m: _spread(by_seed) for m, by_seed in tv.items()} for t, tv in truth_values.items()}
     truth_mean = {t: {m: s.mean for m, s in sp.items() if _finite(s.mean)} for t, sp in spread.items()}
@@ -240,8 +250,7 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
             cells[(metric, truth)] = Cell(values, intervals, len(common))
     traces = {name: _trace(raw) for name, raw in store.diagnostic_traces(benchmark, target).items()}
     return TargetData(target, truths, truth_values, truth_mean, spread, scores, cells, seconds, errors,
-                      {name: trace for name, trace in traces.items() if trace is not None},
-                      store.primary_truth(benchmark))
+                      {name: trace for name, trace in traces.items() if trace is not None}, primary)
 
 
 def load_leaderboard(store: ResultsStore, *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED,
