@@ -207,7 +207,7 @@ def test_plan_lists_jobs_and_runs_nothing(tmp_path, toy, capsys):
     out = capsys.readouterr().out
     assert "34 job(s) would run, 0 already in the store" in out  # 4 + 8 + 16 + 6
     assert "finetune m3 on tb (seed 1)" in out and "score logme on toy/toy-zoo tb" in out
-    assert toy.CALLS == [] and not (tmp_path / "results.sqlite").exists()
+    assert toy.CALLS == [] and not (tmp_path / "results.sqlite").exists() and not (tmp_path / "cache").exists()
     run_benchmarks(load_config(path), RunOptions(quiet=True))
     raw = yaml.safe_load(path.read_text())
     raw["benchmarks"][0]["seeds"] = [0, 1, 2]

@@ -45,8 +45,7 @@ def _sha256(path: Path) -> str:
 
 class FeatureCache:
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root) / "features"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = Path(root) / "features"  # created by the first save (planning writes nothing)
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
@@ -88,6 +87,7 @@ class FeatureCache:
             return None
 
     def save(self, key: str, bundle: FeatureBundle) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
         path = self.path(key)
         bundle.save_npz(path)
         tmp = path.with_suffix(".json.tmp")
