@@ -214,71 +214,62 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
         (t, m.name): content_key("features", cfg.task, m, inst.content, "train", options)
         for t, inst in rb.targets.items() for m in zoo.models
     }
-    phases: list[list[Job]] = []
-    if not only_score:
-        phases.append([
-            Job(content_key("pretrain", cfg.task, m), "pretrain", f"pretrain {m.name}",
-                _timed(lambda m=m: task.pretrain(m, ctx)), bench, None, m.name,
-                record=lambda store, v, secs, m=m, key=content_key("pretrain", cfg.task, m):
-                    store.record_pretrain(key, bench, m.name, secs))
-            for m in zoo.models
-        ])
 
-        def extract(m, t):
-            key = feature_keys[(t, m.name)]
+    def pretrain_job(m) -> Job:
+        key = content_key("pretrain", cfg.task, m)
+        return Job(key, "pretrain", f"pretrain {m.name}", _timed(lambda: task.pretrain(m, ctx)), bench, None, m.name,
+                   record=lambda store, value, secs: store.record_pretrain(key, bench, m.name, secs))
+
+    def extract_job(m, t: str) -> Job:
+        key = feature_keys[(t, m.name)]
+
+        def extract() -> FeatureBundle:
             bundle = cache.load(key)
             if bundle is None:
                 bundle = task.extract(m, t, ctx)
                 cache.save(key, bundle)
             return bundle
 
-        def record_extract(store, bundle: FeatureBundle, secs: float, key: str, t: str, model: str) -> None:
+        def record(store, bundle: FeatureBundle, secs: float) -> None:
             path = str(cache.path(key).resolve())
-            store.record_features(key, bench, t, model, "train", path, key, bundle.n, bundle.dim, secs)
+            store.record_features(key, bench, t, m.name, "train", path, key, bundle.n, bundle.dim, secs)
 
-        phases.append([
-            Job(feature_keys[(t, m.name)], "extract", f"extract {m.name} on {t}", _timed(lambda m=m, t=t: extract(m, t)),
-                bench, t, m.name,
-                record=lambda store, v, secs, t=t, m=m: record_extract(store, v, secs, feature_keys[(t, m.name)], t, m.name))
-            for t in rb.targets for m in zoo.models
-        ])
+        return Job(key, "extract", f"extract {m.name} on {t}", _timed(extract), bench, t, m.name, record=record)
 
-        def record_finetune(store, result, secs: float, key: str, t: str, model: str, seed: int) -> None:
-            store.record_ground_truth(key, bench, t, model, seed, result.metrics, result.seconds or secs,
+    def finetune_job(m, t: str, seed: int) -> Job:
+        key = content_key("finetune", cfg.task, m, rb.targets[t].content, seed, rb.hparams, options,
+                          sorted(rb.diagnostics))
+
+        def record(store, result, secs: float) -> None:
+            store.record_ground_truth(key, bench, t, m.name, seed, result.metrics, result.seconds or secs,
                                       result.diagnostics)
 
-        finetune = []
-        for t, inst in rb.targets.items():
-            for m in zoo.models:
-                for seed in cfg.seeds:
-                    key = content_key("finetune", cfg.task, m, inst.content, seed, rb.hparams, options,
-                                      sorted(rb.diagnostics))
-                    fn = _timed(lambda m=m, t=t, seed=seed: task.finetune(m, t, seed, dict(rb.hparams), ctx))
-                    finetune.append(Job(
-                        key, "finetune", f"finetune {m.name} on {t} (seed {seed})", fn, bench, t, m.name, seed,
-                        record=lambda store, v, secs, key=key, t=t, m=m, seed=seed:
-                            record_finetune(store, v, secs, key, t, m.name, seed),
-                    ))
-        phases.append(finetune)
+        fn = _timed(lambda: task.finetune(m, t, seed, dict(rb.hparams), ctx))
+        return Job(key, "finetune", f"finetune {m.name} on {t} (seed {seed})", fn, bench, t, m.name, seed, record=record)
 
-    scoring = []
-    for t in rb.targets:
+    def score_jobs(t: str) -> list[Job]:
         stored = store.feature_files(bench, t) if store is not None else {}
         files = {}
-        for m in zoo.models:
+        for m in zoo.models:  # the file the store recorded for this content key, else where the cache puts it
             key = feature_keys[(t, m.name)]
             path, stored_key = stored.get(m.name, (None, None))
             files[m.name] = (path if stored_key == key else str(cache.path(key).resolve()), key)
         scorer = TargetScorer(bench, t, files)
-        for name, metric in metrics.items():
-            scoring.append(Job(
-                scorer.key(name, metric), "score", f"score {name} on {bench} {t}",
-                _timed(lambda scorer=scorer, name=name, metric=metric: scorer.score(name, metric)),
-                bench, t, metric=name,
-                record=lambda store, result, secs, scorer=scorer, name=name, metric=metric:
-                    scorer.record(store, scorer.key(name, metric), name, metric, result),
-            ))
-    phases.append(scoring)
+
+        def job(name: str, metric) -> Job:
+            key = scorer.key(name, metric)
+            return Job(key, "score", f"score {name} on {bench} {t}", _timed(lambda: scorer.score(name, metric)),
+                       bench, t, metric=name,
+                       record=lambda store, result, secs: scorer.record(store, key, name, metric, result))
+
+        return [job(name, metric) for name, metric in metrics.items()]
+
+    phases: list[list[Job]] = []
+    if not only_score:
+        phases.append([pretrain_job(m) for m in zoo.models])
+        phases.append([extract_job(m, t) for t in rb.targets for m in zoo.models])
+        phases.append([finetune_job(m, t, seed) for t in rb.targets for m in zoo.models for seed in cfg.seeds])
+    phases.append([job for t in rb.targets for job in score_jobs(t)])
     return phases
 
 
