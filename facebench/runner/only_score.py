@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import FacebenchError
 from ..evaluation import correlations
 from ..metric_factory import MetricSpec, create_metrics
+from ..scoring import ZOO
 from ..store import ResultsStore
 from .run import TargetScorer
 
@@ -48,7 +49,7 @@ def score_store(store_path: str | Path, spec: MetricSpec, metric_registry) -> St
                 result = scorer.score(name, metric)
                 scorer.record(store, scorer.key(name, metric), name, metric, result)
                 for model, message in result.errors[name].items():
-                    where = "zoo" if model == "*" else f"model {model}"
+                    where = "zoo" if model == ZOO else f"model {model}"
                     out.errors.append(f"{name} on {bench} {target} {where}: {message}")
                 scores = result.scores[name]
                 out.results.setdefault(f"{bench}:{target}", {})[name] = {

@@ -9,7 +9,7 @@ undecodable images...).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from ..config import BenchmarkConfig, RunConfig
 from ..diagnostics import resolve_diagnostics
@@ -17,7 +17,7 @@ from ..errors import ConfigError, FacebenchError
 from ..metrics.base import Metric
 from ..plugins import Plugins
 from ..metric_factory import create_metrics
-from ..tasks.base import DatasetInstance, Task, TaskContext, Zoo
+from ..tasks.base import DatasetInstance, Task, TaskContext, Zoo, find_dataset
 
 
 @dataclass
@@ -59,17 +59,9 @@ def resolve_instances(cfg: RunConfig, plugins: Plugins) -> dict[str, DatasetInst
     return out
 
 
-def _instance(name: str, instances: Mapping[str, DatasetInstance], plugins: Plugins, where: str) -> DatasetInstance:
-    if name in instances:
-        return instances[name]
-    if name not in plugins.datasets:
-        known = ", ".join([*instances, *plugins.datasets.names()]) or "none"
-        raise ConfigError(f"{where}: unknown dataset {name!r} (known: {known})")
-    return DatasetInstance(name, plugins.datasets.get(name))
-
-
 def resolve_benchmarks(cfg: RunConfig, plugins: Plugins) -> list[ResolvedBenchmark]:
     instances = resolve_instances(cfg, plugins)
+    datasets = {e.name: e.value for e in plugins.datasets.entries()}
     out = []
     for b in cfg.benchmarks:
         where = f"{b.where or cfg.source}: benchmark {b.id}"
@@ -83,10 +75,10 @@ def resolve_benchmarks(cfg: RunConfig, plugins: Plugins) -> list[ResolvedBenchma
             raise ConfigError(f"{where}: zoo {b.zoo!r} is a {zoo.task} zoo, not {b.task}")
         targets = {}
         for target in b.targets:
-            inst = _instance(target, instances, plugins, where)
-            if inst.task != b.task:
-                raise ConfigError(f"{where}: dataset {target!r} is a {inst.task} dataset, not {b.task}")
-            targets[target] = inst
+            try:
+                targets[target] = find_dataset(target, instances, datasets, b.task)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
         if not task.ground_truth:
             raise ConfigError(f"{where}: task {b.task!r} declares no ground-truth statistics")
         diagnostics = resolve_diagnostics(b.diagnostics, b.task, task.diagnostics, where)

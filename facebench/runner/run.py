@@ -30,7 +30,7 @@ from ..tasks.base import TaskContext
 from .context import task_context
 from .executor import Executor, Job, LocalExecutor
 from .feature_cache import FeatureCache, content_key
-from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_metrics, validate_benchmarks
+from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_instances, resolve_metrics, validate_benchmarks
 
 log = logging.getLogger("facebench.run")
 
@@ -98,6 +98,7 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
     plugins = get_plugins(cfg.plugins)
     metrics = resolve_metrics(cfg, plugins)
     benchmarks = resolve_benchmarks(cfg, plugins)
+    instances = resolve_instances(cfg, plugins)  # every named instance: a zoo's source may be one
     cache_dir = Path(opts.cache_dir or cfg.cache_dir)
     download = cfg.download if opts.download is None else opts.download
     device = opts.device or "cpu"
@@ -106,7 +107,8 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
 
     def make_ctx(rb: ResolvedBenchmark) -> TaskContext:
         ctx = task_context(plugins, cache_dir=cache_dir, device=device, download=download, quiet=opts.quiet,
-                           options=rb.config.options, instances=rb.targets, diagnostics=rb.diagnostics)
+                           options=rb.config.options, instances={**instances, **rb.targets},
+                           diagnostics=rb.diagnostics)
         ctx.progress = opts.progress
         return ctx
 

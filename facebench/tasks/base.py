@@ -124,6 +124,21 @@ class DatasetInstance:
         return {"name": self.name, **self.definition}
 
 
+def find_dataset(name: str, instances: Mapping[str, DatasetInstance], datasets: Mapping[str, DatasetSpec],
+                 task: str | None = None) -> DatasetInstance:
+    """A named instance, else a registered dataset used as is; ConfigError if unknown or of another task."""
+    if name in instances:
+        inst = instances[name]
+    elif name in datasets:
+        inst = DatasetInstance(name, datasets[name])
+    else:
+        known = sorted({*instances, *(n for n, s in datasets.items() if task in (None, s.task))})
+        raise ConfigError(f"unknown dataset {name!r} (known: {', '.join(known) or 'none'})")
+    if task is not None and inst.task != task:
+        raise ConfigError(f"dataset {name!r} is a {inst.task} dataset, not {task}")
+    return inst
+
+
 # -- what the runner hands to a task ---------------------------------------------------------------
 Diagnostic = Callable[[np.ndarray, np.ndarray], float]  # (float64 features n x d, labels 0..K-1) -> value
 
@@ -151,16 +166,7 @@ class TaskContext:
 
     def dataset(self, name: str, task: str | None = None) -> DatasetInstance:
         """The dataset instance ``name`` (ConfigError if unknown or, with ``task``, of another task)."""
-        if name in self.instances:
-            inst = self.instances[name]
-        elif name in self.datasets:
-            inst = DatasetInstance(name, self.datasets[name])
-        else:
-            known = sorted({*self.instances, *(n for n, s in self.datasets.items() if task in (None, s.task))})
-            raise ConfigError(f"unknown dataset {name!r} (known: {', '.join(known) or 'none'})")
-        if task is not None and inst.task != task:
-            raise ConfigError(f"dataset {name!r} is a {inst.task} dataset, not {task}")
-        return inst
+        return find_dataset(name, self.instances, self.datasets, task)
 
     def zoo(self, name: str) -> Zoo | None:
         return self.zoos.get(name)
