@@ -1,3 +1,8 @@
+"""How this folder was made: run from an empty folder against commit 511c7bf (before the core
+refactor of issue 8), with that commit's tests/toy_plugin.py on the path. It wrote results.sqlite
+and the boards (leaderboard.{md,csv,json,html}, HTML without figures). Kept for the record: the
+code it calls (toy_plugin, nc_trace) no longer exists; tests/test_task_plugins.py rebuilds the
+boards from results.sqlite and compares."""
 import sys, yaml
 sys.path.insert(0, "/work/wt-core/tests")
 import os
