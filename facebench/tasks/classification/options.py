@@ -7,8 +7,8 @@ Benchmark ``options`` (all optional)::
     test_per_class: 50        # cap the target's test split per class
     subsample_seed: 0         # which items the caps keep
     data_root: ~/data         # where downloadable datasets live (else $FACEBENCH_DATA)
-    datasets:                 # per-dataset options, e.g. the image-folder root
-      image-folder: {root: /path/to/images, test_fraction: 0.2}
+    datasets:                 # per-dataset options of this benchmark, on top of the config's instance
+      digits: {test_fraction: 0.2}   # (an image-folder is better named in the config's datasets:)
     num_threads: 2            # torch.set_num_threads on CPU
     num_workers: 0            # DataLoader workers
     eval_batch_size: 256      # batch size of feature extraction and evaluation
