@@ -331,3 +331,20 @@ def test_the_board_names_the_primary_statistic_first(tmp_path, toy):
     md = (out / "leaderboard.md").read_text()
     primary = md.index("### Ground truth: accuracy (primary: ranks the metrics)")
     assert primary < md.index("### Ground truth: loss\n")
+
+
+def test_classification_finds_a_dataset_of_a_config_plugin_module(tmp_path):
+    """The reproduction of issue 8: a dataset registered by a module in the config's ``plugins:``
+    passed validation, then the classification task said 'unknown dataset' (it looked at the
+    default plugin set). Now the task reads the run's registries from its context."""
+    from facebench.config import parse_config as parse
+
+    raw = {"name": "plugin-dataset", "plugins": ["tiny_classification_plugin"], "metrics": ["logme"],
+           "store": str(tmp_path / "r.sqlite"), "cache_dir": str(tmp_path / "cache"),
+           "datasets": {"few-digits": {"type": "digits-from-plugin", "test_fraction": 0.5}},
+           "benchmarks": [{"task": "classification", "zoo": "tiny-classification",
+                           "targets": ["digits-from-plugin", "few-digits"], "seeds": [0],
+                           "options": {"train_per_class": 2, "test_per_class": 2, "num_threads": 1}}]}
+    planned = plan_run(parse(raw, "plugin-dataset.yaml"), RunOptions(device="cpu"))
+    assert {p.job.target for p in planned if p.job.kind == "extract"} == {"digits-from-plugin", "few-digits"}
+    assert not any(p.done for p in planned)
