@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine (Debian, Python 3.11, pip, apt):
-#   make run    set up .venv and run the embedded default benchmark (offline) -> leaderboards/
+#   make run    set up .venv and run the embedded default benchmark (offline) -> leaderboards/embedded-default/
 #   make test   set up .venv and run the test suite (slow tests: make test-slow)
 .PHONY: setup run test test-slow bench clean
 

@@ -1,21 +1,26 @@
 """Benchmark configs (YAML): what to run, validated before any expensive job starts.
 
 ```yaml
-name: embedded                        # run name (the store keys results by benchmark id)
+name: embedded                        # run name; boards go to leaderboards/<name>/ by default
 store: .facebench/results.sqlite      # relative paths are relative to the working directory
 cache_dir: .facebench/cache
-plugins: []                           # extra plugin modules to load
+plugins: []                           # extra plugin modules to load (tasks, zoos, datasets, metrics)
 download: false                       # may datasets/weights be downloaded?
 metrics: all                          # or a list of names, or {name: {param: value}}
+datasets:                             # named dataset instances: a registered type and its params
+  semeion: {type: image-folder, root: ~/data/semeion}
 benchmarks:
   - task: classification
     zoo: embedded-classification
-    targets: [digits, mnist-5k]
+    targets: [semeion, digits, mnist-5k]   # instances above, or registered datasets used as they are
     seeds: [0, 1, 2]
-    finetune: {epochs: 20, lr: 0.01, batch_size: 64}
+    finetune: {epochs: 20, lr: 0.01}  # updates the task's default fine-tuning hyper-parameters
     options: {}                       # task options (sizes, image size, ...)
-    nc_trace: false                   # record variance collapse per fine-tuning epoch
+    diagnostics: [variance_collapse]  # per-epoch diagnostics to record while fine-tuning
 ```
+
+A benchmark's identity is (task, zoo, target): two benchmarks of a config that share one are
+refused, naming both.
 """
 from __future__ import annotations
 
@@ -29,7 +34,16 @@ import yaml
 
 from .errors import ConfigError
 
-DEFAULT_FINETUNE = {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "epochs": 20, "batch_size": 64}
+ORIGINS = "_origins"  # private key: where each benchmark of an expanded config was written
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """A named dataset instance: ``name: {type: <registered dataset>, <param>: <value>, ...}``."""
+
+    name: str
+    type: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,9 +52,10 @@ class BenchmarkConfig:
     zoo: str
     targets: tuple[str, ...]
     seeds: tuple[int, ...] = (0, 1, 2)
-    finetune: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_FINETUNE))
+    finetune: Mapping[str, Any] = field(default_factory=dict)  # updates the task's default_finetune
     options: Mapping[str, Any] = field(default_factory=dict)
-    nc_trace: bool = False
+    diagnostics: tuple[str, ...] = ()
+    where: str = ""  # "config.yaml: benchmarks[0]", for messages
 
     @property
     def id(self) -> str:
@@ -53,6 +68,7 @@ class RunConfig:
     name: str
     benchmarks: tuple[BenchmarkConfig, ...]
     metrics: Mapping[str, Mapping[str, Any]] | None  # None = every registered metric
+    datasets: Mapping[str, DatasetConfig] = field(default_factory=dict)
     store: str = ".facebench/results.sqlite"
     cache_dir: str = ".facebench/cache"
     plugins: tuple[str, ...] = ()
@@ -63,7 +79,7 @@ class RunConfig:
     @property
     def digest(self) -> str:
         """Content hash of what determines results (not where they are stored)."""
-        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name")}
+        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name", ORIGINS)}
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -76,16 +92,23 @@ def _require(mapping: Mapping[str, Any], key: str, where: str) -> Any:
 def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: a config must be a YAML mapping")
-    known = {"name", "benchmarks", "metrics", "store", "cache_dir", "plugins", "download", "description", "include"}
+    raw = dict(raw)
+    origins = list(raw.pop(ORIGINS, None) or [])
+    known = {"name", "benchmarks", "metrics", "store", "cache_dir", "plugins", "download", "description", "include",
+             "datasets"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    datasets = _parse_datasets(raw.get("datasets"), source)
     benches = []
+    seen: dict[tuple[str, str, str], str] = {}
     for i, b in enumerate(_require(raw, "benchmarks", source) or []):
-        where = f"{source}: benchmarks[{i}]"
+        where = origins[i] if i < len(origins) and origins[i] else f"{source}: benchmarks[{i}]"
         if not isinstance(b, Mapping):
             raise ConfigError(f"{where}: must be a mapping")
-        bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "nc_trace"}
+        if "nc_trace" in b:
+            raise ConfigError(f"{where}: 'nc_trace' is now a diagnostic: write 'diagnostics: [variance_collapse]'")
+        bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics"}
         bad = set(b) - bknown
         if bad:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(bad))} (known: {', '.join(sorted(bknown))})")
@@ -99,19 +122,31 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             seeds = [seeds]
         if not seeds or not all(isinstance(s, int) for s in seeds):
             raise ConfigError(f"{where}: 'seeds' must be a non-empty list of integers")
-        ft = dict(DEFAULT_FINETUNE)
-        ft.update(b.get("finetune") or {})
-        benches.append(
-            BenchmarkConfig(
-                task=str(_require(b, "task", where)),
-                zoo=str(_require(b, "zoo", where)),
-                targets=tuple(str(t) for t in targets),
-                seeds=tuple(seeds),
-                finetune=ft,
-                options=dict(b.get("options") or {}),
-                nc_trace=bool(b.get("nc_trace", False)),
-            )
+        finetune = b.get("finetune") or {}
+        if not isinstance(finetune, Mapping):
+            raise ConfigError(f"{where}: 'finetune' must be a mapping of hyper-parameters")
+        diagnostics = b.get("diagnostics") or []
+        if isinstance(diagnostics, str):
+            diagnostics = [diagnostics]
+        bench = BenchmarkConfig(
+            task=str(_require(b, "task", where)),
+            zoo=str(_require(b, "zoo", where)),
+            targets=tuple(str(t) for t in targets),
+            seeds=tuple(seeds),
+            finetune=dict(finetune),
+            options=dict(b.get("options") or {}),
+            diagnostics=tuple(str(d) for d in diagnostics),
+            where=where,
         )
+        for target in bench.targets:
+            identity = (bench.task, bench.zoo, target)
+            if identity in seen:
+                raise ConfigError(
+                    f"{where}: benchmark (task {bench.task}, zoo {bench.zoo}, target {target}) is already defined "
+                    f"in {seen[identity]}; a benchmark's identity must be unique (name the second dataset differently)"
+                )
+            seen[identity] = where
+        benches.append(bench)
     if not benches:
         raise ConfigError(f"{source}: 'benchmarks' is empty")
     metrics_raw = raw.get("metrics", "all")
@@ -130,6 +165,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         name=str(raw.get("name", Path(source).stem)),
         benchmarks=tuple(benches),
         metrics=metrics,
+        datasets=datasets,
         store=str(raw.get("store", ".facebench/results.sqlite")),
         cache_dir=str(raw.get("cache_dir", ".facebench/cache")),
         plugins=tuple(raw.get("plugins") or ()),
@@ -137,6 +173,20 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         source=source,
         raw=dict(raw),
     )
+
+
+def _parse_datasets(raw: Any, source: str) -> dict[str, DatasetConfig]:
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: 'datasets' must map names to {{type: <dataset>, <param>: <value>}}")
+    out = {}
+    for name, entry in raw.items():
+        if not isinstance(entry, Mapping) or not entry.get("type"):
+            raise ConfigError(f"{source}: datasets.{name}: needs a 'type' (a registered dataset, e.g. image-folder)")
+        params = {str(k): v for k, v in entry.items() if k != "type"}
+        out[str(name)] = DatasetConfig(str(name), str(entry["type"]), params)
+    return out
 
 
 def _read_yaml(path: Path) -> Any:
@@ -161,6 +211,8 @@ def expand_includes(raw: Any, path: Path, seen: tuple[Path, ...] = ()) -> Any:
     raw = dict(raw)
     includes = raw.pop("include") or []
     benchmarks = list(raw.get("benchmarks") or [])
+    origins = [f"{path.name}: benchmarks[{i}]" for i in range(len(benchmarks))]
+    datasets = dict(raw.get("datasets") or {})
     for inc in [includes] if isinstance(includes, str) else includes:
         sub = (path.parent / inc).resolve()
         if sub in seen:
@@ -170,8 +222,18 @@ def expand_includes(raw: Any, path: Path, seen: tuple[Path, ...] = ()) -> Any:
         child = expand_includes(_read_yaml(sub), sub, (*seen, sub))
         if not isinstance(child, Mapping):
             raise ConfigError(f"{sub}: a config must be a YAML mapping")
-        benchmarks.extend(child.get("benchmarks") or [])
+        child_benchmarks = list(child.get("benchmarks") or [])
+        child_origins = list(child.get(ORIGINS) or [f"{sub.name}: benchmarks[{i}]" for i in range(len(child_benchmarks))])
+        benchmarks.extend(child_benchmarks)
+        origins.extend(child_origins)
+        for name, entry in (child.get("datasets") or {}).items():
+            if name in datasets and datasets[name] != entry:
+                raise ConfigError(f"{sub}: dataset {name!r} is defined differently in {path.name}")
+            datasets[name] = entry
     raw["benchmarks"] = benchmarks
+    raw[ORIGINS] = origins
+    if datasets:
+        raw["datasets"] = datasets
     return raw
 
 

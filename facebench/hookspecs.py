@@ -37,14 +37,14 @@ def facebench_metrics() -> Sequence[type]:
 
 @hookspec
 def facebench_tasks() -> Sequence[Any]:
-    """Return task objects (see :class:`facebench.tasks.base.Task`)."""
+    """Return task objects (instances of subclasses of :class:`facebench.tasks.base.Task`)."""
 
 
 @hookspec
 def facebench_zoos() -> Sequence[Any]:
-    """Return zoo definitions (see :class:`facebench.zoos.base.Zoo`)."""
+    """Return zoo definitions (instances of :class:`facebench.tasks.base.Zoo`)."""
 
 
 @hookspec
 def facebench_datasets() -> Sequence[Any]:
-    """Return dataset definitions (see :class:`facebench.datasets.base.DatasetSpec`)."""
+    """Return dataset types (instances of :class:`facebench.tasks.base.DatasetSpec`)."""

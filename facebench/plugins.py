@@ -8,7 +8,9 @@ Order of loading (as pytest and tox do it):
    (comma-separated importable module names);
 
 then ``check_pending()``, so that a misspelt hook name fails loudly. The registries for metrics,
-tasks, zoos and datasets are filled from the hook results, each entry tagged with its plugin.
+tasks, zoos and datasets are filled from the hook results, each entry tagged with its plugin and
+checked against its base class (:data:`REGISTRY_TYPES`). A task is a plugin like any other: the
+classification task's ``plugin.py`` is loaded here exactly as a config's ``plugins:`` module is.
 """
 from __future__ import annotations
 
@@ -23,16 +25,17 @@ import pluggy
 
 from . import __version__, hookspecs
 from .errors import FacebenchError, RegistryError
+from .metric_factory import create_metrics
+from .metrics.base import Metric
 from .registry import Registry
+from .tasks.base import DatasetSpec, Task, Zoo
 
 ENTRY_POINT_GROUP = "facebench"
 ENV_VAR = "FACEBENCH_PLUGINS"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "facebench.metrics.builtin",
-    "facebench.datasets.builtin",
-    "facebench.zoos.builtin",
-    "facebench.tasks.builtin",
+    "facebench.tasks.classification.plugin",
 )
 
 REGISTRY_HOOKS = {
@@ -40,6 +43,14 @@ REGISTRY_HOOKS = {
     "tasks": "facebench_tasks",
     "zoos": "facebench_zoos",
     "datasets": "facebench_datasets",
+}
+
+#: kind -> (base class, entries are subclasses rather than instances)
+REGISTRY_TYPES: dict[str, tuple[type, bool]] = {
+    "metrics": (Metric, True),
+    "tasks": (Task, False),
+    "zoos": (Zoo, False),
+    "datasets": (DatasetSpec, False),
 }
 
 
@@ -82,7 +93,9 @@ class Plugins:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             raise FacebenchError(f"plugin {exc.plugin!r}: {exc}") from None
-        self.registries: dict[str, Registry[Any]] = {kind: Registry(kind[:-1]) for kind in REGISTRY_HOOKS}
+        self.registries: dict[str, Registry[Any]] = {
+            kind: Registry(kind[:-1], base, subclasses=sub) for kind, (base, sub) in REGISTRY_TYPES.items()
+        }
         self._fill_registries()
 
     def _register_module(self, modname: str, source: str) -> None:
@@ -110,19 +123,19 @@ class Plugins:
 
     # -- registries ---------------------------------------------------------------------------
     @property
-    def metrics(self) -> Registry[Any]:
+    def metrics(self) -> Registry[type[Metric]]:
         return self.registries["metrics"]
 
     @property
-    def tasks(self) -> Registry[Any]:
+    def tasks(self) -> Registry[Task]:
         return self.registries["tasks"]
 
     @property
-    def zoos(self) -> Registry[Any]:
+    def zoos(self) -> Registry[Zoo]:
         return self.registries["zoos"]
 
     @property
-    def datasets(self) -> Registry[Any]:
+    def datasets(self) -> Registry[DatasetSpec]:
         return self.registries["datasets"]
 
     def registry(self, kind: str) -> Registry[Any]:
@@ -130,13 +143,9 @@ class Plugins:
             raise RegistryError(f"unknown registry {kind!r} (known: {', '.join(self.registries)})")
         return self.registries[kind]
 
-    def create_metric(self, name: str, **params: Any):
-        """Instantiate the metric registered as ``name`` with optional parameters."""
-        cls = self.metrics.get(name)
-        try:
-            return cls(**params)
-        except TypeError as exc:
-            raise FacebenchError(f"metric {name!r}: bad parameters {params}: {exc}") from None
+    def create_metric(self, name: str, **params: Any) -> Metric:
+        """Instantiate the metric registered as ``name`` with optional parameters (see :func:`create_metrics`)."""
+        return create_metrics({name: params}, self.metrics)[name]
 
     # -- introspection ------------------------------------------------------------------------
     def plugin_infos(self) -> list[PluginInfo]:

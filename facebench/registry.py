@@ -1,13 +1,15 @@
 """A typed name -> entry registry that remembers which plugin registered each entry.
 
 Registries are filled through the plugin hooks (see :mod:`facebench.hookspecs`); built-in
-entries have no privileged path. A duplicate name is an error that names both plugins.
+entries have no privileged path. A duplicate name is an error that names both plugins; an entry
+that is not of the registry's base class (a metric that is not a ``Metric`` subclass, a zoo that
+is not a ``Zoo``...) is an error that names the plugin.
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Generic, Iterator, TypeVar
+from typing import Any, Generic, Iterator, TypeVar
 
 from .errors import RegistryError
 
@@ -25,11 +27,27 @@ class RegistryEntry(Generic[T]):
 class Registry(Generic[T]):
     """Entries of one kind (metrics, tasks, zoos, datasets), keyed by a unique name."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, base: type | None = None, *, subclasses: bool = False) -> None:
+        """``base``: what every entry must be (an instance, or with ``subclasses`` a subclass, of it)."""
         self.kind = kind
+        self.base = base
+        self.subclasses = subclasses
         self._entries: dict[str, RegistryEntry[T]] = {}
 
+    def _check_type(self, value: Any, plugin: str) -> None:
+        if self.base is None:
+            return
+        if self.subclasses:
+            ok = isinstance(value, type) and issubclass(value, self.base)
+            want = f"a subclass of {self.base.__module__}.{self.base.__qualname__}"
+        else:
+            ok = isinstance(value, self.base)
+            want = f"an instance of {self.base.__module__}.{self.base.__qualname__}"
+        if not ok:
+            raise RegistryError(f"plugin {plugin!r} registered a {self.kind} {value!r} that is not {want}")
+
     def add(self, name: str, value: T, *, plugin: str, summary: str = "") -> None:
+        self._check_type(value, plugin)
         if not isinstance(name, str) or not name:
             raise RegistryError(f"plugin {plugin!r} registered a {self.kind} with an invalid name {name!r}")
         if name in self._entries:

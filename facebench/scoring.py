@@ -19,7 +19,6 @@ from .metrics.base import Metric, MetricValue
 
 ZOO = "*"  # key of zoo-level errors
 
-
 @dataclass
 class ZooScores:
     """Scores of several metrics on one zoo and target."""

@@ -5,15 +5,25 @@ run (Ctrl-C, kill -9) never leaves a half result, and the next run with the same
 what is done. Tables:
 
 * ``runs``          one row per config digest: the config text, facebench version, times
-* ``jobs``          job key -> kind, benchmark, target, model, seed, state, seconds, error
-* ``features``      cached feature bundles (path, content key, n, d, extraction seconds)
+* ``jobs``          job key -> kind, benchmark, target, model, seed, state, seconds, error (the job log)
+* ``features``      cached feature bundles: the file (absolute path) and its content key, n, d, seconds;
+                    read back through :class:`~facebench.runner.feature_cache.FeatureCache`, which
+                    verifies the file against its checksum
 * ``ground_truth``  fine-tuned results: benchmark, target, model, seed, statistic, value
 * ``predictions``   per-sample test predictions of each fine-tuning run (path, content key, n)
-* ``nc_trace``      variance collapse of the fine-tuned features per epoch (Fig. 1)
+* ``truth_statistics`` per benchmark, the task's ground-truth statistics in order (position 0: the
+                    primary one, which ranks the metrics)
+* ``diagnostics``   per-epoch diagnostics of a fine-tuning (name, epoch, value; epoch 0: pre-trained)
 * ``metric_values`` per-model metric outputs (raw JSON, seconds, error) with the metric's params
 * ``scores``        zoo-combined scores per benchmark, target, metric, model
-* ``correlations``  per benchmark, target, metric, ground-truth statistic and statistic
 * ``benchmarks``    benchmark id -> task, zoo, target (one row per benchmark x target)
+* ``target_definitions`` what each target of a benchmark is (dataset type and parameters): a
+                    second, different definition of the same (benchmark, target) is refused
+
+Correlations are not stored: they are computed from the scores and the ground truth when boards
+are built (:mod:`facebench.evaluation`). Stores written before these tables read as before: an
+``nc_trace`` table is the ``variance_collapse`` diagnostic; without ``truth_statistics`` no
+statistic is primary.
 """
 from __future__ import annotations
 
@@ -26,6 +36,9 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from . import __version__
+from .errors import ConfigError
+
+LEGACY_NC_TRACE = "variance_collapse"  # what an old store's nc_trace table holds
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -44,9 +57,13 @@ CREATE TABLE IF NOT EXISTS ground_truth (
 CREATE TABLE IF NOT EXISTS predictions (
   benchmark TEXT, target TEXT, model TEXT, seed INTEGER, path TEXT, content_key TEXT, n INTEGER,
   PRIMARY KEY (benchmark, target, model, seed));
-CREATE TABLE IF NOT EXISTS nc_trace (
-  benchmark TEXT, target TEXT, model TEXT, seed INTEGER, epoch INTEGER, value REAL,
-  PRIMARY KEY (benchmark, target, model, seed, epoch));
+CREATE TABLE IF NOT EXISTS truth_statistics (
+  benchmark TEXT, statistic TEXT, position INTEGER, PRIMARY KEY (benchmark, statistic));
+CREATE TABLE IF NOT EXISTS target_definitions (
+  benchmark TEXT, target TEXT, definition TEXT, PRIMARY KEY (benchmark, target));
+CREATE TABLE IF NOT EXISTS diagnostics (
+  benchmark TEXT, target TEXT, model TEXT, seed INTEGER, name TEXT, epoch INTEGER, value REAL,
+  PRIMARY KEY (benchmark, target, model, seed, name, epoch));
 CREATE TABLE IF NOT EXISTS metric_values (
   benchmark TEXT, target TEXT, metric TEXT, model TEXT, params TEXT, raw TEXT, seconds REAL, error TEXT,
   PRIMARY KEY (benchmark, target, metric, model));
@@ -54,9 +71,6 @@ CREATE TABLE IF NOT EXISTS scores (
   benchmark TEXT, target TEXT, metric TEXT, model TEXT, score REAL, PRIMARY KEY (benchmark, target, metric, model));
 CREATE TABLE IF NOT EXISTS metric_notes (
   benchmark TEXT, target TEXT, metric TEXT, kind TEXT, message TEXT);
-CREATE TABLE IF NOT EXISTS correlations (
-  benchmark TEXT, target TEXT, metric TEXT, truth TEXT, statistic TEXT, value REAL,
-  PRIMARY KEY (benchmark, target, metric, truth, statistic));
 """
 
 
@@ -108,6 +122,38 @@ class ResultsStore:
                 "INSERT OR REPLACE INTO benchmarks VALUES (?, ?, ?, ?, ?)", (benchmark, task, zoo, target, run)
             )
 
+    def set_truth_statistics(self, benchmark: str, statistics: tuple[str, ...] | list[str], primary: str) -> None:
+        """The task's ground-truth statistics of ``benchmark``, ``primary`` first."""
+        ordered = [primary, *(s for s in statistics if s != primary)]
+        with self.transaction() as db:
+            db.execute("DELETE FROM truth_statistics WHERE benchmark=?", (benchmark,))
+            for i, stat in enumerate(ordered):
+                db.execute("INSERT INTO truth_statistics VALUES (?, ?, ?)", (benchmark, stat, i))
+
+    def primary_truth(self, benchmark: str) -> str | None:
+        """The statistic that ranks metrics on ``benchmark`` (None for a store written before it was recorded)."""
+        row = self.db.execute(
+            "SELECT statistic FROM truth_statistics WHERE benchmark=? ORDER BY position LIMIT 1", (benchmark,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def check_target(self, benchmark: str, target: str, definition: Mapping[str, Any], where: str) -> None:
+        """Refuse a target whose definition differs from the one this store already holds under its name."""
+        text = json.dumps(definition, sort_keys=True, default=str)
+        row = self.db.execute(
+            "SELECT definition FROM target_definitions WHERE benchmark=? AND target=?", (benchmark, target)
+        ).fetchone()
+        if row is not None and row[0] != text:
+            raise ConfigError(
+                f"{where}: the store {self.path} already holds benchmark {benchmark} target {target!r} defined as "
+                f"{row[0]}, not {text}: give this dataset another name, or use another store"
+            )
+
+    def add_target(self, benchmark: str, target: str, definition: Mapping[str, Any]) -> None:
+        text = json.dumps(definition, sort_keys=True, default=str)
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO target_definitions VALUES (?, ?, ?)", (benchmark, target, text))
+
     def benchmarks(self) -> list[dict[str, str]]:
         rows = self.db.execute("SELECT benchmark, task, zoo, target, run FROM benchmarks ORDER BY benchmark, target")
         return [dict(zip(("benchmark", "task", "zoo", "target", "run"), r)) for r in rows]
@@ -147,30 +193,30 @@ class ResultsStore:
             self._job_row(db, key, "extract", benchmark, target, model, None, seconds)
 
     def record_ground_truth(self, key: str, benchmark: str, target: str, model: str, seed: int,
-                            values: Mapping[str, float], seconds: float, nc_trace: list[float] | None = None) -> None:
+                            values: Mapping[str, float], seconds: float,
+                            diagnostics: Mapping[str, list[float]] | None = None) -> None:
         with self.transaction() as db:
             for stat, value in values.items():
                 db.execute(
                     "INSERT OR REPLACE INTO ground_truth VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (benchmark, target, model, seed, stat, float(value), seconds),
                 )
-            for epoch, value in enumerate(nc_trace or []):
-                db.execute(
-                    "INSERT OR REPLACE INTO nc_trace VALUES (?, ?, ?, ?, ?, ?)",
-                    (benchmark, target, model, seed, epoch, _nan_to_none(value)),
-                )
+            for name, trace in (diagnostics or {}).items():
+                for epoch, value in enumerate(trace):
+                    db.execute(
+                        "INSERT OR REPLACE INTO diagnostics VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (benchmark, target, model, seed, name, epoch, _nan_to_none(value)),
+                    )
             self._job_row(db, key, "finetune", benchmark, target, model, seed, seconds)
 
     def record_scores(self, key: str, benchmark: str, target: str, metric: str, params: Mapping[str, Any],
                       raw: Mapping[str, Any], seconds: Mapping[str, float], errors: Mapping[str, str],
-                      scores: Mapping[str, float], notes: list[str],
-                      correlations: Mapping[str, Mapping[str, float]]) -> None:
-        """One metric on one benchmark target: per-model values, zoo scores and correlations, atomically."""
+                      scores: Mapping[str, float], notes: list[str]) -> None:
+        """One metric on one benchmark target: per-model values and zoo scores, atomically."""
         with self.transaction() as db:
             db.execute("DELETE FROM metric_values WHERE benchmark=? AND target=? AND metric=?", (benchmark, target, metric))
             db.execute("DELETE FROM scores WHERE benchmark=? AND target=? AND metric=?", (benchmark, target, metric))
             db.execute("DELETE FROM metric_notes WHERE benchmark=? AND target=? AND metric=?", (benchmark, target, metric))
-            db.execute("DELETE FROM correlations WHERE benchmark=? AND target=? AND metric=?", (benchmark, target, metric))
             models = set(raw) | set(seconds) | {m for m in errors if m != "*"}
             for model in sorted(models):
                 db.execute(
@@ -184,21 +230,22 @@ class ResultsStore:
                 db.execute("INSERT INTO metric_notes VALUES (?, ?, ?, 'warning', ?)", (benchmark, target, metric, message))
             if "*" in errors:
                 db.execute("INSERT INTO metric_notes VALUES (?, ?, ?, 'error', ?)", (benchmark, target, metric, errors["*"]))
-            for truth, stats in correlations.items():
-                for stat, value in stats.items():
-                    db.execute(
-                        "INSERT INTO correlations VALUES (?, ?, ?, ?, ?, ?)",
-                        (benchmark, target, metric, truth, stat, _nan_to_none(value)),
-                    )
             self._job_row(db, key, "score", benchmark, target, None, None, float(sum(seconds.values())))
 
     # -- queries ------------------------------------------------------------------------------
-    def feature_paths(self, benchmark: str, target: str, split: str = "train") -> dict[str, str]:
+    def feature_files(self, benchmark: str, target: str, split: str = "train") -> dict[str, tuple[str, str]]:
+        """model -> (file path, content key) of the target's cached features."""
         rows = self.db.execute(
-            "SELECT model, path FROM features WHERE benchmark=? AND target=? AND split=? ORDER BY model",
+            "SELECT model, path, content_key FROM features WHERE benchmark=? AND target=? AND split=? ORDER BY model",
             (benchmark, target, split),
         )
-        return dict(rows.fetchall())
+        return {model: (path, key) for model, path, key in rows}
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """The job log: one row per job key (kind, benchmark, target, model, seed, state, finished)."""
+        keys = ("key", "kind", "benchmark", "target", "model", "seed", "state", "seconds", "error", "finished")
+        rows = self.db.execute(f"SELECT {', '.join(keys)} FROM jobs ORDER BY finished, key")
+        return [dict(zip(keys, r)) for r in rows]
 
     def ground_truth(self, benchmark: str, target: str, statistic: str) -> dict[str, dict[int, float]]:
         """model -> seed -> value."""
@@ -250,22 +297,23 @@ class ResultsStore:
             args.append(target)
         return float(self.db.execute(sql, args).fetchone()[0])
 
-    def correlations(self) -> list[dict[str, Any]]:
-        rows = self.db.execute(
-            "SELECT benchmark, target, metric, truth, statistic, value FROM correlations "
-            "ORDER BY benchmark, target, metric, truth, statistic"
-        )
-        keys = ("benchmark", "target", "metric", "truth", "statistic", "value")
-        return [dict(zip(keys, r)) for r in rows]
+    def _has_table(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
 
-    def nc_traces(self, benchmark: str, target: str) -> dict[str, dict[int, list[float]]]:
-        """model -> seed -> per-epoch variance-collapse values."""
-        out: dict[str, dict[int, list[float]]] = {}
-        for model, seed, _epoch, value in self.db.execute(
-            "SELECT model, seed, epoch, value FROM nc_trace WHERE benchmark=? AND target=? ORDER BY model, seed, epoch",
-            (benchmark, target),
-        ):
-            out.setdefault(model, {}).setdefault(seed, []).append(value)
+    def diagnostic_traces(self, benchmark: str, target: str) -> dict[str, dict[str, dict[int, list[float]]]]:
+        """diagnostic -> model -> seed -> per-epoch values (epoch 0: before fine-tuning)."""
+        rows = list(self.db.execute(
+            "SELECT name, model, seed, epoch, value FROM diagnostics WHERE benchmark=? AND target=? "
+            "ORDER BY name, model, seed, epoch", (benchmark, target),
+        ))
+        if self._has_table("nc_trace"):  # a store written before diagnostics were generic
+            rows += [(LEGACY_NC_TRACE, *r) for r in self.db.execute(
+                "SELECT model, seed, epoch, value FROM nc_trace WHERE benchmark=? AND target=? ORDER BY model, seed, epoch",
+                (benchmark, target),
+            )]
+        out: dict[str, dict[str, dict[int, list[float]]]] = {}
+        for name, model, seed, _epoch, value in rows:
+            out.setdefault(name, {}).setdefault(model, {}).setdefault(seed, []).append(value)
         return out
 
     def notes(self, benchmark: str, target: str, metric: str) -> list[tuple[str, str]]:

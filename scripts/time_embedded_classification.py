@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from facebench.config import load_config  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
-from facebench.tasks.base import JobContext  # noqa: E402
+from facebench.runner.context import task_context  # noqa: E402
+from facebench.runner.plan import resolve_benchmarks  # noqa: E402
 
 
 class Clock:
@@ -68,12 +69,15 @@ def main(argv=None) -> int:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="facebench-embedded-")
         cache_dir = Path(tmp.name)
-    options = {**bench.options, "nc_trace": bench.nc_trace}
+    options = dict(bench.options)
     if args.threads:
         options["num_threads"] = args.threads
-    ctx = JobContext(cache_dir=cache_dir, device="cpu", download=False, quiet=True, options=options)
+    resolved = resolve_benchmarks(cfg, get_plugins(cfg.plugins))[0]
+    hparams = resolved.hparams
+    ctx = task_context(get_plugins(cfg.plugins), cache_dir=cache_dir, device="cpu", download=False, quiet=True,
+                       options=options, instances=resolved.targets, diagnostics=resolved.diagnostics)
     print(f"config {args.config}: {len(models)} models x {len(targets)} targets x {len(seeds)} seeds; "
-          f"finetune {dict(bench.finetune)}; options {options}; cache {cache_dir}; "
+          f"finetune {hparams}; options {options}; cache {cache_dir}; "
           f"cpu_count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}", flush=True)
 
     clock = Clock()
@@ -93,7 +97,7 @@ def main(argv=None) -> int:
         w = time.perf_counter()
         for m in models:
             for s in seeds:
-                res = clock.run("finetune", lambda m=m, t=t, s=s: task.finetune(m, t, s, dict(bench.finetune), ctx))
+                res = clock.run("finetune", lambda m=m, t=t, s=s: task.finetune(m, t, s, dict(hparams), ctx))
                 acc[(m.name, t, s)] = res.metrics["accuracy"]
         per_target_time[t] = time.perf_counter() - w
         print(f"  finetune on {t:12s} {per_target_time[t]:6.1f} s", flush=True)

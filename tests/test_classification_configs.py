@@ -9,7 +9,8 @@ import pytest
 from facebench.config import load_config
 from facebench.errors import ConfigError
 from facebench.plugins import get_plugins
-from facebench.tasks.base import JobContext
+from facebench.runner.context import task_context
+from facebench.tasks.base import TaskContext
 from facebench.tasks.classification.losses import LOSSES
 from facebench.tasks.classification.models import native_preprocessing, preprocessing_for
 
@@ -61,7 +62,7 @@ def test_embedded_benchmark_validates_offline(tmp_path):
     bench = cfg.benchmarks[0]
     assert len(bench.targets) >= 3 and len(bench.seeds) >= 2 and not cfg.download
     task = get_plugins().tasks.get("classification")
-    task.validate(bench, JobContext(cache_dir=tmp_path, options={**bench.options, "nc_trace": False}))
+    task.validate(bench, task_context(get_plugins(), cache_dir=tmp_path, options=bench.options))
 
 
 def test_paper_zoos_match_the_paper():
@@ -93,7 +94,7 @@ def test_paper_weights_are_not_downloaded_without_permission(tmp_path, monkeypat
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     from facebench.tasks.classification.models import check_weights
 
-    ctx = JobContext(cache_dir=tmp_path)
+    ctx = TaskContext(cache_dir=tmp_path)
     for m in _zoo("imagenet-15").models:
         with pytest.raises(ConfigError, match="--allow-download"):
             check_weights(m, ctx)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,11 +9,11 @@ from PIL import Image
 
 from facebench.config import BenchmarkConfig
 from facebench.errors import ConfigError
+from facebench.diagnostics import DIAGNOSTICS
 from facebench.plugins import get_plugins
-from facebench.registry import Registry
-from facebench.tasks.base import JobContext
+from facebench.runner.context import task_context
+from facebench.tasks.base import ModelSpec, PretrainSpec, TaskContext, Zoo
 from facebench.tasks.classification import pretrain as pretrain_mod
-from facebench.zoos.base import ModelSpec, PretrainSpec, Zoo
 
 GREY32 = {"input_size": 32, "mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5)}
 TINY = ModelSpec("tiny-vit", "test_vit", None, options=GREY32)
@@ -32,11 +31,15 @@ def task():
     return get_plugins().tasks.get("classification")
 
 
-def _ctx(path: Path, options=None, models=(TINY, TINY_PRE, LITE0), **kw) -> JobContext:
-    ctx = JobContext(cache_dir=path, quiet=True, options={**OPTIONS, **(options or {})}, **kw)
-    zoos = Registry("zoo")
-    zoos.add("tiny", Zoo("tiny", "test zoo", "classification", tuple(models)), plugin="test")
-    ctx.plugins = SimpleNamespace(zoos=zoos, datasets=get_plugins().datasets)  # validate's registries
+VC = "variance_collapse"
+
+
+def _ctx(path: Path, options=None, models=(TINY, TINY_PRE, LITE0), trace: bool = False, **kw) -> TaskContext:
+    """The context the runner would hand over, with the test zoo 'tiny' and optionally the VC trace."""
+    diagnostics = {VC: DIAGNOSTICS[VC].fn} if trace else {}
+    ctx = task_context(get_plugins(), cache_dir=path, quiet=True, options={**OPTIONS, **(options or {})},
+                       diagnostics=diagnostics, **kw)
+    ctx.zoos = {"tiny": Zoo("tiny", "test zoo", "classification", tuple(models))}
     return ctx
 
 
@@ -74,7 +77,7 @@ def test_image_size_option_overrides_the_models_size(task, tmp_path):
 
 
 def test_finetune_is_deterministic_given_the_seed(task, tmp_path):
-    ctx = _ctx(tmp_path, {"nc_trace": True})
+    ctx = _ctx(tmp_path, trace=True)
     hp = {**HP, "epochs": 2}
     r1 = task.finetune(TINY, "digits", 0, hp, ctx)
     r2 = task.finetune(TINY, "digits", 0, hp, ctx)
@@ -87,15 +90,16 @@ def test_finetune_is_deterministic_given_the_seed(task, tmp_path):
     assert r1.metrics["accuracy"] == preds.correct.mean()
     assert np.array_equal(preds.predicted, r2.predictions.predicted) and np.array_equal(preds.true, r2.predictions.true)
     # entry 0 is the pre-trained model, then one entry per epoch
-    assert len(r1.nc_trace) == 3 and r1.nc_trace == r2.nc_trace and all(np.isfinite(r1.nc_trace))
+    trace1, trace2 = r1.diagnostics[VC], r2.diagnostics[VC]
+    assert len(trace1) == 3 and trace1 == trace2 and all(np.isfinite(trace1))
     from facebench.metrics.face import variance_collapse
 
     bundle = task.extract(TINY, "digits", ctx)  # what the metrics see before fine-tuning
     expected = variance_collapse(bundle.features, bundle.labels, bundle.num_classes)
-    assert r1.nc_trace[0] == pytest.approx(expected, rel=1e-4)
+    assert trace1[0] == pytest.approx(expected, rel=1e-4)
     r3 = task.finetune(TINY, "digits", 1, hp, ctx)
     assert r3.info["epoch_losses"] != r1.info["epoch_losses"]
-    assert task.finetune(TINY, "digits", 0, HP, _ctx(tmp_path)).nc_trace is None
+    assert task.finetune(TINY, "digits", 0, HP, _ctx(tmp_path)).diagnostics == {}
 
 
 def test_pretrain_cache_is_reused_and_survives_truncation(task, tmp_path, monkeypatch):
@@ -244,9 +248,9 @@ def test_recalibrated_batchnorm_and_trace_leave_training_unchanged(task, tmp_pat
     without BN recalibration and the NC trace; only what evaluation sees changes."""
     hp = {**HP, "epochs": 2}
     plain = task.finetune(TINY_PRE, "digits", 0, hp, _ctx(tmp_path))
-    recal = task.finetune(TINY_PRE, "digits", 0, hp, _ctx(tmp_path, {"recalibrate_bn": True, "nc_trace": True}))
+    recal = task.finetune(TINY_PRE, "digits", 0, hp, _ctx(tmp_path, {"recalibrate_bn": True}, trace=True))
     assert plain.info["epoch_losses"] == recal.info["epoch_losses"]
-    assert len(recal.nc_trace) == 3
+    assert len(recal.diagnostics[VC]) == 3
     again = task.finetune(TINY_PRE, "digits", 0, hp, _ctx(tmp_path, {"recalibrate_bn": True}))
     assert again.metrics == recal.metrics
 
@@ -260,5 +264,5 @@ def test_nc_trace_observes_without_perturbing_training(task, tmp_path):
     hp = {**HP, "epochs": 2}
     task.finetune(TINY, "digits", 0, hp, _ctx(tmp_path))
     plain = torch.random.get_rng_state()
-    task.finetune(TINY, "digits", 0, hp, _ctx(tmp_path, {"nc_trace": True}))
+    task.finetune(TINY, "digits", 0, hp, _ctx(tmp_path, trace=True))
     assert torch.equal(torch.random.get_rng_state(), plain)

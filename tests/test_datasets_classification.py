@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facebench.datasets import image_folder, offline, torchvision_sets
-from facebench.datasets.common import labels_of, per_class_subset, stratified_split
+from facebench.tasks.classification.datasets import image_folder, offline, torchvision_sets
+from facebench.tasks.classification.datasets.common import labels_of, per_class_subset, stratified_split
 from facebench.errors import BadInputError, ConfigError
 from facebench.plugins import get_plugins
 from facebench.tasks.base import JobContext

@@ -244,7 +244,7 @@ def test_ground_truth_spread_cost_and_nc_trace(built):
             assert cls["cost"]["scoring_seconds"][m]["total"] == pytest.approx(0.01 * (1 + i) * len(MODELS) * 3)
         assert cls["cost"]["scoring_total_seconds"] == pytest.approx(sum(0.01 * (1 + i) * 18 for i in range(3)))
         seg = doc["segmentation/toy-seg"]
-        assert seg["truths"] == ["miou", "pixel_acc"] and seg["nc_trace"] == {}
+        assert seg["truths"] == ["miou", "pixel_acc"] and seg["diagnostics"] == {}
         for bench, b in doc.items():
             for target, truths in b["ground_truth"].items():
                 for truth, models in truths.items():
@@ -254,10 +254,10 @@ def test_ground_truth_spread_cost_and_nc_trace(built):
                         assert s["std"] == pytest.approx(np.std(values, ddof=1))
                         assert (s["min"], s["max"]) == (min(values), max(values))
         for target in ("alpha", "beta", "gamma"):
-            traces = store.nc_traces("classification/toy-zoo", target)
+            traces = store.diagnostic_traces("classification/toy-zoo", target)["variance_collapse"]
             curves = {m: np.mean([traces[m][s] for s in SEEDS], axis=0) for m in MODELS}
             want = stats.kendalltau([curves[m][0] for m in MODELS], [curves[m][-1] for m in MODELS]).statistic
-            nc = cls["nc_trace"][target]
+            nc = cls["diagnostics"]["variance_collapse"][target]
             assert nc["epochs"] == NC_EPOCHS
             assert nc["kendall_epoch0_vs_last"] == pytest.approx(want)
             assert nc["curves"]["vgg16"] == pytest.approx(list(curves["vgg16"]))
@@ -352,8 +352,9 @@ def test_html_opens_in_headless_chromium(built, tmp_path):
     assert (np.abs(pixels[..., 0] - pixels[..., 1]) > 0.2).any()  # colour: the highlighted cells and plots
 
 
-def test_leaderboard_of_a_real_runner_store_matches_its_correlations(tmp_path, monkeypatch):
-    """End to end: the toy benchmark through the runner, then the leaderboard of its store."""
+def test_leaderboard_of_a_real_runner_store_matches_scipy(tmp_path, monkeypatch):
+    """End to end: the toy benchmark through the runner, then the leaderboard of its store, whose
+    correlations (computed at board time; the store keeps none) match scipy on the stored scores."""
     runner = pytest.importorskip("facebench.runner")
     import yaml
 
@@ -361,13 +362,13 @@ def test_leaderboard_of_a_real_runner_store_matches_its_correlations(tmp_path, m
     from facebench.plugins import reset_plugins_cache
 
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    monkeypatch.setenv("FACEBENCH_PLUGINS", "toy_plugin")
+    monkeypatch.setenv("FACEBENCH_PLUGINS", "toytask.plugin")
     reset_plugins_cache()
     try:
         raw = {"name": "toy", "metrics": ["face", "logme"], "store": str(tmp_path / "r.sqlite"),
                "cache_dir": str(tmp_path / "cache"),
                "benchmarks": [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta"], "seeds": [0, 1],
-                               "nc_trace": True}]}
+                               "diagnostics": ["variance_collapse"]}]}
         (tmp_path / "toy.yaml").write_text(yaml.safe_dump(raw))
         cfg = load_config(tmp_path / "toy.yaml")
         summary = runner.run_benchmarks(cfg, runner.RunOptions(quiet=True), (tmp_path / "toy.yaml").read_text())
@@ -378,14 +379,19 @@ def test_leaderboard_of_a_real_runner_store_matches_its_correlations(tmp_path, m
     rows = _index(csv.DictReader(paths[1].open()))
     store = ResultsStore(cfg.store)
     try:
-        stored = store.correlations()
+        assert len(rows) == 2 * 2 * len(STATISTICS)  # metrics x truths (accuracy, loss) x statistics
+        for metric in ("face", "logme"):
+            scores = store.scores("toy/toy-zoo", "ta", metric)
+            for truth in ("accuracy", "loss"):
+                by_seed = store.ground_truth("toy/toy-zoo", "ta", truth)
+                models = sorted(scores)
+                x = [scores[m] for m in models]
+                y = [np.mean(list(by_seed[m].values())) for m in models]
+                key = ("toy/toy-zoo", "ta", metric, truth)
+                assert _f(rows[(*key, "tau_w")]["value"]) == pytest.approx(stats.weightedtau(x, y).statistic, rel=1e-12)
+                assert _f(rows[(*key, "pearson")]["value"]) == pytest.approx(stats.pearsonr(x, y).statistic, rel=1e-12)
     finally:
         store.close()
-    assert len(stored) == len(rows) == 2 * len(STATISTICS)
-    for c in stored:
-        value = _f(rows[(c["benchmark"], c["target"], c["metric"], c["truth"], c["statistic"])]["value"])
-        expected = math.nan if c["value"] is None else c["value"]
-        assert value == pytest.approx(expected, rel=1e-12, nan_ok=True), c
     doc = json.loads(paths[2].read_text())
-    assert doc["benchmarks"][0]["nc_trace"]["ta"]["epochs"] == 3
+    assert doc["benchmarks"][0]["diagnostics"]["variance_collapse"]["ta"]["epochs"] == 4  # the toy's 3 epochs + epoch 0
     assert "name: toy" in paths[0].read_text()

@@ -195,7 +195,7 @@ def test_runner_stores_test_predictions_and_the_board_resamples_them(tmp_path, m
     from facebench.predictions import load_predictions
 
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    monkeypatch.setenv("FACEBENCH_PLUGINS", "toy_plugin")
+    monkeypatch.setenv("FACEBENCH_PLUGINS", "toytask.plugin")
     reset_plugins_cache()
     try:
         raw = {"name": "toy", "metrics": ["face", "logme"], "store": str(tmp_path / "r.sqlite"),

@@ -21,9 +21,9 @@ HERE = Path(__file__).parent
 @pytest.fixture(autouse=True)
 def toy_plugin(monkeypatch):
     monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("FACEBENCH_PLUGINS", "toy_plugin")
+    monkeypatch.setenv("FACEBENCH_PLUGINS", "toytask.plugin")
     reset_plugins_cache()
-    import toy_plugin as tp
+    import toytask.task as tp
 
     tp.CALLS.clear()
     yield tp
@@ -46,7 +46,7 @@ def toy_config(tmp_path, **bench):
 def dump(store_path):
     db = sqlite3.connect(store_path)
     out = {}
-    for table in ("ground_truth", "scores", "correlations"):
+    for table in ("ground_truth", "scores"):
         rows = db.execute(f"SELECT * FROM {table}").fetchall()
         # drop timing columns: ground_truth's last column is seconds
         out[table] = sorted(tuple(r[:-1]) if table == "ground_truth" else tuple(r) for r in rows)
@@ -60,7 +60,7 @@ def test_run_records_everything_and_second_run_is_cached(tmp_path, toy_plugin):
     # 4 pretrain + 8 extract + 16 finetune + 2 targets x 3 metrics
     assert summary.done == 4 + 8 + 16 + 6
     data = dump(cfg.store)
-    assert len([r for r in data["ground_truth"]]) == 16
+    assert len([r for r in data["ground_truth"]]) == 16 * 2  # accuracy and loss
     assert {r[2] for r in data["scores"]} == {"face", "leep", "logme"}
     toy_plugin.CALLS.clear()
     again = run_benchmarks(cfg, RunOptions(quiet=True))
@@ -69,23 +69,26 @@ def test_run_records_everything_and_second_run_is_cached(tmp_path, toy_plugin):
     assert dump(cfg.store) == data
 
 
-def test_correlations_match_scipy(tmp_path):
+def test_correlations_on_the_board_match_scipy_and_none_are_stored(tmp_path):
     from scipy import stats
+
+    from facebench.leaderboard import load
 
     cfg = load_config(toy_config(tmp_path))
     run_benchmarks(cfg, RunOptions(quiet=True))
     db = sqlite3.connect(cfg.store)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "correlations" not in tables
     scores = dict(db.execute("SELECT model, score FROM scores WHERE target='ta' AND metric='logme'").fetchall())
     acc = {}
-    for model, value in db.execute("SELECT model, value FROM ground_truth WHERE target='ta'"):
+    for model, value in db.execute("SELECT model, value FROM ground_truth WHERE target='ta' AND statistic='accuracy'"):
         acc.setdefault(model, []).append(value)
     models = sorted(scores)
     x = [scores[m] for m in models]
     y = [sum(acc[m]) / len(acc[m]) for m in models]
-    tau = db.execute(
-        "SELECT value FROM correlations WHERE target='ta' AND metric='logme' AND statistic='tau_w'"
-    ).fetchone()[0]
-    assert tau == pytest.approx(stats.weightedtau(x, y).statistic)
+    board = load(cfg.store, n_boot=10)
+    target = next(t for t in board.benchmarks[0].targets if t.target == "ta")
+    assert target.value("logme", "accuracy", "tau_w") == pytest.approx(stats.weightedtau(x, y).statistic)
 
 
 def test_failed_job_is_isolated_and_retried(tmp_path, toy_plugin, monkeypatch):
@@ -99,7 +102,8 @@ def test_failed_job_is_isolated_and_retried(tmp_path, toy_plugin, monkeypatch):
     again = run_benchmarks(cfg, RunOptions(quiet=True))
     assert not again.failed
     assert [c for c in toy_plugin.CALLS if c.startswith("finetune")] == ["finetune m2 ta 1"]
-    # ground truth changed for ta, so its scores were recomputed (new truth -> new correlations)
+    # scores do not depend on the ground truth: nothing was scored again
+    assert not [c for c in toy_plugin.CALLS if not c.startswith("finetune")]
     reference = tmp_path / "ref"
     reference.mkdir()
     ref_cfg = load_config(toy_config(reference))
@@ -110,7 +114,7 @@ def test_failed_job_is_isolated_and_retried(tmp_path, toy_plugin, monkeypatch):
 @pytest.mark.slow
 def test_kill_9_then_resume_matches_uninterrupted(tmp_path):
     path = toy_config(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(HERE), "FACEBENCH_PLUGINS": "toy_plugin", "TOY_KILL_AT": "finetune m1 tb 0"}
+    env = {**os.environ, "PYTHONPATH": str(HERE), "FACEBENCH_PLUGINS": "toytask.plugin", "TOY_KILL_AT": "finetune m1 tb 0"}
     cmd = [sys.executable, "-m", "facebench", "run", str(path), "--quiet", "--no-leaderboard"]
     killed = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert killed.returncode == -9

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..bundle import FeatureBundle
+from ..checksum import sidecar_matches
 from ..errors import FacebenchError
 from ..evaluation import correlations
 from ..metrics.face import ClassFairness, FaCe
@@ -74,16 +75,22 @@ class AblationTable:
         }
 
 
-def _bundles(paths: dict[str, str]) -> dict[str, FeatureBundle]:
-    missing = [m for m, p in paths.items() if not Path(p).is_file()]
+def _bundles(files: dict[str, tuple[str, str]]) -> dict[str, FeatureBundle]:
+    """model -> bundle, each file verified against its checksum (nothing is removed or rewritten)."""
+    missing = [m for m, (p, _key) in files.items() if not Path(p).is_file()]
     if missing:
         raise FacebenchError(f"feature files missing for {', '.join(sorted(missing))}")
-    return {m: FeatureBundle.load_npz(p) for m, p in paths.items()}
+    corrupt = [m for m, (p, _key) in files.items() if not sidecar_matches(p)]
+    if corrupt:
+        raise FacebenchError(f"feature files fail their checksum for {', '.join(sorted(corrupt))}")
+    return {m: FeatureBundle.load_npz(p) for m, (p, _key) in files.items()}
 
 
 def _truth_mean(store: ResultsStore, benchmark: str, target: str) -> dict[str, float]:
-    """Mean over the target's ground-truth statistics of each model's mean over seeds (as the ranking)."""
-    stats = store.truth_statistics(benchmark, target)
+    """Each model's mean over seeds of the statistic that ranks the metrics (the task's primary;
+    in a store that did not record it, the mean over the target's statistics, as the ranking does)."""
+    primary = store.primary_truth(benchmark)
+    stats = [primary] if primary else store.truth_statistics(benchmark, target)
     means = [store.mean_ground_truth(benchmark, target, s) for s in stats]
     if len(means) == 1:
         return means[0]
@@ -100,12 +107,12 @@ def ablation_table(store: ResultsStore, benchmark: str, targets: list[str]) -> A
     named = {f"{kind}|{v.pca_dim}|{v.covariance}|{v.row}": m for (kind, v), m in metrics.items()}
     for target in targets:
         truth = _truth_mean(store, benchmark, target)
-        paths = store.feature_paths(benchmark, target)
-        if len(truth) < 2 or len(paths) < 2:
+        files = store.feature_files(benchmark, target)
+        if len(truth) < 2 or len(files) < 2:
             table.skipped[target] = "fewer than 2 models with features and ground truth"
             continue
         try:
-            bundles = _bundles(paths)
+            bundles = _bundles(files)
         except (FacebenchError, OSError, ValueError) as exc:
             table.skipped[target] = str(exc)
             continue

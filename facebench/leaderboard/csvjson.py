@@ -12,7 +12,7 @@ adds the metadata and the summaries the tables show::
      "columns": [...], "rows": [{column: value}, ...],
      "ranking": {"overall": [...], "by_task": {task: [...]}},      # mean tau_w, coverage, rank
      "benchmarks": [{"benchmark", "task", "zoo", "models", "seeds", "targets", "metrics",
-                     "cost": {...}, "ground_truth": {...}, "nc_trace": {...},
+                     "cost": {...}, "ground_truth": {...}, "diagnostics": {name: {...}},
                      "reliability": {target: {truth: {...figures, "flagged"}}},
                      "significance": {metrics (mean_tau_w, letters), groups, pairs}}],
      "metrics": [{name, summary, params, source, reference_code, departures}],   # metric cards
@@ -85,9 +85,10 @@ def _benchmark(b: BenchmarkData) -> dict[str, Any]:
                                for m, s in sp.items()} for truth, sp in t.spread.items()}
             for t in b.targets
         },
-        "nc_trace": {
-            t.target: {"kendall_epoch0_vs_last": t.nc.kendall, "epochs": t.nc.epochs, "curves": t.nc.curves}
-            for t in b.targets if t.nc is not None
+        "diagnostics": {
+            name: {t.target: {"kendall_epoch0_vs_last": tr.kendall, "epochs": tr.epochs, "curves": tr.curves}
+                   for t in b.targets if (tr := t.diagnostics.get(name)) is not None}
+            for name in dict.fromkeys(n for t in b.targets for n in t.diagnostics)
         },
         "notes": {t.target: {m: msgs for m, msgs in t.errors.items() if msgs} for t in b.targets},
     }

@@ -9,11 +9,12 @@ import base64
 from html import escape
 from typing import Callable, Iterable, Sequence
 
+from ..diagnostics import diagnostic
 from . import plots
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
-from .markdown import DETAIL_STATISTICS, MAIN_STATISTICS
 from .ablation import VARIANTS, AblationTable
 from .cd_plot import cd_diagram
+from .markdown import DETAIL_STATISTICS, MAIN_STATISTICS, diagnostic_names
 from .tables import BenchmarkData, Leaderboard
 from .trust import flag_text, flagged
 
@@ -124,7 +125,7 @@ def benchmark_section(b: BenchmarkData, figures: bool) -> str:
         out.append("<p>No metric has been scored on this benchmark yet.</p>")
     for truth in b.truths if b.metrics else []:
         if len(b.truths) > 1:
-            out.append(f"<h3>Ground truth: {escape(truth)}</h3>")
+            out.append(f"<h3>Ground truth: {escape(b.truth_title(truth))}</h3>")
         out += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
         more = [stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
         out.append("<details><summary>Details: intervals, Spearman, Kendall, top-1 relative accuracy</summary>"
@@ -141,7 +142,7 @@ def benchmark_section(b: BenchmarkData, figures: bool) -> str:
         out.append("<details><summary>Ground truth over seeds</summary>" + truth_spread(b) + "</details>")
     if b.metrics:
         out.append(cost(b))
-    out.append(nc_section(b, figures))
+    out.append(diagnostics_section(b, figures))
     notes = [f"<li><code>{escape(m)}</code> on {escape(t.target)}: {escape(msg)}</li>"
              for t in b.targets for m in b.metrics for msg in t.errors.get(m, [])]
     if notes:
@@ -181,18 +182,20 @@ def cost(b: BenchmarkData) -> str:
             + table("Zoo totals", ["Job", "Time"], totals, "totals"))
 
 
-def nc_section(b: BenchmarkData, figures: bool) -> str:
-    with_nc = [t for t in b.targets if t.nc is not None]
-    if not with_nc:
-        return ""
-    rows = [[(escape(t.target), ""), (str(len(t.nc.curves)), ""), (str(t.nc.epochs), ""), (fmt(t.nc.kendall), "")]
-            for t in with_nc]
-    out = ["<h3>Neural collapse during fine-tuning (Fig. 1)</h3>",
-           table("Kendall τ between the variance-collapse ranking at epoch 0 (pre-trained) and at the last epoch",
-                 ["Target", "Models", "Epochs", "Kendall τ"], rows, "nc")]
-    if figures:
-        out += [img(plots.nc_plot(t.nc, f"{b.benchmark} · {t.target}"), f"nc trace {b.benchmark} {t.target}")
-                for t in with_nc]
+def diagnostics_section(b: BenchmarkData, figures: bool) -> str:
+    out = []
+    for name in diagnostic_names(b):
+        spec = diagnostic(name)
+        with_trace = [(t, t.diagnostics[name]) for t in b.targets if name in t.diagnostics]
+        rows = [[(escape(t.target), ""), (str(len(tr.curves)), ""), (str(tr.epochs), ""), (fmt(tr.kendall), "")]
+                for t, tr in with_trace]
+        figure = f" ({spec.figure})" if spec.figure else ""
+        out += [f"<h3>{escape(spec.title)}{escape(figure)}</h3>",
+                table(f"Kendall τ between the {escape(spec.quantity.replace(' ', '-'))} ranking at epoch 0 (pre-trained) and at the last epoch",
+                      ["Target", "Models", "Epochs", "Kendall τ"], rows, "nc")]
+        if figures:
+            out += [img(plots.trace_plot(tr, f"{b.benchmark} · {t.target}", spec.quantity),
+                        f"{name} trace {b.benchmark} {t.target}") for t, tr in with_trace]
     return "".join(out)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from ..diagnostics import diagnostic
 from ..evaluation import STATISTICS
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
 from .ablation import VARIANTS, AblationTable
@@ -142,14 +143,22 @@ def cost(b: BenchmarkData) -> str:
     return out
 
 
-def nc_section(b: BenchmarkData) -> str:
-    rows = [[esc(t.target), str(len(t.nc.curves)), str(t.nc.epochs), fmt(t.nc.kendall)]
-            for t in b.targets if t.nc is not None]
-    if not rows:
-        return ""
-    return ("**Neural collapse during fine-tuning** (the paper's Fig. 1): Kendall τ between the models' "
-            "variance-collapse ranking at epoch 0 (pre-trained) and at the last epoch\n\n"
-            + table(["Target", "Models", "Epochs", "Kendall τ (epoch 0 vs last)"], rows))
+def diagnostic_names(b: BenchmarkData) -> list[str]:
+    """The per-epoch diagnostics recorded on any of the benchmark's targets, in first-seen order."""
+    return list(dict.fromkeys(name for t in b.targets for name in t.diagnostics))
+
+
+def diagnostics_section(b: BenchmarkData) -> str:
+    parts = []
+    for name in diagnostic_names(b):
+        spec = diagnostic(name)
+        rows = [[esc(t.target), str(len(tr.curves)), str(tr.epochs), fmt(tr.kendall)]
+                for t in b.targets if (tr := t.diagnostics.get(name)) is not None]
+        figure = f" (the paper's {spec.figure})" if spec.figure else ""
+        parts.append(f"**{spec.title}**{figure}: Kendall τ between the models' "
+                     f"{spec.quantity.replace(' ', '-')} ranking at epoch 0 (pre-trained) and at the last epoch\n\n"
+                     + table(["Target", "Models", "Epochs", "Kendall τ (epoch 0 vs last)"], rows))
+    return "\n\n".join(parts)
 
 
 def errors_section(b: BenchmarkData) -> str:
@@ -168,7 +177,7 @@ def benchmark_section(b: BenchmarkData) -> str:
         parts.append("No metric has been scored on this benchmark yet.")
     for truth in b.truths if b.metrics else []:
         if len(b.truths) > 1:
-            parts.append(f"### Ground truth: {esc(truth)}")
+            parts.append(f"### Ground truth: {esc(b.truth_title(truth))}")
         parts += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
         more = [stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
         parts.append(details("Details: intervals, Spearman, Kendall, top-1 relative accuracy", "\n\n".join(more)))
@@ -178,7 +187,7 @@ def benchmark_section(b: BenchmarkData) -> str:
         parts.append(details("Ground truth over seeds", truth_spread(b)))
     if b.metrics:
         parts.append(cost(b))
-    parts += [s for s in (nc_section(b), errors_section(b)) if s]
+    parts += [s for s in (diagnostics_section(b), errors_section(b)) if s]
     return "\n\n".join(parts)
 
 

@@ -2,7 +2,7 @@
 
 * :func:`scatter_grid`: the paper's Fig. 4 for one target: a small multiple per metric of the
   zoo score (x) against the models' mean fine-tuned result (y; bars: std over seeds);
-* :func:`nc_plot`: the paper's Fig. 1 for one target: each model's variance-collapse score per
+* :func:`trace_plot`: a per-epoch diagnostic for one target (variance collapse: the paper's Fig. 1): each model's value per
   fine-tuning epoch (mean over seeds, band: min-max over seeds);
 * :func:`ranking_plot`: mean tau_w per metric over all targets.
 """
@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .fmt import fmt
-from .tables import NCTrace, RankRow, TargetData
+from .tables import DiagnosticTrace, RankRow, TargetData
 
 DPI = 90
 MAX_LABELLED_MODELS = 12
@@ -69,7 +69,7 @@ def scatter_grid(target: TargetData, truth: str, metrics: list[str], title: str)
     return to_png(fig)
 
 
-def nc_plot(nc: NCTrace, title: str) -> bytes:
+def trace_plot(nc: DiagnosticTrace, title: str, quantity: str = "variance collapse") -> bytes:
     fig = Figure(figsize=(7.5, 3.8))
     fig.subplots_adjust(left=0.1, right=0.74, bottom=0.14, top=0.84)
     ax = fig.subplots()
@@ -81,7 +81,7 @@ def nc_plot(nc: NCTrace, title: str) -> bytes:
     if values.size and (values > 0).all() and values.max() / values.min() > 100:
         ax.set_yscale("log")
     ax.set_xlabel("fine-tuning epoch (0 = pre-trained)")
-    ax.set_ylabel("variance collapse")
+    ax.set_ylabel(quantity)
     ax.set_title(f"{title}\nKendall τ (epoch 0 vs last) = {fmt(nc.kendall)}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)

@@ -3,15 +3,20 @@
 Per benchmark (task/zoo) and target, for every metric and ground-truth statistic (classification:
 ``accuracy``; segmentation: ``pixel_acc`` and ``miou``; ...), the statistics of
 :mod:`facebench.evaluation` are recomputed from the stored zoo scores and the ground truth
-averaged over seeds (exactly what the runner stores in ``correlations``), with a bootstrap
-interval over the models (:mod:`.bootstrap`).
+averaged over seeds: this is the one place where correlations are computed (the store keeps
+none), with a bootstrap interval over the models (:mod:`.bootstrap`).
 
 Ranking (per task and overall): a metric's *mean tau_w* is the mean over benchmark targets of its
-tau_w on that target, where a target with several ground-truth statistics counts once (its
-tau_w values are averaged first). A target on which the metric has no tau_w (it failed, or tau_w
-is undefined) is left out of its mean and lowers its coverage; metrics are ranked by coverage
-first, then by mean tau_w (competition ranking: equal keys share a rank), so that a metric cannot
-climb by failing on hard targets.
+tau_w on that target against the task's *primary* ground-truth statistic (recorded in the store
+by the runner; the other statistics are shown beside it). For a store written before the primary
+statistic was recorded, a target with several statistics counts once with its tau_w values
+averaged. A target on which the metric has no tau_w (it failed, or tau_w is undefined) is left
+out of its mean and lowers its coverage; metrics are ranked by coverage first, then by mean tau_w
+(competition ranking: equal keys share a rank), so that a metric cannot climb by failing on hard
+targets.
+
+Per-epoch diagnostics (:mod:`facebench.diagnostics`, e.g. the variance collapse of Fig. 1) are
+read generically: one :class:`DiagnosticTrace` per diagnostic and target.
 """
 from __future__ import annotations
 
@@ -64,8 +69,8 @@ class TruthSpread:
 
 
 @dataclass
-class NCTrace:
-    """Variance collapse of each model's fine-tuned features per epoch (epoch 0: pre-trained)."""
+class DiagnosticTrace:
+    """One per-epoch diagnostic of each model's features during fine-tuning (epoch 0: pre-trained)."""
 
     curves: dict[str, list[float]]  # model -> mean over seeds per epoch
     low: dict[str, list[float]]  # min over seeds per epoch
@@ -88,14 +93,17 @@ class TargetData:
     cells: dict[tuple[str, str], Cell]  # (metric, truth) -> statistics
     seconds: dict[str, float]  # metric -> scoring seconds (sum over models)
     errors: dict[str, list[str]]  # metric -> error / warning notes
-    nc: NCTrace | None = None
+    diagnostics: dict[str, DiagnosticTrace] = field(default_factory=dict)  # diagnostic name -> trace
+    primary: str | None = None  # the ground-truth statistic that ranks (None: not recorded)
 
     def value(self, metric: str, truth: str, statistic: str) -> float:
         cell = self.cells.get((metric, truth))
         return cell.values.get(statistic, NAN) if cell else NAN
 
     def mean_tau_w(self, metric: str) -> float:
-        """tau_w averaged over the target's ground-truth statistics."""
+        """tau_w against the primary ground truth (without one recorded: averaged over the statistics)."""
+        if self.primary is not None:
+            return self.value(metric, self.primary, "tau_w")
         return nanmean(self.value(metric, t, "tau_w") for t in self.truths)
 
 
@@ -117,6 +125,15 @@ class BenchmarkData:
     significance: Comparison | None = None
     reliability_threshold: float = DEFAULT_THRESHOLD
     trust_notes: list[str] = field(default_factory=list)
+
+    @property
+    def primary(self) -> str | None:
+        """The ground-truth statistic that ranks the metrics (None in a store that did not record it)."""
+        return next((t.primary for t in self.targets if t.primary is not None), None)
+
+    def truth_title(self, truth: str) -> str:
+        """A ground truth's heading; with several, the primary one says that it ranks the metrics."""
+        return f"{truth} (primary: ranks the metrics)" if truth == self.primary and len(self.truths) > 1 else truth
 
     def metric_seconds(self, metric: str) -> float:
         return sum(t.seconds.get(metric, 0.0) for t in self.targets)
@@ -192,7 +209,7 @@ def _spread(by_seed: dict[int, float]) -> TruthSpread:
     return TruthSpread(int(vals.size), float(vals.mean()), std, float(vals.min()), float(vals.max()))
 
 
-def _nc_trace(raw: dict[str, dict[int, list[float]]]) -> NCTrace | None:
+def _trace(raw: dict[str, dict[int, list[float]]]) -> DiagnosticTrace | None:
     curves, low, high = {}, {}, {}
     for model, by_seed in sorted(raw.items()):
         length = max(len(v) for v in by_seed.values())
@@ -217,12 +234,13 @@ def _nc_trace(raw: dict[str, dict[int, list[float]]]) -> NCTrace | None:
     kendall = NAN
     if len(first) >= 2 and np.ptp(first) > 0 and np.ptp(last) > 0:
         kendall = float(sps.kendalltau(first, last).statistic)
-    return NCTrace(curves, low, high, kendall)
+    return DiagnosticTrace(curves, low, high, kendall)
 
 
 def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[str], *,
                 n_boot: int, seed: int, level: float) -> TargetData:
-    truths = store.truth_statistics(benchmark, target)
+    primary = store.primary_truth(benchmark)
+    truths = sorted(store.truth_statistics(benchmark, target), key=lambda s: s != primary)  # primary first
     truth_values = {t: store.ground_truth(benchmark, target, t) for t in truths}
     spread = {t: {m: _spread(by_seed) for m, by_seed in tv.items()} for t, tv in truth_values.items()}
     truth_mean = {t: {m: s.mean for m, s in sp.items() if _finite(s.mean)} for t, sp in spread.items()}
@@ -246,9 +264,9 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
             cells[(metric, truth)] = Cell(values, intervals, len(common), reason)
             if reason:
                 errors[metric].append(f"no statistic against {truth}: {reason}")
-    raw_nc = store.nc_traces(benchmark, target)
+    traces = {name: _trace(raw) for name, raw in store.diagnostic_traces(benchmark, target).items()}
     return TargetData(target, truths, truth_values, truth_mean, spread, scores, cells, seconds, errors,
-                      _nc_trace(raw_nc) if raw_nc else None)
+                      {name: trace for name, trace in traces.items() if trace is not None}, primary)
 
 
 def load_leaderboard(store: ResultsStore, *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED,

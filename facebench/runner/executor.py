@@ -1,8 +1,9 @@
 """Executors run independent jobs. The local one runs them in this process, in order.
 
-A job is a :class:`Job`: a key (content hash), a kind, a label for progress, and a zero-argument
-callable. An executor yields ``(job, result, error)`` as jobs finish; the runner records each
-result in the store as soon as it arrives, so a distributed executor (one process per job on a
+A job is a :class:`Job`: a key (content hash), a kind, a label for progress, a zero-argument
+callable and how to record its result. An executor yields ``(job, result, error)`` as jobs
+finish; the runner records each result in the store (``job.record(store, value, seconds)``, one
+transaction) as soon as it arrives, so a distributed executor (one process per job on a
 cluster) only has to implement :meth:`Executor.run`.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Job:
     model: str | None = None
     seed: int | None = None
     metric: str | None = None
+    record: Callable[[Any, Any, float], None] | None = None  # record(store, value, seconds)
 
 
 class Executor(Protocol):

@@ -39,16 +39,29 @@ def content_key(*parts: Any) -> str:
 
 class FeatureCache:
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root) / "features"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = Path(root) / "features"  # created by the first save (planning writes nothing)
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
-    def load(self, key: str) -> FeatureBundle | None:
-        """The cached bundle, or None if absent, corrupt or truncated (the bad file is removed)."""
+    @classmethod
+    def of_file(cls, path: str | Path) -> "FeatureCache":
+        """The cache that holds the feature file ``path`` (``<root>/features/<key>.npz``)."""
+        return cls(Path(path).parent.parent)
+
+    def has(self, key: str) -> bool:
+        """Whether a file and its checksum exist for ``key`` (verified when read)."""
+        return self.path(key).exists() and self.path(key).with_suffix(".sha256").exists()
+
+    def load(self, key: str, *, strict: bool = False) -> FeatureBundle | None:
+        """The cached bundle, or None if absent, corrupt or truncated (the bad file is removed).
+
+        With ``strict``, a missing or corrupt file raises a BadInputError naming it instead.
+        """
         path, sidecar = self.path(key), self.path(key).with_suffix(".sha256")
         if not path.exists() or not sidecar.exists():
+            if strict:
+                raise BadInputError(f"{path}: cached features missing (run the benchmark again to extract them)")
             return None
         try:
             if sidecar.read_text().strip() != _sha256(path):
@@ -57,12 +70,18 @@ class FeatureCache:
             meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
             bundle = FeatureBundle.load_npz(path)
             return FeatureBundle(bundle.features, bundle.labels, bundle.probs, meta.get("name", key), bundle.classes, meta)
-        except (BadInputError, OSError, ValueError):
+        except (BadInputError, OSError, ValueError) as exc:
             for p in (path, sidecar):
                 p.unlink(missing_ok=True)
+            if strict:
+                raise BadInputError(
+                    f"{path}: cached features fail their checksum or cannot be read ({exc}); removed, "
+                    "run the benchmark again to extract them"
+                ) from None
             return None
 
     def save(self, key: str, bundle: FeatureBundle) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
         path = self.path(key)
         bundle.save_npz(path)
         tmp = path.with_suffix(".json.tmp")

@@ -1,56 +1,60 @@
 """Score metrics on every benchmark cached in a results store: no extraction, no fine-tuning.
 
 This is the metric author's loop: install a metric plugin, run ``facebench score --store DB``
-(or ``facebench run --only-score``), and the leaderboard shows its row beside FaCe.
+(or ``facebench run --only-score``), and the leaderboard shows its row beside FaCe. The results
+come back as data; the CLI prints them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import click
-
 from ..errors import FacebenchError
-from ..output import dumps
+from ..evaluation import correlations
+from ..metric_factory import MetricSpec, create_metrics
 from ..scoring import ZOO
 from ..store import ResultsStore
 from .run import TargetScorer
 
 
-def score_cached(store_path: str, metric_names: list[str], params: dict[str, dict[str, Any]], fmt: str) -> int:
-    from pathlib import Path
+@dataclass
+class StoreScores:
+    """Scores of each metric on each cached benchmark target, with their correlations."""
 
-    from ..score_command import build_metrics
+    results: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # "bench:target" -> metric -> ...
+    errors: list[str] = field(default_factory=list)  # one line each: metric, where, message
+    skipped: list[str] = field(default_factory=list)  # benchmark targets without cached features
 
+
+def score_store(store_path: str | Path, spec: MetricSpec, metric_registry) -> StoreScores:
+    """Score the metrics of ``spec`` (see :func:`facebench.scoring.create_metrics`) on a store."""
     if not Path(store_path).exists():
         raise FacebenchError(f"{store_path}: no such results store (run 'facebench run' first)")
-    metrics = build_metrics(metric_names, params)
+    metrics = create_metrics(spec, metric_registry)
     store = ResultsStore(store_path)
-    benchmarks = store.benchmarks()
-    if not benchmarks:
-        raise FacebenchError(f"{store_path}: the store holds no benchmarks")
-    out: dict[str, dict[str, Any]] = {}
-    failed = 0
-    for row in benchmarks:
-        bench, target = row["benchmark"], row["target"]
-        scorer = TargetScorer(store, bench, target)
-        if not scorer.paths:
-            click.echo(f"facebench: warning: {bench} {target}: no cached features, skipped", err=True)
-            continue
-        for name, metric in metrics.items():
-            result = scorer.score(name, metric)
-            corr = scorer.record(scorer.key(name, metric), name, metric, result)
-            for model, message in result.errors[name].items():
-                where = "zoo" if model == ZOO else f"model {model}"
-                click.echo(f"facebench: error: {name} on {bench} {target} {where}: {message}", err=True)
-                failed += 1
-            out.setdefault(f"{bench}:{target}", {})[name] = {"scores": result.scores[name], "correlations": corr}
-    store.close()
-    if fmt == "json":
-        click.echo(dumps(out))
-    else:
-        for bt, per_metric in out.items():
-            click.echo(bt)
-            for name, res in per_metric.items():
-                taus = ", ".join(f"{s}: tau_w={c['tau_w']:.3f}" for s, c in res["correlations"].items())
-                click.echo(f"  {name:<18} {taus or 'no ground truth'}")
-    return 1 if failed else 0
+    try:
+        benchmarks = store.benchmarks()
+        if not benchmarks:
+            raise FacebenchError(f"{store_path}: the store holds no benchmarks")
+        out = StoreScores()
+        for row in benchmarks:
+            bench, target = row["benchmark"], row["target"]
+            scorer = TargetScorer(bench, target, store.feature_files(bench, target))
+            if not scorer.files:
+                out.skipped.append(f"{bench} {target}")
+                continue
+            truths = {s: store.mean_ground_truth(bench, target, s) for s in store.truth_statistics(bench, target)}
+            for name, metric in metrics.items():
+                result = scorer.score(name, metric)
+                scorer.record(store, scorer.key(name, metric), name, metric, result)
+                for model, message in result.errors[name].items():
+                    where = "zoo" if model == ZOO else f"model {model}"
+                    out.errors.append(f"{name} on {bench} {target} {where}: {message}")
+                scores = result.scores[name]
+                out.results.setdefault(f"{bench}:{target}", {})[name] = {
+                    "scores": scores, "correlations": {s: correlations(scores, t) for s, t in truths.items()},
+                }
+        return out
+    finally:
+        store.close()

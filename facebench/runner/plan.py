@@ -1,27 +1,33 @@
 """Validate a run config against the registries and resolve it into concrete objects.
 
 Everything that can be known before an expensive job starts is checked here: unknown task, zoo,
-dataset or metric; a zoo or dataset of another task; and each task's own ``validate`` (dataset
-roots, weights files, undecodable images...).
+dataset or metric; a zoo or dataset of another task; a dataset instance of an unknown type; a
+diagnostic the task does not record; a target that the store already holds under the same name
+with another definition; and each task's own ``validate`` (dataset roots, weights files,
+undecodable images...).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from ..config import BenchmarkConfig, RunConfig
+from ..diagnostics import resolve_diagnostics
 from ..errors import ConfigError, FacebenchError
 from ..metrics.base import Metric
 from ..plugins import Plugins
-from ..tasks.base import JobContext
-from ..zoos.base import Zoo
+from ..metric_factory import create_metrics
+from ..tasks.base import DatasetInstance, Task, TaskContext, Zoo, find_dataset
 
 
 @dataclass
 class ResolvedBenchmark:
     config: BenchmarkConfig
-    task: Any
+    task: Task
     zoo: Zoo
+    targets: dict[str, DatasetInstance]
+    hparams: dict[str, Any]  # the task's default_finetune updated by the benchmark's finetune
+    diagnostics: dict[str, Callable] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -29,43 +35,58 @@ class ResolvedBenchmark:
 
 
 def resolve_metrics(cfg: RunConfig, plugins: Plugins) -> dict[str, Metric]:
-    names = list(cfg.metrics) if cfg.metrics is not None else plugins.metrics.names()
+    """The config's metrics, built through :func:`facebench.scoring.create_metrics`."""
+    try:
+        return create_metrics(cfg.metrics, plugins.metrics)
+    except FacebenchError as exc:
+        if isinstance(exc, KeyError):
+            raise  # unknown metric: the registry's error names it, with suggestions
+        raise ConfigError(f"{cfg.source}: {exc}") from None
+
+
+def resolve_instances(cfg: RunConfig, plugins: Plugins) -> dict[str, DatasetInstance]:
+    """The config's named dataset instances (``datasets:``), each of a registered type."""
     out = {}
-    for name in names:
-        if name not in plugins.metrics:
-            plugins.metrics.get(name)  # raises a RegistryError naming it, with suggestions
-        params = (cfg.metrics or {}).get(name, {})
-        try:
-            out[name] = plugins.create_metric(name, **params)
-        except (FacebenchError, ValueError) as exc:
-            raise ConfigError(f"{cfg.source}: metric {name!r}: {exc}") from None
+    for name, d in cfg.datasets.items():
+        if d.type not in plugins.datasets:
+            known = ", ".join(plugins.datasets.names()) or "none"
+            raise ConfigError(f"{cfg.source}: datasets.{name}: unknown dataset type {d.type!r} (known: {known})")
+        if name in plugins.datasets and name != d.type:
+            raise ConfigError(
+                f"{cfg.source}: datasets.{name}: {name!r} is a registered dataset; give this instance another name"
+            )
+        out[name] = DatasetInstance(name, plugins.datasets.get(d.type), dict(d.params))
     return out
 
 
 def resolve_benchmarks(cfg: RunConfig, plugins: Plugins) -> list[ResolvedBenchmark]:
+    instances = resolve_instances(cfg, plugins)
+    datasets = {e.name: e.value for e in plugins.datasets.entries()}
     out = []
     for b in cfg.benchmarks:
-        where = f"{cfg.source}: benchmark {b.id}"
+        where = f"{b.where or cfg.source}: benchmark {b.id}"
         if b.task not in plugins.tasks:
             raise ConfigError(f"{where}: unknown task {b.task!r} (known: {', '.join(plugins.tasks.names()) or 'none'})")
         if b.zoo not in plugins.zoos:
             raise ConfigError(f"{where}: unknown zoo {b.zoo!r} (known: {', '.join(plugins.zoos.names()) or 'none'})")
+        task = plugins.tasks.get(b.task)
         zoo = plugins.zoos.get(b.zoo)
         if zoo.task != b.task:
             raise ConfigError(f"{where}: zoo {b.zoo!r} is a {zoo.task} zoo, not {b.task}")
+        targets = {}
         for target in b.targets:
-            if target not in plugins.datasets:
-                raise ConfigError(
-                    f"{where}: unknown dataset {target!r} (known: {', '.join(plugins.datasets.names()) or 'none'})"
-                )
-            spec = plugins.datasets.get(target)
-            if spec.task != b.task:
-                raise ConfigError(f"{where}: dataset {target!r} is a {spec.task} dataset, not {b.task}")
-        out.append(ResolvedBenchmark(b, plugins.tasks.get(b.task), zoo))
+            try:
+                targets[target] = find_dataset(target, instances, datasets, b.task)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+        if not task.ground_truth:
+            raise ConfigError(f"{where}: task {b.task!r} declares no ground-truth statistics")
+        diagnostics = resolve_diagnostics(b.diagnostics, b.task, task.diagnostics, where)
+        hparams = {**dict(task.default_finetune), **dict(b.finetune)}
+        out.append(ResolvedBenchmark(b, task, zoo, targets, hparams, diagnostics))
     return out
 
 
-def validate_benchmarks(benchmarks: list[ResolvedBenchmark], make_ctx) -> None:
+def validate_benchmarks(benchmarks: list[ResolvedBenchmark], make_ctx: Callable[[ResolvedBenchmark], TaskContext]) -> None:
     for rb in benchmarks:
-        ctx: JobContext = make_ctx(rb)
-        rb.task.validate(rb.config, ctx)
+        rb.task.validate(rb.config, make_ctx(rb))

@@ -1,33 +1,49 @@
-"""Run a config: plan jobs, execute them (skipping finished ones), record results, score, rank.
+"""Run a config: plan jobs, execute them (skipping finished ones), record results, build boards.
 
 Phases per benchmark (task x zoo): pre-train zoo models -> extract features of every target's
 training split -> fine-tune every model on every target for every seed -> score every metric on
-every target -> correlations with the mean fine-tuned result. Every job has a content key; a job
-whose key is ``done`` in the store is skipped, so an interrupted run resumes where it stopped.
+every target. Every job has a content key; a job whose key is ``done`` in the store is skipped,
+so an interrupted run resumes where it stopped. A score's key holds the metric's parameters and
+the content keys of the features it reads, never the ground truth: adding a seed fine-tunes the
+new seed and scores nothing again. Correlations with the ground truth are computed when boards
+are built (:mod:`facebench.evaluation`), not here.
+
+Nothing here prints: progress goes to ``RunOptions.on_job`` (the CLI draws it).
 """
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
 from ..bundle import FeatureBundle
 from ..config import RunConfig
-from ..evaluation import correlations
-from ..plugins import get_plugins
+from ..errors import FacebenchError
+from ..plugins import Plugins, get_plugins
 from ..scoring import ZooScores, score_zoo
 from ..store import ResultsStore
-from ..tasks.base import JobContext
+from ..tasks.base import TaskContext
+from .context import task_context
 from .executor import Executor, Job, LocalExecutor
 from .feature_cache import FeatureCache, content_key
 from .prediction_cache import PredictionCache
-from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_metrics, validate_benchmarks
+from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_instances, resolve_metrics, validate_benchmarks
 
 log = logging.getLogger("facebench.run")
+
+
+@dataclass
+class JobEvent:
+    """One job's outcome, for progress reporting: status is 'cached', 'done' or 'failed'."""
+
+    job: Job
+    status: str
+    seconds: float = 0.0
+    error: str | None = None
 
 
 @dataclass
@@ -40,6 +56,9 @@ class RunOptions:
     cache_dir: str | None = None
     leaderboard_dir: str | None = None  # None: no leaderboards
     executor: Executor = field(default_factory=LocalExecutor)
+    on_start: Callable[[int], None] | None = None  # called with the number of jobs before the first
+    on_job: Callable[[JobEvent], None] | None = None  # called after each job (cached ones included)
+    progress: Callable | None = None  # a tqdm-like factory for the tasks' inner loops (TaskContext.progress)
 
 
 @dataclass
@@ -52,6 +71,12 @@ class RunSummary:
     leaderboards: list[Path] = field(default_factory=list)
 
 
+@dataclass
+class PlannedJob:
+    job: Job
+    done: bool  # already in the store: a run would skip it
+
+
 def pick_device(requested: str | None) -> str:
     if requested:
         return requested
@@ -60,80 +85,106 @@ def pick_device(requested: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-class _Progress:
-    def __init__(self, total: int, quiet: bool) -> None:
-        from tqdm import tqdm
+@dataclass
+class _Prepared:
+    cfg: RunConfig
+    plugins: Plugins
+    benchmarks: list[ResolvedBenchmark]
+    jobs: dict[str, list[list[Job]]]  # benchmark id -> phases -> jobs
+    cache: FeatureCache
 
-        self.quiet = quiet
-        self.count = 0
-        self.total = total
-        self.bar = tqdm(total=total, desc="facebench run", unit="job", disable=quiet, file=sys.stderr, dynamic_ncols=True)
 
-    def step(self, label: str, status: str, seconds: float = 0.0) -> None:
-        self.count += 1
-        self.bar.update(1)
-        self.bar.set_postfix_str(label[:60])
-        if self.quiet and status != "cached":
-            print(f"[{self.count}/{self.total}] {label}: {status} ({seconds:.1f}s)", file=sys.stderr, flush=True)
+def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _Prepared:
+    """Resolve, validate and plan every job; nothing runs and nothing is written."""
+    plugins = get_plugins(cfg.plugins)
+    metrics = resolve_metrics(cfg, plugins)
+    benchmarks = resolve_benchmarks(cfg, plugins)
+    instances = resolve_instances(cfg, plugins)  # every named instance: a zoo's source may be one
+    cache_dir = Path(opts.cache_dir or cfg.cache_dir)
+    download = cfg.download if opts.download is None else opts.download
+    device = opts.device or "cpu"
+    if not opts.only_score:
+        device = pick_device(opts.device)
 
-    def close(self) -> None:
-        self.bar.close()
+    def make_ctx(rb: ResolvedBenchmark) -> TaskContext:
+        ctx = task_context(plugins, cache_dir=cache_dir, device=device, download=download, quiet=opts.quiet,
+                           options=rb.config.options, instances={**instances, **rb.targets},
+                           diagnostics=rb.diagnostics)
+        ctx.progress = opts.progress
+        return ctx
+
+    if store is not None:
+        for rb in benchmarks:
+            for name, inst in rb.targets.items():
+                store.check_target(rb.id, name, inst.definition, rb.config.where or cfg.source)
+    if not opts.only_score:
+        validate_benchmarks(benchmarks, make_ctx)  # before any expensive job
+    cache = FeatureCache(cache_dir)
+    predictions = PredictionCache(cache_dir)
+    jobs = {rb.id: _plan_benchmark(rb, make_ctx(rb), metrics, store, cache, predictions, opts.only_score)
+            for rb in benchmarks}
+    return _Prepared(cfg, plugins, benchmarks, jobs, cache)
+
+
+def _is_done(job: Job, store: ResultsStore | None, cache: FeatureCache) -> bool:
+    if store is None or not store.job_done(job.key):
+        return False
+    return job.kind != "extract" or cache.has(job.key)  # a removed or corrupt file is extracted again
+
+
+def plan_run(cfg: RunConfig, opts: RunOptions) -> list[PlannedJob]:
+    """Validate the config and list the jobs a run would do, each marked done if the store has it."""
+    path = Path(opts.store or cfg.store)
+    store = ResultsStore(path) if path.exists() else None
+    try:
+        prepared = _prepare(cfg, opts, store)
+        return [PlannedJob(job, _is_done(job, store, prepared.cache))
+                for phases in prepared.jobs.values() for phase in phases for job in phase]
+    finally:
+        if store is not None:
+            store.close()
 
 
 def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = None) -> RunSummary:
     start = time.perf_counter()
-    plugins = get_plugins(cfg.plugins)
-    metrics = resolve_metrics(cfg, plugins)
-    benchmarks = resolve_benchmarks(cfg, plugins)
-    device = pick_device(opts.device)
-    cache_dir = Path(opts.cache_dir or cfg.cache_dir)
-    download = cfg.download if opts.download is None else opts.download
-
-    def make_ctx(rb: ResolvedBenchmark) -> JobContext:
-        options = {**rb.config.options, "nc_trace": rb.config.nc_trace}
-        return JobContext(cache_dir=cache_dir, device=device, download=download, quiet=opts.quiet, options=options)
-
-    if not opts.only_score:
-        validate_benchmarks(benchmarks, make_ctx)  # before any expensive job
-    store = ResultsStore(opts.store or cfg.store)
-    summary = RunSummary(store=store.path)
-    cache = FeatureCache(cache_dir)
-    predictions = PredictionCache(cache_dir)
-    store.begin_run(cfg.digest, cfg.name, config_text or yaml.safe_dump(dict(cfg.raw), sort_keys=False))
-    total = sum(_job_count(rb, len(metrics), opts.only_score) for rb in benchmarks)
-    progress = _Progress(total, opts.quiet)
+    config_text = config_text or yaml.safe_dump(dict(cfg.raw), sort_keys=False)
+    path = Path(opts.store or cfg.store)
+    existing = ResultsStore(path) if path.exists() else None
     try:
-        for rb in benchmarks:
-            _run_benchmark(rb, make_ctx(rb), metrics, store, cache, opts, progress, summary, predictions)
-        store.finish_run(cfg.digest)
+        prepared = _prepare(cfg, opts, existing)  # refuses a bad config before the store is written
     finally:
-        progress.close()
+        if existing is not None:
+            existing.close()
+    store = ResultsStore(path)
+    summary = RunSummary(store=store.path)
+    store.begin_run(cfg.digest, cfg.name, config_text)
+    if opts.on_start:
+        opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
+    for rb in prepared.benchmarks:
+        store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
+        for name, inst in rb.targets.items():
+            store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
+            store.add_target(rb.id, name, inst.definition)
+        for phase in prepared.jobs[rb.id]:
+            _execute(phase, store, prepared.cache, opts, summary)
+    store.finish_run(cfg.digest)
     if opts.leaderboard_dir:
         from ..leaderboard import build_leaderboards
 
-        summary.leaderboards = build_leaderboards(
-            store.path, opts.leaderboard_dir, config_text=config_text or yaml.safe_dump(dict(cfg.raw), sort_keys=False)
-        )
+        summary.leaderboards = build_leaderboards(store.path, opts.leaderboard_dir, config_text=config_text)
     store.close()
     summary.seconds = time.perf_counter() - start
     return summary
 
 
-def _job_count(rb: ResolvedBenchmark, n_metrics: int, only_score: bool) -> int:
-    n_models, n_targets, n_seeds = len(rb.zoo.models), len(rb.config.targets), len(rb.config.seeds)
-    scoring = n_targets * n_metrics
-    if only_score:
-        return scoring
-    return n_models + n_models * n_targets + n_models * n_targets * n_seeds + scoring
-
-
-def _execute(jobs: list[Job], store: ResultsStore, opts: RunOptions, progress: _Progress, summary: RunSummary, record) -> None:
-    """Run the jobs not yet done; ``record(job, result)`` writes each result in one transaction."""
+def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: RunOptions, summary: RunSummary) -> None:
+    """Run the jobs not yet done; each job's ``record(store, result, seconds)`` writes it in one transaction."""
+    notify = opts.on_job or (lambda event: None)
     todo = []
     for job in jobs:
-        if store.job_done(job.key):
+        if _is_done(job, store, cache):
             summary.skipped += 1
-            progress.step(job.label, "cached")
+            notify(JobEvent(job, "cached"))
         else:
             todo.append(job)
     for job, result, error in opts.executor.run(todo):
@@ -142,12 +193,12 @@ def _execute(jobs: list[Job], store: ResultsStore, opts: RunOptions, progress: _
             log.debug("job %s failed", job.label, exc_info=error)
             store.record_failure(job.key, job.kind, job.benchmark, job.target, job.model, job.seed, message)
             summary.failed.append((job.label, f"{type(error).__name__}: {message}"))
-            progress.step(job.label, f"FAILED: {message}")
+            notify(JobEvent(job, "failed", error=message))
             continue
-        t, value = result
-        record(job, value, t)
+        seconds, value = result
+        job.record(store, value, seconds)
         summary.done += 1
-        progress.step(job.label, "done", t)
+        notify(JobEvent(job, "done", seconds))
 
 
 def _timed(fn):
@@ -159,123 +210,121 @@ def _timed(fn):
     return wrapped
 
 
-def _run_benchmark(rb, ctx, metrics, store, cache, opts, progress, summary, predictions=None) -> None:
+def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: ResultsStore | None,
+                    cache: FeatureCache, predictions: PredictionCache, only_score: bool) -> list[list[Job]]:
+    """The benchmark's jobs, phase by phase: pretrain, extract, finetune, score."""
     bench, task, zoo, cfg = rb.id, rb.task, rb.zoo, rb.config
-    for target in cfg.targets:
-        store.add_benchmark(bench, cfg.task, cfg.zoo, target, "")
+    options = dict(cfg.options)
     feature_keys = {
-        (t, m.name): content_key("features", cfg.task, m, t, "train", dict(cfg.options)) for t in cfg.targets for m in zoo.models
+        (t, m.name): content_key("features", cfg.task, m, inst.content, "train", options)
+        for t, inst in rb.targets.items() for m in zoo.models
     }
-    if not opts.only_score:
-        # 1. zoo building
-        jobs = []
-        for m in zoo.models:
-            fn = _timed(lambda m=m: task.pretrain(m, ctx))
-            jobs.append(Job(content_key("pretrain", cfg.task, m), "pretrain", f"pretrain {m.name}", fn, bench, None, m.name))
-        _execute(jobs, store, opts, progress, summary, lambda job, v, t: store.record_pretrain(job.key, bench, job.model, t))
 
-        # 2. features of each target's training split (cached on disk by content key)
-        def extract(m, t):
-            key = feature_keys[(t, m.name)]
+    def pretrain_job(m) -> Job:
+        key = content_key("pretrain", cfg.task, m)
+        return Job(key, "pretrain", f"pretrain {m.name}", _timed(lambda: task.pretrain(m, ctx)), bench, None, m.name,
+                   record=lambda store, value, secs: store.record_pretrain(key, bench, m.name, secs))
+
+    def extract_job(m, t: str) -> Job:
+        key = feature_keys[(t, m.name)]
+
+        def extract() -> FeatureBundle:
             bundle = cache.load(key)
             if bundle is None:
                 bundle = task.extract(m, t, ctx)
                 cache.save(key, bundle)
             return bundle
 
-        jobs = []
-        for t in cfg.targets:
-            for m in zoo.models:
-                fn = _timed(lambda m=m, t=t: extract(m, t))
-                jobs.append(Job(feature_keys[(t, m.name)], "extract", f"extract {m.name} on {t}", fn, bench, t, m.name))
+        def record(store, bundle: FeatureBundle, secs: float) -> None:
+            path = str(cache.path(key).resolve())
+            store.record_features(key, bench, t, m.name, "train", path, key, bundle.n, bundle.dim, secs)
 
-        def record_extract(job, bundle: FeatureBundle, secs: float) -> None:
-            path = str(cache.path(job.key))
-            store.record_features(job.key, bench, job.target, job.model, "train", path, job.key, bundle.n, bundle.dim, secs)
+        return Job(key, "extract", f"extract {m.name} on {t}", _timed(extract), bench, t, m.name, record=record)
 
-        _execute(jobs, store, opts, progress, summary, record_extract)
+    def finetune_job(m, t: str, seed: int) -> Job:
+        key = content_key("finetune", cfg.task, m, rb.targets[t].content, seed, rb.hparams, options,
+                          sorted(rb.diagnostics))
 
-        # 3. ground truth: fine-tune every model on every target, every seed
-        jobs = []
-        for t in cfg.targets:
-            for m in zoo.models:
-                for seed in cfg.seeds:
-                    key = content_key("finetune", cfg.task, m, t, seed, dict(cfg.finetune), dict(cfg.options), cfg.nc_trace)
-                    fn = _timed(lambda m=m, t=t, seed=seed: task.finetune(m, t, seed, dict(cfg.finetune), ctx))
-                    label = f"finetune {m.name} on {t} (seed {seed})"
-                    jobs.append(Job(key, "finetune", label, fn, bench, t, m.name, seed))
+        def record(store, result, secs: float) -> None:
+            _record_predictions(store, predictions, key, bench, t, m.name, seed, result)  # before the job is done
+            store.record_ground_truth(key, bench, t, m.name, seed, result.metrics, result.seconds or secs,
+                                      result.diagnostics)
 
-        def record_finetune(job, result, secs: float) -> None:
-            _record_predictions(store, predictions, job, bench, result)  # before the job is marked done
-            store.record_ground_truth(
-                job.key, bench, job.target, job.model, job.seed, result.metrics, result.seconds or secs, result.nc_trace
-            )
+        fn = _timed(lambda: task.finetune(m, t, seed, dict(rb.hparams), ctx))
+        return Job(key, "finetune", f"finetune {m.name} on {t} (seed {seed})", fn, bench, t, m.name, seed, record=record)
 
-        _execute(jobs, store, opts, progress, summary, record_finetune)
+    def score_jobs(t: str) -> list[Job]:
+        stored = store.feature_files(bench, t) if store is not None else {}
+        files = {}
+        for m in zoo.models:  # the file the store recorded for this content key, else where the cache puts it
+            key = feature_keys[(t, m.name)]
+            path, stored_key = stored.get(m.name, (None, None))
+            files[m.name] = (path if stored_key == key else str(cache.path(key).resolve()), key)
+        scorer = TargetScorer(bench, t, files)
 
-    # 4. scores and correlations, per target and metric
-    for t in cfg.targets:
-        scorer = TargetScorer(store, bench, t)
-        jobs = []
-        for name, metric in metrics.items():
-            fn = _timed(lambda metric=metric, name=name: scorer.score(name, metric))
-            jobs.append(Job(scorer.key(name, metric), "score", f"score {name} on {bench} {t}", fn, bench, t, metric=name))
+        def job(name: str, metric) -> Job:
+            key = scorer.key(name, metric)
+            return Job(key, "score", f"score {name} on {bench} {t}", _timed(lambda: scorer.score(name, metric)),
+                       bench, t, metric=name,
+                       record=lambda store, result, secs: scorer.record(store, key, name, metric, result))
 
-        def record_score(job, result, secs: float, scorer=scorer) -> None:
-            scorer.record(job.key, job.metric, metrics[job.metric], result)
+        return [job(name, metric) for name, metric in metrics.items()]
 
-        _execute(jobs, store, opts, progress, summary, record_score)
+    phases: list[list[Job]] = []
+    if not only_score:
+        phases.append([pretrain_job(m) for m in zoo.models])
+        phases.append([extract_job(m, t) for t in rb.targets for m in zoo.models])
+        phases.append([finetune_job(m, t, seed) for t in rb.targets for m in zoo.models for seed in cfg.seeds])
+    phases.append([job for t in rb.targets for job in score_jobs(t)])
+    return phases
 
 
-def _record_predictions(store: ResultsStore, cache: PredictionCache | None, job: Job, bench: str, result) -> None:
+def _record_predictions(store: ResultsStore, cache: PredictionCache, key: str, bench: str, target: str, model: str,
+                        seed: int, result) -> None:
     """Save a fine-tuning job's test predictions (if the task returned any) under its job key.
 
     Written before the job's ground truth marks it done: an interruption in between leaves a
     row for a job that is not done, which the rerun overwrites with the same content.
     """
     preds = getattr(result, "predictions", None)
-    if cache is None or preds is None:
+    if preds is None:
         return
-    path = cache.save(job.key, preds)
-    store.record_predictions(bench, job.target, job.model, job.seed, str(path), job.key, preds.n)
+    path = cache.save(key, preds)
+    store.record_predictions(bench, target, model, seed, str(path.resolve()), key, preds.n)
 
 
 class TargetScorer:
     """Scores metrics on the cached features of one benchmark target and records them.
 
-    Each cached bundle is loaded once, on first use, for all the target's metrics. The job key
-    covers the metric's parameters, the feature files and the ground truth, so a score is
-    recomputed exactly when one of them changes. Used by the run and by ``--only-score``.
+    ``files``: model -> (feature file, content key). Each bundle is read once, on first use,
+    and verified against its checksum. The job key covers the metric's name and parameters and
+    the features' content keys (and which benchmark target they are stored under), so a score
+    is recomputed exactly when its inputs change, never because the ground truth did. Used by
+    the run, ``--only-score`` and ``facebench score --store``.
     """
 
-    def __init__(self, store: ResultsStore, benchmark: str, target: str) -> None:
-        self.store, self.benchmark, self.target = store, benchmark, target
-        self.paths = store.feature_paths(benchmark, target)
-        stats = store.truth_statistics(benchmark, target)
-        self.truth = {s: store.ground_truth(benchmark, target, s) for s in stats}
-        self.mean_truth = {s: store.mean_ground_truth(benchmark, target, s) for s in stats}
+    def __init__(self, benchmark: str, target: str, files: dict[str, tuple[str, str]]) -> None:
+        self.benchmark, self.target, self.files = benchmark, target, dict(files)
         self._loaded: dict[str, FeatureBundle] = {}
 
     def key(self, name: str, metric) -> str:
-        return content_key("score", self.benchmark, self.target, name, metric.params(), sorted(self.paths.items()), self.truth)
+        contents = sorted((model, key) for model, (_path, key) in self.files.items())
+        return content_key("score", self.benchmark, self.target, name, metric.params(), contents)
 
     def _bundle(self, model: str) -> FeatureBundle:
         if model not in self._loaded:
-            self._loaded[model] = FeatureBundle.load_npz(self.paths[model])
+            path, key = self.files[model]
+            self._loaded[model] = FeatureCache.of_file(path).load(key, strict=True)
         return self._loaded[model]
 
     def score(self, name: str, metric) -> ZooScores:
-        if not self.paths:
-            from ..errors import FacebenchError
-
+        if not self.files:
             raise FacebenchError("no cached features for this target: run the benchmark without --only-score first")
-        return score_zoo({name: metric}, {model: (lambda model=model: self._bundle(model)) for model in self.paths})
+        return score_zoo({name: metric}, {model: (lambda model=model: self._bundle(model)) for model in self.files})
 
-    def record(self, key: str, name: str, metric, result: ZooScores) -> dict[str, dict[str, float]]:
-        """Write the metric's values, zoo scores and correlations in one transaction; return the correlations."""
-        corr = {s: correlations(result.scores.get(name, {}), truth) for s, truth in self.mean_truth.items()}
-        self.store.record_scores(
+    def record(self, store: ResultsStore, key: str, name: str, metric, result: ZooScores) -> None:
+        """Write the metric's per-model values and zoo scores in one transaction."""
+        store.record_scores(
             key, self.benchmark, self.target, name, metric.params(), result.raw[name], result.seconds[name],
-            result.errors[name], result.scores[name], result.warnings[name], corr,
+            result.errors[name], result.scores[name], result.warnings[name],
         )
-        return corr

@@ -1,1 +1,1 @@
-"""Registered tasks (see builtin.py for the built-in ones)."""
+"""Task plugins: the task contract (``base``) and built-in tasks, one folder each (``classification/``)."""

@@ -1,45 +1,193 @@
-"""The task contract: what the runner asks of classification, segmentation and text tasks.
+"""The task contract: what the runner asks of a task, and what it hands to one.
+
+A task lives in ``facebench/tasks/<task>/`` (or in any plugin package): its task object, its
+zoos, its datasets and one ``plugin.py`` with the hook implementations. What no task owns is
+here: the base classes of what a task plugin registers (:class:`Task`, :class:`Zoo` of
+:class:`ModelSpec`, :class:`DatasetSpec`), the :class:`TaskContext` the runner hands to every
+job, and the :class:`FinetuneResult` a fine-tuning returns.
 
 The runner plans jobs per benchmark (task x zoo x targets x seeds) and calls, each as an
 independent unit that an executor may run anywhere:
 
+* ``validate(benchmark, ctx)`` before any expensive job: raise ConfigError naming the unknown or
+  unavailable dataset, weights file or option;
 * ``pretrain(model, ctx)``: build the zoo model (run and cache its source pre-training if any);
-* ``extract(model, dataset, ctx) -> FeatureBundle``: penultimate features (and source-classifier
+* ``extract(model, target, ctx) -> FeatureBundle``: features (and source-classifier
   probabilities) of the target's *training* split, in the model's own preprocessing;
-* ``finetune(model, dataset, seed, hparams, ctx) -> FinetuneResult``: fine-tune on the target's
-  training split, evaluate on its test split.
+* ``finetune(model, target, seed, hparams, ctx) -> FinetuneResult``: fine-tune on the target's
+  training split, evaluate on its test split; ``hparams`` are the task's
+  ``default_finetune`` updated by the benchmark's ``finetune``.
 
-``validate(benchmark, ctx)`` runs before any expensive job and raises ConfigError naming the
-unknown or unavailable dataset, weights file or option.
+A task never imports the plugin manager, a metric or the CLI: the registries, the benchmark's
+dataset instances, its options, the device, the download permission, the cache directory and
+the per-epoch diagnostics it asked for all come in the :class:`TaskContext`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, ClassVar, Mapping
+
+import numpy as np
 
 from ..bundle import FeatureBundle
+from ..errors import ConfigError
 from ..predictions import TestPredictions
-from ..zoos.base import ModelSpec
+
+
+# -- zoos ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PretrainSpec:
+    """Source pre-training recipe run by facebench (zoo building)."""
+
+    source: str  # dataset name
+    loss: str = "ce"  # ce, label-smoothing, mixup, cutmix, cutout, large-margin, taylor, ...
+    epochs: int = 100
+    lr: float = 0.01
+    batch_size: int = 64
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to obtain one pre-trained model: an architecture, its initial weights, an optional recipe.
+
+    What ``arch`` and ``weights`` mean is up to the zoo's task (timm names for classification,
+    mmseg config dicts for segmentation, transformers configs for text).
+    """
+
+    name: str  # unique within the zoo; used as the model key everywhere
+    arch: str
+    weights: str | None = None  # e.g. "timm:imagenet", "torchvision:IMAGENET1K_V2", "package:...", a path, None
+    pretrain: PretrainSpec | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Zoo:
+    """A named collection of models for one task."""
+
+    name: str
+    summary: str
+    task: str
+    models: tuple[ModelSpec, ...]
+    offline: bool = False  # all weights available without network
+
+    def model(self, name: str) -> ModelSpec:
+        for m in self.models:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+
+# -- datasets -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset type: ``load(split, ctx, **params)`` returns a map-style dataset of its task.
+
+    ``offline`` datasets come with pip/apt packages; the others download only when the run
+    allows it. A config names instances of a type (``datasets: {faces: {type: image-folder,
+    root: ...}}``); a registered name used directly as a target is an instance without params.
+    """
+
+    name: str
+    summary: str
+    task: str
+    load: Callable[..., Any]  # load(split: str, ctx: TaskContext, **params) -> dataset
+    splits: tuple[str, ...] = ("train", "test")
+    num_classes: int | None = None
+    offline: bool = False
+    check: Callable[..., None] | None = None  # check(ctx, **params): raise ConfigError if unavailable
+
+
+@dataclass(frozen=True)
+class DatasetInstance:
+    """A target or source as a benchmark names it: a dataset type with its parameters."""
+
+    name: str
+    spec: DatasetSpec
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def task(self) -> str:
+        return self.spec.task
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """What the data is (type and parameters); the store refuses a second definition of a name."""
+        return {"type": self.spec.name, "params": dict(self.params)}
+
+    @property
+    def content(self) -> Any:
+        """The instance in job keys: its bare name for a registered dataset used as is."""
+        if self.spec.name == self.name and not self.params:
+            return self.name
+        return {"name": self.name, **self.definition}
+
+
+def find_dataset(name: str, instances: Mapping[str, DatasetInstance], datasets: Mapping[str, DatasetSpec],
+                 task: str | None = None) -> DatasetInstance:
+    """A named instance, else a registered dataset used as is; ConfigError if unknown or of another task."""
+    if name in instances:
+        inst = instances[name]
+    elif name in datasets:
+        inst = DatasetInstance(name, datasets[name])
+    else:
+        known = sorted({*instances, *(n for n, s in datasets.items() if task in (None, s.task))})
+        raise ConfigError(f"unknown dataset {name!r} (known: {', '.join(known) or 'none'})")
+    if task is not None and inst.task != task:
+        raise ConfigError(f"dataset {name!r} is a {inst.task} dataset, not {task}")
+    return inst
+
+
+# -- what the runner hands to a task ---------------------------------------------------------------
+Diagnostic = Callable[[np.ndarray, np.ndarray], float]  # (float64 features n x d, labels 0..K-1) -> value
 
 
 @dataclass
-class JobContext:
-    """What a job needs from its surroundings."""
+class TaskContext:
+    """Everything a job may use from its surroundings, declared (a task imports none of it).
+
+    ``zoos`` and ``datasets`` are the run's registries (the plugins of the config included);
+    ``instances`` the config's named dataset instances (a registered dataset name not among them
+    is an instance of itself); ``diagnostics`` the per-epoch diagnostics the benchmark asks for,
+    name -> function of (features, labels).
+    """
 
     cache_dir: Path
     device: str = "cpu"
     download: bool = False
     quiet: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)  # the benchmark's task options
+    zoos: Mapping[str, Zoo] = field(default_factory=dict)
+    datasets: Mapping[str, DatasetSpec] = field(default_factory=dict)
+    instances: Mapping[str, DatasetInstance] = field(default_factory=dict)
+    diagnostics: Mapping[str, Diagnostic] = field(default_factory=dict)
     progress: Callable[..., Any] | None = None  # progress(iterable=None, total=None, desc=str) -> tqdm-like
 
-    def bar(self, iterable=None, *, total=None, desc: str = ""):
-        if self.progress is not None:
-            return self.progress(iterable, total=total, desc=desc)
-        from tqdm import tqdm
+    def dataset(self, name: str, task: str | None = None) -> DatasetInstance:
+        """The dataset instance ``name`` (ConfigError if unknown or, with ``task``, of another task)."""
+        return find_dataset(name, self.instances, self.datasets, task)
 
-        return tqdm(iterable, total=total, desc=desc, disable=self.quiet, leave=False, dynamic_ncols=True)
+    def zoo(self, name: str) -> Zoo | None:
+        return self.zoos.get(name)
+
+    def diagnose(self, features: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        """Every requested diagnostic of one epoch's features (labels are re-indexed to 0..K-1)."""
+        if not self.diagnostics:
+            return {}
+        _, y = np.unique(np.asarray(labels), return_inverse=True)
+        x = np.asarray(features, dtype=np.float64)
+        return {name: float(fn(x, y)) for name, fn in self.diagnostics.items()}
+
+    def bar(self, iterable, *, total=None, desc: str = ""):
+        """``iterable``, with a progress bar when the caller (the CLI) gave a ``progress`` factory."""
+        if self.progress is not None and not self.quiet:
+            return self.progress(iterable, total=total, desc=desc)
+        return iterable
+
+
+JobContext = TaskContext  # the name before tasks were plugins
 
 
 @dataclass
@@ -47,25 +195,43 @@ class FinetuneResult:
     """Ground truth of one fine-tuning run: statistic -> value (e.g. accuracy, miou, pixel_acc)."""
 
     metrics: dict[str, float]
-    # variance collapse of the train-split features: [pre-trained, after epoch 1, ..., after epoch E]
-    nc_trace: list[float] | None = None
+    # per-epoch diagnostics asked for: name -> [before fine-tuning, after epoch 1, ..., after epoch E]
+    diagnostics: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
     # predicted and true label of every test sample (the runner stores them in the cache)
     predictions: TestPredictions | None = None
 
 
-class Task(Protocol):
-    name: str
-    summary: str
-    ground_truth: tuple[str, ...]  # statistics that finetune reports; the first is the primary one
+class Task:
+    """Base class of a task (a plugin registers an instance through ``facebench_tasks``).
 
-    def validate(self, benchmark: Any, ctx: JobContext) -> None: ...
+    ``ground_truth``: the statistics ``finetune`` reports; ``primary`` (default: the first) ranks
+    the metrics on the leaderboard, the others are shown beside it. ``default_finetune``: the
+    task's fine-tuning hyper-parameters, which a benchmark's ``finetune`` updates.
+    ``diagnostics``: the per-epoch diagnostics the task can record when a benchmark asks.
+    """
 
-    def pretrain(self, model: ModelSpec, ctx: JobContext) -> None: ...
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    ground_truth: ClassVar[tuple[str, ...]] = ()
+    primary: ClassVar[str | None] = None
+    default_finetune: ClassVar[Mapping[str, Any]] = {}
+    diagnostics: ClassVar[tuple[str, ...]] = ()
 
-    def extract(self, model: ModelSpec, dataset: str, ctx: JobContext) -> FeatureBundle: ...
+    @property
+    def primary_truth(self) -> str:
+        return self.primary or self.ground_truth[0]
 
-    def finetune(
-        self, model: ModelSpec, dataset: str, seed: int, hparams: Mapping[str, Any], ctx: JobContext
-    ) -> FinetuneResult: ...
+    def validate(self, benchmark: Any, ctx: TaskContext) -> None:
+        """Raise ConfigError naming whatever would make a job of this benchmark fail."""
+
+    def pretrain(self, model: ModelSpec, ctx: TaskContext) -> None:
+        """Build the model (and run its source pre-training); nothing by default."""
+
+    def extract(self, model: ModelSpec, target: str, ctx: TaskContext) -> FeatureBundle:
+        raise NotImplementedError
+
+    def finetune(self, model: ModelSpec, target: str, seed: int, hparams: Mapping[str, Any],
+                 ctx: TaskContext) -> FinetuneResult:
+        raise NotImplementedError

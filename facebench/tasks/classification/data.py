@@ -6,40 +6,34 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...datasets.common import classes_of, labels_of, per_class_subset
+from .datasets.common import classes_of, labels_of, per_class_subset
 from ...errors import ConfigError
 from .options import TaskOptions
 
 TASK = "classification"
 
 
-def dataset_registry(ctx=None):
-    """The dataset registry: the runner's plugin set when the context carries one, else the default."""
-    plugins = getattr(ctx, "plugins", None)
-    if plugins is None:
-        from ...plugins import get_plugins
-
-        plugins = get_plugins()
-    return plugins.datasets
+def dataset_instance(name: str, ctx):
+    """The classification dataset instance ``name`` of the run (ConfigError if unknown or of another task)."""
+    try:
+        return ctx.dataset(name, TASK)
+    except ConfigError as exc:
+        raise ConfigError(f"classification: {exc}") from None
 
 
-def dataset_spec(name: str, ctx=None):
-    """The registered classification dataset ``name``; ConfigError if unknown or of another task."""
-    registry = dataset_registry(ctx)
-    if name not in registry:
-        known = ", ".join(n for n in registry.names() if getattr(registry.get(n), "task", None) == TASK)
-        raise ConfigError(f"classification: unknown dataset {name!r} (known: {known or 'none'})")
-    spec = registry.get(name)
-    if spec.task != TASK:
-        raise ConfigError(f"classification: dataset {name!r} is a {spec.task} dataset")
-    return spec
+def dataset_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:
+    """What ``load``/``check`` get: the instance's params, then ``options.datasets.<name>`` and data_root."""
+    return {**dataset_instance(name, ctx).params, **opts.dataset_options(name), **(extra or {})}
 
 
 def check_dataset(name: str, ctx, opts: TaskOptions) -> None:
     """Run the dataset's own availability check (root, files, decodability)."""
-    spec = dataset_spec(name, ctx)
+    spec = dataset_instance(name, ctx).spec
     if spec.check is not None:
-        spec.check(ctx, **opts.dataset_options(name))
+        try:
+            spec.check(ctx, **dataset_params(name, ctx, opts))
+        except ConfigError as exc:
+            raise ConfigError(f"dataset {name!r}: {exc}" if spec.name != name else str(exc)) from None
 
 
 @dataclass
@@ -66,10 +60,10 @@ class Split:
 
 def load_split(name: str, split: str, ctx, opts: TaskOptions, per_class: int | None = None, extra: dict | None = None) -> Split:
     """Load ``split`` of dataset ``name`` and keep at most ``per_class`` items of each class."""
-    spec = dataset_spec(name, ctx)
+    spec = dataset_instance(name, ctx).spec
     if split not in spec.splits:
         raise ConfigError(f"dataset {name!r} has no {split!r} split (splits: {', '.join(spec.splits)})")
-    ds = spec.load(split, ctx, **{**opts.dataset_options(name), **(extra or {})})
+    ds = spec.load(split, ctx, **dataset_params(name, ctx, opts, extra))
     labels = np.asarray(labels_of(ds), dtype=np.int64)
     if labels.size == 0:
         raise ConfigError(f"dataset {name!r}: the {split} split is empty")

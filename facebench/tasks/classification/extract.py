@@ -7,11 +7,12 @@ import numpy as np
 from scipy.special import softmax
 
 from ...bundle import FeatureBundle
-from ...zoos.base import ModelSpec
+from ...torch_utils import make_loader
+from ..base import ModelSpec
 from .data import load_split
 from .options import TaskOptions
 from .pretrain import load_pretrained
-from .training import make_loader, predict, setup_torch
+from .training import predict, setup_torch
 
 
 def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> FeatureBundle:

@@ -5,11 +5,11 @@ of its parameters are trained on the target's train split (``train_per_class`` a
 benchmark's optimizer, learning rate, momentum, weight decay, epochs and batch size (constant
 learning rate, no augmentation). Accuracy is measured on the test split (``test_per_class``
 applies) as a fraction in [0, 1]; the predicted and true label of every test sample are returned
-too (:class:`~facebench.predictions.TestPredictions`, stored by the runner). Everything random
-(head initialisation, dropout, shuffling) derives from ``seed``, so a run is repeatable on the
-same device. With ``nc_trace`` the variance collapse C (FaCe Eq. 2-3) of the train-split
-features is recorded before fine-tuning (entry 0, the pre-trained features as the metrics see
-them) and after every epoch. With the
+too (:class:`~facebench.predictions.TestPredictions`, stored by the runner). Everything random (head initialisation, dropout, shuffling)
+derives from ``seed``, so a run is repeatable on the same device. When the benchmark asks for
+per-epoch diagnostics (``ctx.diagnostics``, e.g. the variance collapse C of FaCe Eq. 2-3), they
+are computed on the train-split features before fine-tuning (entry 0, the pre-trained features
+as the metrics see them) and after every epoch. With the
 option ``recalibrate_bn`` the BatchNorm statistics are re-estimated on the train split before
 evaluation (and before each trace point); running statistics never affect training itself.
 """
@@ -21,14 +21,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...metrics.face import variance_collapse
 from ...predictions import TestPredictions
-from ...tasks.base import FinetuneResult
-from ...zoos.base import ModelSpec
+from ...torch_utils import Amp, make_loader, train_epoch
+from ..base import FinetuneResult, ModelSpec
 from .data import load_split
 from .options import Hparams, TaskOptions
 from .pretrain import load_pretrained
-from .training import Amp, make_loader, predict, recalibrate_batchnorm, setup_torch, train_epoch
+from .training import predict, recalibrate_batchnorm, setup_torch
 
 
 def _ce(net, x, y, generator=None):
@@ -50,10 +49,11 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
     transform = prep.transform()
     train_ds = train.torch_dataset(transform)
     loader = make_loader(train_ds, hparams.batch_size, shuffle=True, seed=int(seed), num_workers=opts.num_workers)
-    trace_loader = make_loader(train_ds, opts.eval_batch_size, shuffle=False, num_workers=opts.num_workers) if opts.nc_trace else None
+    trace_loader = make_loader(train_ds, opts.eval_batch_size, shuffle=False, num_workers=opts.num_workers) if ctx.diagnostics else None
     amp = Amp(ctx.device)
 
-    losses, trace = [], []
+    losses: list[float] = []
+    trace: dict[str, list[float]] = {name: [] for name in ctx.diagnostics}
 
     def trace_point(recalibrate: bool) -> None:
         # Observe without perturbing: iterating a DataLoader draws from the global RNG, which
@@ -63,8 +63,8 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
             if recalibrate:  # measure the features that evaluation would see
                 recalibrate_batchnorm(net, trace_loader, ctx.device)
             out = predict(net, trace_loader, ctx.device, logits=False)
-        _, labels = np.unique(out["labels"], return_inverse=True)
-        trace.append(float(variance_collapse(out["features"].astype(np.float64), labels, int(labels.max()) + 1)))
+        for name, value in ctx.diagnose(out["features"], out["labels"]).items():
+            trace[name].append(value)
 
     if trace_loader is not None:  # epoch 0: the pre-trained features, as the metrics see them
         trace_point(recalibrate=False)
@@ -86,5 +86,5 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
         "train_n": len(train), "test_n": len(test), "num_classes": k, "epochs": hparams.epochs,
         "epoch_losses": losses, "preprocessing": prep.as_meta(), "device": str(ctx.device),
     }
-    return FinetuneResult(metrics={"accuracy": accuracy}, nc_trace=trace if opts.nc_trace else None, seconds=seconds, info=info,
+    return FinetuneResult(metrics={"accuracy": accuracy}, diagnostics=trace, seconds=seconds, info=info,
                           predictions=predictions)

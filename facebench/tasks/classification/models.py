@@ -1,6 +1,6 @@
 """Classification networks as ``body`` (image -> penultimate features) + ``head`` (linear classifier).
 
-Where a :class:`~facebench.zoos.base.ModelSpec` takes its code and initial weights from:
+Where a :class:`~facebench.tasks.base.ModelSpec` takes its code and initial weights from:
 
 =================================  ==========================================================
 ``weights``                        meaning
@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from ...errors import ConfigError
-from ...zoos.base import ModelSpec
+from ..base import ModelSpec
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -1,6 +1,6 @@
 """Zoo building: source pre-training (PretrainSpec) and the on-disk cache of pre-trained models.
 
-A model with a :class:`~facebench.zoos.base.PretrainSpec` is built from its initial weights, given
+A model with a :class:`~facebench.tasks.base.PretrainSpec` is built from its initial weights, given
 a fresh head for the source classes and trained on the source's train split with the spec's loss
 (SGD, constant learning rate). The result is cached as
 ``<cache_dir>/models/<arch>-<key>.pt`` where ``key`` hashes everything that determines the
@@ -27,12 +27,12 @@ from typing import Any, Mapping
 import torch
 
 from ...errors import ConfigError
-from ...zoos.base import ModelSpec
+from ...torch_utils import Amp, make_loader, train_epoch
+from ..base import ModelSpec
 from .data import load_split
 from .losses import get_loss
 from .models import Net, Preprocessing, build_net, library_of, preprocessing_for
 from .options import TaskOptions
-from .training import Amp, make_loader, train_epoch
 
 log = logging.getLogger(__name__)
 

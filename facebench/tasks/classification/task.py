@@ -14,14 +14,18 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...errors import ConfigError
+from ..base import Task
+from .options import DEFAULT_FINETUNE
 
 
-class ClassificationTask:
+class ClassificationTask(Task):
     """Image classification: features from a zoo model, ground truth from whole-model fine-tuning."""
 
     name = "classification"
     summary = "image classification: penultimate features, source softmax, fine-tuned test accuracy"
     ground_truth = ("accuracy",)
+    default_finetune = DEFAULT_FINETUNE
+    diagnostics = ("variance_collapse",)
 
     # -- helpers ----------------------------------------------------------------------------------
     @staticmethod
@@ -31,15 +35,6 @@ class ClassificationTask:
         options = dict(getattr(benchmark, "options", None) or {})
         options.update(dict(getattr(ctx, "options", None) or {}))
         return TaskOptions.parse(options)
-
-    @staticmethod
-    def _zoo(name: str, ctx):
-        plugins = getattr(ctx, "plugins", None)
-        if plugins is None:
-            from ...plugins import get_plugins
-
-            plugins = get_plugins()
-        return plugins.zoos.get(name) if name in plugins.zoos else None
 
     # -- Task protocol ----------------------------------------------------------------------------
     def validate(self, benchmark: Any, ctx) -> None:
@@ -51,18 +46,18 @@ class ClassificationTask:
             raise ConfigError(f"{where}: {exc}") from None
 
     def _validate(self, benchmark: Any, ctx) -> None:
-        from .data import check_dataset, dataset_spec
+        from .data import check_dataset, dataset_instance
         from .options import Hparams
 
         opts = self._options(ctx, benchmark)
         Hparams.parse(getattr(benchmark, "finetune", None))
         for target in benchmark.targets:
-            spec = dataset_spec(target, ctx)
+            spec = dataset_instance(target, ctx).spec
             missing = [s for s in ("train", "test") if s not in spec.splits]
             if missing:
                 raise ConfigError(f"dataset {target!r} has no {', '.join(missing)} split (needs train and test)")
             check_dataset(target, ctx, opts)
-        zoo = self._zoo(benchmark.zoo, ctx)
+        zoo = ctx.zoo(benchmark.zoo)
         if zoo is None:
             return  # the runner reports an unknown zoo itself
         if zoo.task != self.name:

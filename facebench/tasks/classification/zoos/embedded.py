@@ -18,7 +18,7 @@ class (SGD, batch 32, lr 0.05; 0.01 for the ImageNet Lite0) and is cached under
 """
 from __future__ import annotations
 
-from .base import ModelSpec, PretrainSpec, Zoo
+from ...base import ModelSpec, PretrainSpec, Zoo
 
 SIZE = 32
 SOURCE = "fashion-mnist"

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..errors import ConfigError
-from .base import DatasetSpec
+from ....errors import ConfigError
+from ...base import DatasetSpec
 from .common import DATA_ENV, data_root
 
 CUB_URL = "https://data.caltech.edu/records/65de6-vp158/files/CUB_200_2011.tgz"
@@ -108,7 +108,7 @@ class TorchvisionSet:
         if not self.can_download:
             return (
                 f"dataset {self.name!r} not found under {root}{why}; it cannot be downloaded automatically "
-                f"(the original URL is gone): put the files there by hand (see facebench.datasets.torchvision_sets)"
+                f"(the original URL is gone): put the files there by hand (see facebench.tasks.classification.datasets.torchvision_sets)"
             )
         return (
             f"dataset {self.name!r} not found under {root}{why}; allow downloading it with `download: true` in the "

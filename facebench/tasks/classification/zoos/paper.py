@@ -17,7 +17,7 @@ model's eval preprocessing (224 px crops) without augmentation besides what the 
 """
 from __future__ import annotations
 
-from .base import ModelSpec, PretrainSpec, Zoo
+from ...base import ModelSpec, PretrainSpec, Zoo
 
 TV = "torchvision:IMAGENET1K_V1"
 

@@ -1,6 +1,8 @@
 """``image-folder``: your own images, one sub-folder per class.
 
-Layouts (``root`` from ``options.datasets.image-folder.root`` in a benchmark)::
+A config names each folder as a dataset instance, ``datasets: {faces: {type: image-folder, root:
+/path/to/faces}}``, and uses its name as a target (several folders: several instances).
+``options.datasets.<name>.root`` in a benchmark still works. Layouts::
 
     root/<class>/<image>                     split deterministically: test_fraction (default 0.2)
                                              of each class, chosen with split_seed (default 0)
@@ -17,8 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadInputError, ConfigError
-from .base import DatasetSpec
+from ....errors import BadInputError, ConfigError
+from ...base import DatasetSpec
 from .common import stratified_split
 
 NAME = "image-folder"
@@ -60,7 +62,8 @@ def _root(options: dict[str, Any]) -> Path:
     root = options.get("root")
     if not root:
         raise ConfigError(
-            f"dataset {NAME!r} needs a root folder: set options.datasets.{NAME}.root in the benchmark "
+            f"dataset {NAME!r} needs a root folder: name it in the config, datasets: {{NAME: {{type: {NAME}, "
+            "root: /path}}, and use NAME as a target "
             "(layout root/<class>/<image>, or root/train/<class>/... and root/test/<class>/...)"
         )
     root = Path(root).expanduser()
@@ -139,7 +142,7 @@ def load_image_folder(
 
 DATASETS = (
     DatasetSpec(
-        NAME, "your images: root/<class>/<image> (or root/train, root/test); options.datasets.image-folder.root",
+        NAME, "your images: root/<class>/<image> (or root/train, root/test); datasets: {name: {type: image-folder, root: ...}}",
         "classification", load_image_folder, offline=True, check=check_image_folder,
     ),
 )

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
-from .base import DatasetSpec
+from ....errors import ConfigError
+from ...base import DatasetSpec
 from .common import ArrayImageDataset, stratified_split
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")

@@ -1,0 +1,120 @@
+"""``facebench run``: run a benchmark config (or, with ``--plan``, list what it would run)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import FacebenchError
+
+LEADERBOARDS = Path("leaderboards")
+
+
+def default_config_path() -> Path:
+    """The embedded default config: ``configs/embedded/default.yaml`` of the source tree."""
+    return Path(__file__).resolve().parents[2] / "configs" / "embedded" / "default.yaml"
+
+
+def default_board_dir(config_name: str) -> Path:
+    """Where a config's boards go unless ``--out`` says otherwise: ``leaderboards/<config name>/``."""
+    return LEADERBOARDS / config_name
+
+
+class Progress:
+    """Job progress on stderr: a tqdm bar, or with ``quiet`` one line per job that ran."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.count = 0
+        self.total = 0
+        self.bar = None
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.total = total
+        self.bar = tqdm(total=total, desc="facebench run", unit="job", disable=self.quiet, file=sys.stderr,
+                        dynamic_ncols=True)
+
+    def step(self, event) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(event.job.label[:60])
+        if self.quiet and event.status != "cached":
+            status = f"FAILED: {event.error}" if event.status == "failed" else event.status
+            click.echo(f"[{self.count}/{self.total}] {event.job.label}: {status} ({event.seconds:.1f}s)", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    @staticmethod
+    def inner(iterable, *, total=None, desc: str = ""):
+        """A transient bar for a task's inner loop (epochs), below the job bar."""
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+def print_plan(planned) -> None:
+    """The jobs a run would do, and those the store already holds."""
+    todo = [p.job for p in planned if not p.done]
+    done = [p.job for p in planned if p.done]
+    click.echo(f"{len(todo)} job(s) would run, {len(done)} already in the store")
+    for title, jobs in (("would run", todo), ("in the store", done)):
+        if jobs:
+            click.echo(f"{title}:")
+            for job in jobs:
+                click.echo(f"  {job.kind:<9} {job.label}")
+
+
+@click.command("run")
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--device", help="cuda, cuda:1, cpu ... (default: cuda if available, else cpu).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars: one log line per job (for logs and CI).")
+@click.option("--only-score", is_flag=True, help="Only score metrics on cached features (no extraction or fine-tuning).")
+@click.option("--allow-download", is_flag=True, default=None, help="Let datasets and weights download (network needed).")
+@click.option("--store", help="Results store path (default: the config's, .facebench/results.sqlite).")
+@click.option("--cache-dir", help="Feature and model cache directory (default: the config's, .facebench/cache).")
+@click.option("--out", "out_dir", default=None, help="Where to write the leaderboards (default: leaderboards/<config name>/).")
+@click.option("--no-leaderboard", is_flag=True, help="Do not write leaderboards at the end.")
+@click.option("--plan", "plan_only", is_flag=True, help="Validate, list the jobs that would run and those already done; run nothing.")
+def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir, out_dir, no_leaderboard,
+            plan_only) -> None:
+    """Run a benchmark config (default: the embedded, offline default) and write the leaderboards.
+
+    Finished jobs are recorded in the results store; running the same config again resumes an
+    interrupted run and skips everything already done.
+    """
+    from ..config import load_config
+    from ..runner import RunOptions, plan_run, run_benchmarks
+
+    path = Path(config) if config else default_config_path()
+    if not path.exists():
+        raise FacebenchError(f"{path}: config not found")
+    cfg = load_config(path)
+    progress = Progress(quiet)
+    opts = RunOptions(
+        device=device, quiet=quiet, only_score=only_score, download=allow_download, store=store,
+        cache_dir=cache_dir, leaderboard_dir=None if no_leaderboard else str(out_dir or default_board_dir(cfg.name)),
+        on_start=progress.start, on_job=progress.step, progress=progress.inner,
+    )
+    if plan_only:
+        print_plan(plan_run(cfg, opts))
+        return
+    try:
+        summary = run_benchmarks(cfg, opts, config_text=path.read_text())
+    finally:
+        progress.close()
+    click.echo(
+        f"facebench run: {summary.done} jobs done, {summary.skipped} cached, {len(summary.failed)} failed "
+        f"in {summary.seconds:.0f}s; store {summary.store}",
+        err=True,
+    )
+    for p in summary.leaderboards:
+        click.echo(f"  wrote {p}", err=True)
+    for label, error in summary.failed:
+        click.echo(f"facebench: error: {label}: {error}", err=True)
+    sys.exit(1 if summary.failed else 0)

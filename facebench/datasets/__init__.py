@@ -1,1 +1,0 @@
-"""Registered datasets (see builtin.py for the built-in ones)."""

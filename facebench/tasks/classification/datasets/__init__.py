@@ -1,0 +1,1 @@
+"""Classification datasets: offline, image-folder and torchvision ones (registered by ``..plugin``)."""

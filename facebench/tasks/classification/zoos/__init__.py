@@ -1,0 +1,1 @@
+"""Classification zoos: the embedded offline zoo and the paper's (registered by ``..plugin``)."""

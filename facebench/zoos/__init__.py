@@ -1,1 +1,0 @@
-"""Registered zoos (see builtin.py for the built-in ones)."""
