@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import reference_impls as ref  # noqa: E402
 
 from facebench.bundle import FeatureBundle  # noqa: E402
+from facebench.checksum import write_sidecar  # noqa: E402
 from facebench.cli import cli  # noqa: E402
 from facebench.evaluation import STATISTICS, correlations, undefined_reason  # noqa: E402
 from facebench.leaderboard import build_leaderboards  # noqa: E402
@@ -136,6 +137,7 @@ def board_store(tmp_path_factory):
     for m, b in bundles.items():
         path = root / f"{m}.npz"
         b.save_npz(path)
+        write_sidecar(path)  # as the feature cache writes it
         store.record_features(f"x{m}", bench, "tgt", m, "train", str(path), "ck", b.n, b.dim, 0.1)
         for seed in (0, 1):
             store.record_ground_truth(f"g{m}{seed}", bench, "tgt", m, seed, {"accuracy": truth[m]}, 1.0)
@@ -143,9 +145,9 @@ def board_store(tmp_path_factory):
     face = plugins.create_metric("face")
     raw = {m: face.score(b) for m, b in bundles.items()}
     store.record_scores("sf", bench, "tgt", "face", face.params(), raw, {m: 0.01 for m in MODELS}, {},
-                        face.combine(raw), [], {})
+                        face.combine(raw), [])
     flat = dict(zip(MODELS, [9.0, 9.000000000000002, 8.999999999999998, 9.0, 9.0]))
-    store.record_scores("sh", bench, "tgt", "hscore", {}, flat, {m: 0.01 for m in MODELS}, {}, flat, [], {})
+    store.record_scores("sh", bench, "tgt", "hscore", {}, flat, {m: 0.01 for m in MODELS}, {}, flat, [])
     store.close()
     out = root / "out"
     build_leaderboards(root / "r.sqlite", out, date=DATE, figures=False, n_boot=100)
@@ -191,6 +193,22 @@ def test_ablation_table_recomputed_from_cached_features(board_store):
         assert row["tau_w_F"]["tgt"] == pytest.approx(expected, rel=1e-9, abs=1e-12), row
     md = (board_store["out"] / "leaderboard.md").read_text()
     assert "## Ablation: FaCe's fairness term" in md and "PCA-64, diagonal, row j≠i (default)" in md
+
+
+def test_ablation_skips_a_feature_file_that_fails_its_checksum(board_store, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(board_store["root"], root)
+    store = ResultsStore(root / "r.sqlite")
+    store.db.execute("UPDATE features SET path = ? || '/' || model || '.npz'", (str(root),))
+    store.close()
+    victim = root / "m2.npz"
+    victim.write_bytes(victim.read_bytes()[:-7] + b"garbage")
+    build_leaderboards(root / "r.sqlite", root / "out", date=DATE, figures=False, n_boot=50)
+    doc = json.loads((root / "out" / "leaderboard.json").read_text())
+    assert doc["ablation"][0]["targets"] == [] and "checksum" in doc["ablation"][0]["skipped"]["tgt"]
+    assert "m2" in doc["ablation"][0]["skipped"]["tgt"]
 
 
 def test_ablation_is_skipped_with_a_reason_when_features_are_gone(board_store, tmp_path):
