@@ -162,8 +162,7 @@ def test_one_seed_gives_no_reliability_and_a_flag(tmp_path):
         store.record_ground_truth(f"ft:{m}", "b/z", "t", m, 0, {"accuracy": a}, 1.0)
     for metric in ("good", "bad"):
         scores = {m: a + (0.01 if metric == "good" else 1.0) * rng.normal() for m, a in acc.items()}
-        store.record_scores(f"s:{metric}", "b/z", "t", metric, {}, scores, {m: 0.1 for m in acc}, {}, scores, [],
-                            {"accuracy": correlations(scores, acc)})
+        store.record_scores(f"s:{metric}", "b/z", "t", metric, {}, scores, {m: 0.1 for m in acc}, {}, scores, [])
     store.close()
     out = build_leaderboards(tmp_path / "one.sqlite", tmp_path / "out", date=DATE, figures=True, n_boot=100)
     doc = json.loads(out[2].read_text())
