@@ -28,11 +28,4 @@ def dumps(obj: Any) -> str:
 
 def format_card(card: Any, indent: str = "") -> str:
     """A metric card (:class:`facebench.metrics.base.MetricCard`) as indented text lines."""
-    params = ", ".join(f"{k}={v!r}" for k, v in card.params.items()) or "none"
-    lines = [f"parameters: {params}"]
-    if card.source:
-        lines.append(f"source: {card.source}")
-    if card.reference_code:
-        lines.append(f"reference code: {card.reference_code}")
-    lines += [f"departs: {d}" for d in card.departures] or ["departs: none known"]
-    return "\n".join(indent + line for line in lines)
+    return "\n".join(indent + line for line in card.lines())

@@ -228,13 +228,7 @@ def metrics_section(board: Leaderboard) -> str:
         return ""
     items = []
     for card in board.cards:
-        params = ", ".join(f"{k}={v}" for k, v in card.params.items()) or "none"
-        lines = [f"<li>parameters: {escape(params)}</li>"]
-        if card.source:
-            lines.append(f"<li>source: {escape(card.source)}</li>")
-        if card.reference_code:
-            lines.append(f"<li>reference code: {escape(card.reference_code)}</li>")
-        lines += [f"<li>departs: {escape(d)}</li>" for d in card.departures] or ["<li>departs: none known</li>"]
+        lines = [f"<li>{escape(line)}</li>" for line in card.lines()]
         items.append(f"<h3><code>{escape(card.name)}</code></h3><p>{escape(card.summary)}</p><ul>{''.join(lines)}</ul>")
     return ("<h2 id='metrics'>Metrics</h2><p class='meta'>What each metric on this board computes, with the parameters "
             "it was scored with, the source of its formula, the reference code it is compared with, and each way it "

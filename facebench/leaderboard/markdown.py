@@ -219,13 +219,7 @@ def metrics_section(board: Leaderboard) -> str:
     parts = ["## Metrics", "What each metric on this board computes, with the parameters it was scored with, the "
              "source of its formula, the reference code it is compared with, and each way it departs from them."]
     for card in board.cards:
-        params = ", ".join(f"{k}={v}" for k, v in card.params.items()) or "none"
-        lines = [f"**`{esc(card.name)}`** — {esc(card.summary)}", f"- parameters: {esc(params)}"]
-        if card.source:
-            lines.append(f"- source: {esc(card.source)}")
-        if card.reference_code:
-            lines.append(f"- reference code: {esc(card.reference_code)}")
-        lines += [f"- departs: {esc(d)}" for d in card.departures] or ["- departs: none known"]
+        lines = [f"**`{esc(card.name)}`** — {esc(card.summary)}"] + [f"- {esc(line)}" for line in card.lines()]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 

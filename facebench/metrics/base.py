@@ -40,6 +40,16 @@ class MetricCard:
     reference_code: str = ""  # the authors' or a standard implementation it is compared with
     departures: tuple[str, ...] = ()  # one line each: how it differs from the definition / that code
 
+    def lines(self) -> list[str]:
+        """The card as ``label: text`` lines (parameters, source, reference code, departures)."""
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items()) or "none"
+        out = [f"parameters: {params}"]
+        if self.source:
+            out.append(f"source: {self.source}")
+        if self.reference_code:
+            out.append(f"reference code: {self.reference_code}")
+        return out + ([f"departs: {d}" for d in self.departures] or ["departs: none known"])
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "summary": self.summary, "params": dict(self.params), "source": self.source,
