@@ -373,3 +373,29 @@ def test_classification_finds_a_dataset_of_a_config_plugin_module(tmp_path):
     planned = plan_run(parse(raw, "plugin-dataset.yaml"), RunOptions(device="cpu"))
     assert {p.job.target for p in planned if p.job.kind == "extract"} == {"digits-from-plugin", "few-digits"}
     assert not any(p.done for p in planned)
+
+
+def test_a_model_in_two_benchmarks_of_one_store_is_recorded_for_both(tmp_path, toy):
+    """The same model on the same target in two zoos: each benchmark gets its features and
+    ground truth (the cached feature file is shared), and both boards are complete."""
+    from facebench.store import ResultsStore
+
+    path = write_config(tmp_path)
+    raw = yaml.safe_load(path.read_text())
+    raw["benchmarks"] = [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta"], "seeds": [0, 1]},
+                         {"task": "toy", "zoo": "toy-zoo-overlap", "targets": ["ta"], "seeds": [0, 1]}]
+    path.write_text(yaml.safe_dump(raw))
+    cfg = load_config(path)
+    summary = run_benchmarks(cfg, RunOptions(quiet=True), path.read_text())
+    assert not summary.failed
+    store = ResultsStore(cfg.store)
+    try:
+        for bench, models in (("toy/toy-zoo", {"m0", "m1", "m2", "m3"}), ("toy/toy-zoo-overlap", {"m1", "m2", "m4"})):
+            assert set(store.ground_truth(bench, "ta", "accuracy")) == models, bench
+            assert all(len(v) == 2 for v in store.ground_truth(bench, "ta", "accuracy").values())
+            assert set(store.feature_files(bench, "ta")) == models, bench
+            assert set(store.scores(bench, "ta", "logme")) == models, bench
+        shared = store.feature_files("toy/toy-zoo", "ta")["m1"]
+        assert store.feature_files("toy/toy-zoo-overlap", "ta")["m1"] == shared  # one cached file
+    finally:
+        store.close()

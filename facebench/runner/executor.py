@@ -24,6 +24,7 @@ class Job:
     seed: int | None = None
     metric: str | None = None
     record: Callable[[Any, Any, float], None] | None = None  # record(store, value, seconds)
+    artifact: str | None = None  # content key of the cached file the job writes (extraction), if any
 
 
 class Executor(Protocol):

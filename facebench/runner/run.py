@@ -129,7 +129,7 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
 def _is_done(job: Job, store: ResultsStore | None, cache: FeatureCache) -> bool:
     if store is None or not store.job_done(job.key):
         return False
-    return job.kind != "extract" or cache.has(job.key)  # a removed or corrupt file is extracted again
+    return job.artifact is None or cache.has(job.artifact)  # a removed or corrupt file is extracted again
 
 
 def plan_run(cfg: RunConfig, opts: RunOptions) -> list[PlannedJob]:
@@ -225,8 +225,12 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
         return Job(key, "pretrain", f"pretrain {m.name}", _timed(lambda: task.pretrain(m, ctx)), bench, None, m.name,
                    record=lambda store, value, secs: store.record_pretrain(key, bench, m.name, secs))
 
+    # Job keys of extraction and fine-tuning name the benchmark target they are recorded under: the
+    # same model on the same data in two benchmarks of one store is recorded for each (the cached
+    # feature file, keyed by content alone, is shared).
     def extract_job(m, t: str) -> Job:
         key = feature_keys[(t, m.name)]
+        job_key = content_key("extract", bench, t, key)
 
         def extract() -> FeatureBundle:
             bundle = cache.load(key)
@@ -237,12 +241,13 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
 
         def record(store, bundle: FeatureBundle, secs: float) -> None:
             path = str(cache.path(key).resolve())
-            store.record_features(key, bench, t, m.name, "train", path, key, bundle.n, bundle.dim, secs)
+            store.record_features(job_key, bench, t, m.name, "train", path, key, bundle.n, bundle.dim, secs)
 
-        return Job(key, "extract", f"extract {m.name} on {t}", _timed(extract), bench, t, m.name, record=record)
+        return Job(job_key, "extract", f"extract {m.name} on {t}", _timed(extract), bench, t, m.name, record=record,
+                   artifact=key)
 
     def finetune_job(m, t: str, seed: int) -> Job:
-        key = content_key("finetune", cfg.task, m, rb.targets[t].content, seed, rb.hparams, options,
+        key = content_key("finetune", bench, t, cfg.task, m, rb.targets[t].content, seed, rb.hparams, options,
                           sorted(rb.diagnostics))
 
         def record(store, result, secs: float) -> None:

@@ -15,7 +15,9 @@ def facebench_tasks():
 @hookimpl
 def facebench_zoos():
     models = tuple(ModelSpec(f"m{i}", "toy", options={"sep": s}) for i, s in enumerate([0.5, 1.0, 2.0, 3.0]))
-    return [Zoo("toy-zoo", "four toy models", "toy", models, offline=True)]
+    overlap = (*models[1:3], ModelSpec("m4", "toy", options={"sep": 1.5}))  # shares m1 and m2 with toy-zoo
+    return [Zoo("toy-zoo", "four toy models", "toy", models, offline=True),
+            Zoo("toy-zoo-overlap", "three toy models, two of them also in toy-zoo", "toy", overlap, offline=True)]
 
 
 @hookimpl
