@@ -353,3 +353,13 @@ def test_embedded_benchmark_validates_offline(tmp_path):
     (b,) = cfg.benchmarks
     plugins = get_plugins()
     plugins.tasks.get("text").validate(b, task_context(plugins, cache_dir=tmp_path, options=b.options))
+
+
+def test_registering_the_text_plugin_imports_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = ("import sys; from facebench.plugins import get_plugins; p = get_plugins(); assert 'text' in p.tasks; "
+            "print(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
