@@ -65,8 +65,12 @@ def make_loader(dataset, batch_size: int, *, shuffle: bool, seed: int = 0, num_w
     )
 
 
-def train_epoch(net, loader, optimizer, loss_fn: Callable, device: str, amp: Amp, generator: torch.Generator | None = None) -> float:
-    """One pass over ``loader``; ``loss_fn(net, x, y, generator)``; returns the mean batch loss."""
+def train_epoch(net, loader, optimizer, loss_fn: Callable, device: str, amp: Amp, generator: torch.Generator | None = None,
+                scheduler=None) -> float:
+    """One pass over ``loader``; ``loss_fn(net, x, y, generator)``; returns the mean batch loss.
+
+    ``scheduler`` (a learning-rate schedule stepped per batch), when given, steps after each update.
+    """
     net.train()
     total, count = 0.0, 0
     for x, y in loader:
@@ -74,6 +78,8 @@ def train_epoch(net, loader, optimizer, loss_fn: Callable, device: str, amp: Amp
         with amp.autocast():
             loss = loss_fn(net, x, y, generator)
         amp.step(loss, optimizer)
+        if scheduler is not None:
+            scheduler.step()
         total += float(loss.detach()) * x.shape[0]
         count += x.shape[0]
     return total / max(count, 1)

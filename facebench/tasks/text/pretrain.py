@@ -1,0 +1,139 @@
+"""Zoo building: supervised source training of a text model, cached on disk.
+
+A model with a PretrainSpec is built from its initial weights (random for the embedded zoo, a
+hub checkpoint for the paper's), given its variant's head for the source classes and trained on
+the source's train split with its variant's loss (``PretrainSpec.loss``), AdamW and a linear
+warm-up/decay schedule. ``PretrainSpec.options``: ``train_per_class``, ``seed`` (0),
+``weight_decay`` (0.01), ``warmup`` (0.1), ``loss_options``, ``dataset_options``.
+
+The result is cached as ``<cache_dir>/models/text-<arch>-<key>.pt`` (``key`` hashes what decides
+the weights: architecture, weights, model options, recipe, max_length, vocabulary), written and
+verified by the classification task's checksummed cache helpers (atomic write, SHA-256 sidecar,
+a file that does not verify is trained again).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from ...errors import ConfigError
+from ...torch_utils import Amp, make_loader, train_epoch
+from ..base import ModelSpec
+from ..classification.pretrain import _file_lock, load_cached, save_cached
+from .data import load_split
+from .heads import get_loss, variant_of
+from .models import TextNet, build_net, load_tokenizer, vocab_path
+from .options import Hparams, TaskOptions
+
+CACHE_FORMAT = 1
+PRETRAIN_OPTION_KEYS = ("train_per_class", "seed", "weight_decay", "warmup", "loss_options", "dataset_options")
+
+
+@dataclass(frozen=True)
+class PretrainOptions:
+    train_per_class: int | None = None
+    seed: int = 0
+    hparams: Hparams = field(default_factory=Hparams)
+    loss_options: Mapping[str, Any] = field(default_factory=dict)
+    dataset_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, spec: ModelSpec) -> "PretrainOptions":
+        o = dict(spec.pretrain.options or {})
+        unknown = sorted(set(o) - set(PRETRAIN_OPTION_KEYS))
+        if unknown:
+            raise ConfigError(f"model {spec.name!r}: unknown pretrain option(s) {', '.join(unknown)} "
+                              f"(known: {', '.join(PRETRAIN_OPTION_KEYS)})")
+        p = spec.pretrain
+        hp = Hparams.parse({"lr": p.lr, "epochs": p.epochs, "batch_size": p.batch_size,
+                            "weight_decay": o.get("weight_decay", 0.01), "warmup": o.get("warmup", 0.1)}, "pretrain")
+        return cls(o.get("train_per_class"), int(o.get("seed", 0)), hp, dict(o.get("loss_options") or {}),
+                   dict(o.get("dataset_options") or {}))
+
+
+def pretrain_key(spec: ModelSpec, opts: TaskOptions) -> str:
+    vocab = vocab_path(spec)
+    payload = {
+        "format": CACHE_FORMAT, "arch": spec.arch, "weights": spec.weights, "options": dict(spec.options or {}),
+        "pretrain": asdict(spec.pretrain), "max_length": opts.max_length, "vocab": vocab.name if vocab else None,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cache_path(spec: ModelSpec, ctx, opts: TaskOptions) -> Path:
+    return Path(ctx.cache_dir) / "models" / f"text-{spec.arch}-{pretrain_key(spec, opts)[:20]}.pt"
+
+
+def is_cached(spec: ModelSpec, ctx, opts: TaskOptions) -> bool:
+    return spec.pretrain is not None and cache_path(spec, ctx, opts).is_file()
+
+
+def run_source_training(spec: ModelSpec, ctx, opts: TaskOptions, tokenizer) -> tuple[TextNet, dict[str, Any]]:
+    p, po = spec.pretrain, PretrainOptions.parse(spec)
+    t0 = time.perf_counter()
+    split = load_split(p.source, "train", ctx, opts, tokenizer, po.train_per_class, extra=dict(po.dataset_options),
+                       seed=po.seed)
+    torch.manual_seed(po.seed)
+    net = build_net(spec, ctx, split.num_classes, len(tokenizer), load_weights=True).to(ctx.device)
+    loss_fn = get_loss(p.loss, **po.loss_options)
+    loader = make_loader(split.torch_dataset(), po.hparams.batch_size, shuffle=True, seed=po.seed)
+    optimizer, schedule = po.hparams.optimizer_and_schedule(net, len(loader))
+    amp = Amp(ctx.device)
+    losses = [train_epoch(net, loader, optimizer, loss_fn, ctx.device, amp, scheduler=schedule)
+              for _ in ctx.bar(range(po.hparams.epochs), total=po.hparams.epochs, desc=f"pretrain {spec.name} on {p.source}")]
+    info = {"source": p.source, "loss": p.loss, "epochs": po.hparams.epochs, "train_n": len(split),
+            "num_classes": split.num_classes, "epoch_losses": losses, "seconds": time.perf_counter() - t0}
+    return net.cpu().eval(), info
+
+
+def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[TextNet | None, Any, dict[str, Any]]:
+    """(network, tokenizer, summary). Without a PretrainSpec the network is None: the caller
+    builds the initial weights with its own head; with one, the cached source-trained network."""
+    tokenizer = load_tokenizer(spec, ctx)
+    if spec.pretrain is None:
+        return None, tokenizer, {"pretrained": "initial weights", "weights": spec.weights}
+    key, path = pretrain_key(spec, opts), cache_path(spec, ctx, opts)
+
+    def from_cache():
+        payload = load_cached(path, key)
+        if payload is None:
+            return None, None
+        try:
+            net = build_net(spec, ctx, int(payload["num_classes"]), len(tokenizer), load_weights=False)
+            net.load_state_dict(payload["state_dict"])
+        except (RuntimeError, KeyError, ValueError, TypeError, OSError):
+            return None, None
+        return net, payload
+
+    net, payload = from_cache()
+    if net is None:
+        with _file_lock(path.with_name(path.name + ".lock")):
+            net, payload = from_cache()
+            if net is None:
+                net, info = run_source_training(spec, ctx, opts, tokenizer)
+                payload = {"format": CACHE_FORMAT, "key": key, "name": spec.name, "num_classes": net.num_classes,
+                           "state_dict": net.state_dict(), "info": info}
+                save_cached(path, payload)
+    info = dict(payload.get("info", {}))
+    info.update({"pretrained": "source training", "cache": str(path)})
+    return net.eval(), tokenizer, info
+
+
+def initial_net(spec: ModelSpec, ctx, num_classes: int, vocab_size: int) -> TextNet:
+    """The model's initial weights with a head for ``num_classes`` (same network in every job)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return build_net(spec, ctx, num_classes, vocab_size)
+
+
+def check_pretrain(spec: ModelSpec) -> None:
+    if spec.pretrain is not None:
+        po = PretrainOptions.parse(spec)
+        get_loss(spec.pretrain.loss, **po.loss_options)
+    variant_of(spec.options or {})

@@ -1,0 +1,113 @@
+"""The Chinese text classification task (FaCe §4.5): the runner's entry points.
+
+* ``validate``: options, fine-tuning hyper-parameters, zoo models (architecture, variant,
+  vocabulary, weights, source recipe), target and source datasets (files, format, labels, empty
+  texts, unknown-token rate under each vocabulary of the zoo), before anything expensive runs;
+* ``pretrain``: supervised source training of each zoo model, cached (:mod:`.pretrain`);
+* ``extract``: pooled [CLS] features + source-head softmax of the target's train split;
+* ``finetune``: whole-model fine-tuning with the model's variant (head and loss), test accuracy.
+
+torch, transformers and datasets are imported on first use, not when the plugin registers the task.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...errors import ConfigError
+from ..base import Task
+from .options import DEFAULT_FINETUNE
+
+
+class TextTask(Task):
+    """Chinese text classification: NEZHA / RoBERTa backbones with the paper's heads and losses."""
+
+    name = "text"
+    summary = "Chinese text classification: pooled [CLS] features, source softmax, fine-tuned test accuracy"
+    ground_truth = ("accuracy",)
+    default_finetune = DEFAULT_FINETUNE
+
+    @staticmethod
+    def _options(ctx, benchmark=None):
+        from .options import TaskOptions
+
+        options = dict(getattr(benchmark, "options", None) or {})
+        options.update(dict(getattr(ctx, "options", None) or {}))
+        return TaskOptions.parse(options)
+
+    def validate(self, benchmark: Any, ctx) -> None:
+        where = f"benchmark {getattr(benchmark, 'task', self.name)}/{getattr(benchmark, 'zoo', '?')}"
+        try:
+            self._validate(benchmark, ctx)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+    def _validate(self, benchmark: Any, ctx) -> None:
+        from .data import check_dataset, check_vocabulary, dataset_instance, load_text
+        from .models import check_weights, load_tokenizer
+        from .options import Hparams
+        from .pretrain import PretrainOptions, check_pretrain, is_cached
+
+        opts = self._options(ctx, benchmark)
+        Hparams.parse(getattr(benchmark, "finetune", None))
+        zoo = ctx.zoo(benchmark.zoo)
+        models = []
+        if zoo is not None:
+            if zoo.task != self.name:
+                raise ConfigError(f"zoo {zoo.name!r} is a {zoo.task} zoo")
+            models = list(zoo.models)
+        tokenizers = {}
+        for model in models:
+            try:
+                check_weights(model, ctx)
+                check_pretrain(model)
+                max_pos = (model.options or {}).get("max_position_embeddings")
+                if max_pos is not None and int(max_pos) < opts.max_length:
+                    raise ConfigError(f"max_position_embeddings {max_pos} < options.max_length {opts.max_length}")
+            except ConfigError as exc:
+                raise ConfigError(f"model {model.name!r}: {exc}" if model.name not in str(exc) else str(exc)) from None
+            key = str(model.weights or (model.options or {}).get("vocab", "default"))
+            if key not in tokenizers:
+                tokenizers[key] = load_tokenizer(model, ctx)
+        # (dataset, split, extra params) to check: the targets' train and test, uncached sources' train
+        checks: dict[tuple, dict] = {}
+        for target in benchmark.targets:
+            spec = dataset_instance(target, ctx).spec
+            missing = [s for s in ("train", "test") if s not in spec.splits]
+            if missing:
+                raise ConfigError(f"dataset {target!r} has no {', '.join(missing)} split (needs train and test)")
+            for split in ("train", "test"):
+                checks[(target, split, "")] = {}
+        for model in models:
+            if model.pretrain is not None and not is_cached(model, ctx, opts):
+                extra = dict(PretrainOptions.parse(model).dataset_options)
+                checks[(model.pretrain.source, "train", repr(sorted(extra.items())))] = extra
+        checked = set()
+        for (name, split, tag), extra in checks.items():
+            if (name, tag) not in checked:
+                check_dataset(name, ctx, opts, extra)
+                checked.add((name, tag))
+            data = load_text(name, split, ctx, opts, extra)
+            for tokenizer in tokenizers.values():
+                check_vocabulary(data, name, tokenizer, opts)
+
+    def pretrain(self, model, ctx) -> None:
+        from ...torch_utils import set_cpu_threads
+        from .pretrain import load_pretrained
+
+        opts = self._options(ctx)
+        set_cpu_threads(opts.num_threads, ctx.device)
+        load_pretrained(model, ctx, opts)
+
+    def extract(self, model, dataset: str, ctx):
+        from .jobs import extract_features
+
+        return extract_features(model, dataset, ctx, self._options(ctx))
+
+    def finetune(self, model, dataset: str, seed: int, hparams: Mapping[str, Any], ctx):
+        from .jobs import finetune_model
+        from .options import Hparams
+
+        return finetune_model(model, dataset, int(seed), Hparams.parse(hparams), ctx, self._options(ctx))
+
+
+TASK = TextTask()
