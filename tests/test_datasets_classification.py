@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from facebench.tasks.classification.datasets import image_folder, offline, torchvision_sets
-from facebench.tasks.classification.datasets.common import labels_of, per_class_subset, stratified_split
+from facebench.subsets import per_class_subset
+from facebench.tasks.classification.datasets.common import labels_of, stratified_split
 from facebench.errors import BadInputError, ConfigError
 from facebench.plugins import get_plugins
 from facebench.tasks.base import JobContext

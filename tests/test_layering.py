@@ -101,6 +101,8 @@ def test_layers():
                 bad.append(f"task module {module} imports {dep}")
             if is_task(module) and dep in ("facebench.plugins", "facebench.config"):
                 bad.append(f"task module {module} imports {dep} (it gets what it needs in its TaskContext)")
+            if is_task(module) and is_task(dep) and dep.split(".")[2] != module.split(".")[2]:
+                bad.append(f"task module {module} imports another task's module {dep} (share it through the core)")
             if module.startswith("facebench.leaderboard") and is_task(dep):
                 bad.append(f"{module} imports the task module {dep}")
     assert not bad, "\n".join(bad)

@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .datasets.common import classes_of, labels_of, per_class_subset
+from ...subsets import per_class_subset
+from .datasets.common import classes_of, labels_of
 from ...errors import ConfigError
 from .options import TaskOptions
 

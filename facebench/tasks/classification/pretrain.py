@@ -13,7 +13,6 @@ do not verify (truncated, corrupted, another key) is trained again, never truste
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -27,6 +26,7 @@ from typing import Any, Mapping
 import torch
 
 from ...errors import ConfigError
+from ...checkpoints import file_lock, load_checkpoint, save_checkpoint
 from ...torch_utils import Amp, make_loader, train_epoch
 from ..base import ModelSpec
 from .data import load_split
@@ -83,67 +83,12 @@ def cache_path(spec: ModelSpec, prep: Preprocessing, ctx) -> Path:
     return Path(ctx.cache_dir) / "models" / f"{safe}-{pretrain_key(spec, prep)[:20]}.pt"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def save_cached(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` and its checksum atomically (tmp file + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(payload, tmp)
-    digest = _sha256(tmp)
-    side_tmp = path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp")
-    side_tmp.write_text(digest + "\n")
-    os.replace(tmp, path)
-    os.replace(side_tmp, path.with_name(path.name + ".sha256"))
-
-
-def load_cached(path: Path, key: str) -> dict[str, Any] | None:
-    """The cached payload if it verifies (checksum, readable, same key), else None."""
-    side = path.with_name(path.name + ".sha256")
-    if not path.is_file() or not side.is_file():
-        return None
-    try:
-        if side.read_text().strip() != _sha256(path):
-            log.warning("pre-trained model %s fails its checksum (truncated or corrupted): training it again", path)
-            return None
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # unreadable file of any kind: retrain
-        log.warning("cannot read pre-trained model %s (%s): training it again", path, exc)
-        return None
-    if not isinstance(payload, dict) or payload.get("key") != key or "state_dict" not in payload:
-        return None
-    return payload
-
-
 def is_cached(spec: ModelSpec, ctx, opts: TaskOptions) -> bool:
     """Whether a pre-trained model file exists for ``spec`` (existence only; load verifies)."""
     if spec.pretrain is None:
         return False
     prep = preprocessing_for(spec, opts.as_model_options())
     return cache_path(spec, prep, ctx).is_file()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    """Exclusive lock so that two workers do not train the same model at once (POSIX only)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(path, "a+") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,17 +133,17 @@ def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[Net, Prepr
         return net.eval(), prep, {"pretrained": "initial weights", "weights": spec.weights}
     key = pretrain_key(spec, prep)
     path = cache_path(spec, prep, ctx)
-    payload = load_cached(path, key)
+    payload = load_checkpoint(path, key)
     net = _net_from_payload(spec, ctx, payload) if payload is not None else None
     if net is None:
-        with _file_lock(path.with_name(path.name + ".lock")):
-            payload = load_cached(path, key)  # another worker may have finished it meanwhile
+        with file_lock(path.with_name(path.name + ".lock")):
+            payload = load_checkpoint(path, key)  # another worker may have finished it meanwhile
             net = _net_from_payload(spec, ctx, payload) if payload is not None else None
             if net is None:
                 net, info = run_source_pretraining(spec, ctx, opts, prep)
                 payload = {"format": CACHE_FORMAT, "key": key, "name": spec.name, "num_classes": net.num_classes,
                            "state_dict": net.state_dict(), "info": info}
-                save_cached(path, payload)
+                save_checkpoint(path, payload)
     info = dict(payload.get("info", {}))
     info.update({"pretrained": "source pre-training", "cache": str(path)})
     return net.eval(), prep, info

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConfigError
-from ..classification.datasets.common import per_class_subset
+from ...subsets import per_class_subset
 from .datasets.common import TextData, empty_rows, normalise
 from .options import TaskOptions
 

@@ -25,7 +25,7 @@ import torch
 from ...errors import ConfigError
 from ...torch_utils import Amp, make_loader, train_epoch
 from ..base import ModelSpec
-from ..classification.pretrain import _file_lock, load_cached, save_cached
+from ...checkpoints import file_lock, load_checkpoint, save_checkpoint
 from .data import load_split
 from .heads import get_loss, variant_of
 from .models import TextNet, build_net, load_tokenizer, vocab_path
@@ -101,7 +101,7 @@ def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[TextNet | 
     key, path = pretrain_key(spec, opts), cache_path(spec, ctx, opts)
 
     def from_cache():
-        payload = load_cached(path, key)
+        payload = load_checkpoint(path, key)
         if payload is None:
             return None, None
         try:
@@ -113,13 +113,13 @@ def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[TextNet | 
 
     net, payload = from_cache()
     if net is None:
-        with _file_lock(path.with_name(path.name + ".lock")):
+        with file_lock(path.with_name(path.name + ".lock")):
             net, payload = from_cache()
             if net is None:
                 net, info = run_source_training(spec, ctx, opts, tokenizer)
                 payload = {"format": CACHE_FORMAT, "key": key, "name": spec.name, "num_classes": net.num_classes,
                            "state_dict": net.state_dict(), "info": info}
-                save_cached(path, payload)
+                save_checkpoint(path, payload)
     info = dict(payload.get("info", {}))
     info.update({"pretrained": "source training", "cache": str(path)})
     return net.eval(), tokenizer, info

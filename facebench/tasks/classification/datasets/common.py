@@ -73,19 +73,6 @@ def stratified_split(labels: Sequence[int], test_fraction: float, seed: int = 0)
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-def per_class_subset(labels: Sequence[int], per_class: int | None, seed: int = 0) -> np.ndarray:
-    """Indices of at most ``per_class`` items of each class (deterministic, sorted); all if None."""
-    labels = np.asarray(labels)
-    if per_class is None:
-        return np.arange(labels.size)
-    rng = np.random.default_rng(seed)
-    keep = []
-    for k in np.unique(labels):
-        idx = np.flatnonzero(labels == k)
-        keep.append(idx[np.sort(rng.permutation(idx.size)[:per_class])])
-    return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
-
-
 def labels_of(dataset: Any) -> list[int]:
     """Every item's label, from the attribute that holds them, else by iterating (slow)."""
     for attr in ("targets", "labels", "_labels"):
