@@ -165,7 +165,7 @@ def test_paper_zoo_is_the_papers():
     assert {m.options["depth"] for m in zoo.models} == {50}
     sources = {m.name.removeprefix("pspnet-r50-") for m in zoo.models}
     assert sources == {"ade20k", "voc2012", "voc-aug", "sbu-shadow", "coco", "lip", "kitti", "camvid"}
-    public = {m.name for m in zoo.models if m.weights}
+    public = {m.name for m in zoo.models if m.pretrain is None}
     assert public == {"pspnet-r50-ade20k", "pspnet-r50-voc-aug", "pspnet-r50-coco"}
     for m in zoo.models:
         if m.pretrain:

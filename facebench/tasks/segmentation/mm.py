@@ -99,7 +99,10 @@ def build_pspnet(spec, num_classes: int, *, loss: str = "ce", ignore_index: int 
 
 
 def transferable_state(state: Mapping[str, Any]) -> dict[str, Any]:
-    """A checkpoint's weights without the classifier (``decode_head.conv_seg``) and auxiliary heads."""
+    """A checkpoint's weights without the classifier (``decode_head.conv_seg``) and auxiliary heads;
+    a backbone-only checkpoint's keys get the ``backbone.`` prefix (its ``fc`` dropped)."""
     state = state.get("state_dict", state)
+    if not any(k.startswith("backbone.") for k in state):  # a backbone-only checkpoint (ImageNet ResNetV1c)
+        state = {f"backbone.{k}": v for k, v in state.items() if not k.startswith("fc.")}
     return {k: v for k, v in state.items()
             if not k.startswith(("decode_head.conv_seg.", "auxiliary_head.")) and not k.startswith("module.")}

@@ -6,7 +6,8 @@ any (classifier excluded) and trained on the source's train split (:func:`.train
 SGD, warm-up + poly, ``PretrainSpec.epochs``/``lr``/``batch_size``). The weights are cached as
 ``<cache_dir>/models/seg-<key>.pt`` (key: hash of architecture, options, weights and recipe)
 with a SHA-256 sidecar (:mod:`facebench.checksum`); a file that does not verify is trained
-again. ``PretrainSpec.options``: ``train_images`` (cap on the source's train split), ``seed``
+again. ``PretrainSpec.options``: ``train_images`` (cap on the source's train split),
+``image_size`` (resize the source's images; the benchmark's ``image_size`` does not apply), ``seed``
 (0), ``momentum`` (0.9), ``weight_decay`` (5e-4), ``warmup_iters`` (10), ``power`` (0.9).
 
 A model without a PretrainSpec needs ``weights``: a checkpoint file, or ``url:<https://...>``
@@ -33,7 +34,7 @@ from .options import TaskOptions
 from .training import train
 
 CACHE_FORMAT = 1
-PRETRAIN_OPTION_KEYS = ("train_images", "seed", "momentum", "weight_decay", "warmup_iters", "power")
+PRETRAIN_OPTION_KEYS = ("train_images", "image_size", "seed", "momentum", "weight_decay", "warmup_iters", "power")
 
 
 def pretrain_options(spec: ModelSpec) -> dict[str, Any]:
@@ -46,7 +47,8 @@ def pretrain_options(spec: ModelSpec) -> dict[str, Any]:
     if int(p.epochs) < 1 or int(p.batch_size) < 2 or float(p.lr) <= 0:
         raise ConfigError(f"model {spec.name!r}: pretrain needs epochs >= 1, batch_size >= 2, lr > 0")
     loss_config(p.loss, f"model {spec.name!r}: ")
-    return {"train_images": o.get("train_images"), "seed": int(o.get("seed", 0)),
+    size = TaskOptions.parse({"image_size": o["image_size"]}).image_size if o.get("image_size") else None
+    return {"train_images": o.get("train_images"), "image_size": size, "seed": int(o.get("seed", 0)),
             "momentum": float(o.get("momentum", 0.9)), "weight_decay": float(o.get("weight_decay", 5e-4)),
             "warmup_iters": int(o.get("warmup_iters", 10)), "power": float(o.get("power", 0.9))}
 
@@ -139,7 +141,7 @@ def _pretrain(spec: ModelSpec, ctx, opts: TaskOptions) -> dict[str, Any]:
     p = spec.pretrain
     po = pretrain_options(spec)
     t0 = time.perf_counter()
-    source = load_split(p.source, "train", ctx, opts, po["train_images"])
+    source = load_split(p.source, "train", ctx, TaskOptions(image_size=po["image_size"]), po["train_images"])
     torch.manual_seed(po["seed"])
     net = build_pspnet(spec, source.num_classes, loss=p.loss, ignore_index=source.ignore_index)
     if spec.weights is not None:
