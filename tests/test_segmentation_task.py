@@ -101,7 +101,7 @@ def test_every_model_is_scored_on_the_same_balanced_pixels(tmp_path):
     target = segnet_instance(write_segnet(tmp_path / "target", 6, 2))
     source = segnet_instance(write_segnet(tmp_path / "source", 6, 2, seed=9), "tiny-source")
     models = (ModelSpec("a", "pspnet", None, pretrain=_pre("tiny-source"), options=TINY),
-              ModelSpec("b", "pspnet", None, pretrain=_pre("tiny-source", "focal"), options={**TINY, "channels": 8}))
+              ModelSpec("b", "pspnet", None, pretrain=_pre("tiny-source", "ce+lovasz"), options={**TINY, "channels": 8}))
     ctx = seg_ctx(tmp_path, [target, source], models, options={"pixels_per_class": 12, "pixels_per_image": 3})
     task.validate(bench([target.name]), ctx)
     a, b = (task.extract(m, target.name, ctx) for m in models)

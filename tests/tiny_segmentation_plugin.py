@@ -14,5 +14,5 @@ def _pre(loss: str) -> PretrainSpec:
 @hookimpl
 def facebench_zoos():
     models = (ModelSpec("tiny-psp-ce", "pspnet", None, pretrain=_pre("ce"), options=TINY),
-              ModelSpec("tiny-psp-focal", "pspnet", None, pretrain=_pre("focal"), options=TINY))
+              ModelSpec("tiny-psp-lovasz", "pspnet", None, pretrain=_pre("ce+lovasz"), options=TINY))
     return [Zoo("tiny-segmentation", "two tiny PSPNets (tests)", "segmentation", models, offline=True)]

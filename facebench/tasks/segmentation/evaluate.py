@@ -25,9 +25,8 @@ def segmentation_scores(pred: np.ndarray, true: np.ndarray, num_classes: int, ig
                                               num_classes, ignore_index)
         for acc, part in zip(totals, parts):
             acc += part.to(torch.float64)
-    arrays = [a.numpy() for a in totals]
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        ret = IoUMetric.total_area_to_metrics(*arrays, metrics=["mIoU"])
+        ret = IoUMetric.total_area_to_metrics(*totals, metrics=["mIoU"])  # torch sums, as compute_metrics passes
         miou = float(np.nanmean(np.asarray(ret["IoU"], np.float64)))
     return {"miou": miou, "pixel_acc": float(ret["aAcc"])}

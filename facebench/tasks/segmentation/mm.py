@@ -21,11 +21,17 @@ DEPTHS = (18, 34, 50, 101)
 MEAN = (123.675, 116.28, 103.53)
 STD = (58.395, 57.12, 57.375)
 LOSSES: dict[str, list[dict[str, Any]]] = {
-    "ce": [dict(type="CrossEntropyLoss", use_sigmoid=False, loss_weight=1.0)],
-    "focal": [dict(type="FocalLoss", use_sigmoid=True, gamma=2.0, alpha=0.5, loss_weight=1.0)],
-    "ce+dice": [dict(type="CrossEntropyLoss", use_sigmoid=False, loss_weight=1.0, loss_name="loss_ce"),
+    "ce": [dict(type="CrossEntropyLoss", use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True)],
+    "ce+dice": [dict(type="CrossEntropyLoss", use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True,
+                     loss_name="loss_ce"),
                 dict(type="DiceLoss", use_sigmoid=False, loss_weight=1.0, loss_name="loss_dice")],
+    "ce+lovasz": [dict(type="CrossEntropyLoss", use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True,
+                       loss_name="loss_ce"),
+                  dict(type="LovaszLoss", loss_type="multi_class", per_image=False, reduction="none",
+                       loss_weight=1.0, loss_name="loss_lovasz")],
 }
+# mmseg 1.2.2's FocalLoss indexes its one-hot target wrongly on CPU (``target[:, num_classes]``), so
+# it is not offered here.
 
 _READY = False
 
@@ -76,7 +82,7 @@ def pspnet_config(num_classes: int, *, depth: int = 50, base_channels: int = 64,
     return dict(
         type="EncoderDecoder",
         data_preprocessor=dict(type="SegDataPreProcessor", mean=list(MEAN), std=list(STD), bgr_to_rgb=False,
-                               pad_val=0, seg_pad_val=ignore_index),
+                               pad_val=0, seg_pad_val=ignore_index, size_divisor=8),  # training pads to x8
         backbone=dict(type="ResNetV1c", depth=depth, in_channels=3, base_channels=base_channels,
                       stem_channels=stem_channels or base_channels, num_stages=4, out_indices=(0, 1, 2, 3),
                       dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), norm_cfg=norm, norm_eval=False,
@@ -92,10 +98,11 @@ def pspnet_config(num_classes: int, *, depth: int = 50, base_channels: int = 64,
 def build_pspnet(spec, num_classes: int, *, loss: str = "ce", ignore_index: int = 255):
     """The zoo model's network for ``num_classes`` classes (mmseg ``MODELS.build``), on CPU, float32."""
     init_mmseg()
+    from mmengine.config import ConfigDict
     from mmseg.registry import MODELS
 
     cfg = pspnet_config(num_classes, loss=loss, ignore_index=ignore_index, **model_options(spec))
-    return MODELS.build(cfg)
+    return MODELS.build(ConfigDict(cfg))  # attribute access (test_cfg.mode), as from an mmseg config file
 
 
 def transferable_state(state: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Zoo building for segmentation: source pre-training and its on-disk model cache.
 
 A model with a :class:`~facebench.tasks.base.PretrainSpec` is built (mmseg PSPNet, the source's
-class count, the spec's loss: ``ce``, ``focal``, ``ce+dice``), initialised from its ``weights`` if
+class count, the spec's loss: ``ce``, ``ce+dice``, ``ce+lovasz``), initialised from its ``weights`` if
 any (classifier excluded) and trained on the source's train split (:func:`.training.train`:
 SGD, warm-up + poly, ``PretrainSpec.epochs``/``lr``/``batch_size``). The weights are cached as
 ``<cache_dir>/models/seg-<key>.pt`` (key: hash of architecture, options, weights and recipe)

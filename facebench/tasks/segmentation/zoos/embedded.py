@@ -6,7 +6,7 @@ width 16 and PSP bottleneck 64 channels, pre-trained from scratch on the embedde
 
 * ResNetV1c-18 with cross entropy on each of the five sources (other Fashion-MNIST items and
   classes in a different layout; MNIST digits; scikit-learn digits; LFW faces; texture mosaics);
-* a loss sub-zoo on the Fashion-MNIST source: sigmoid focal loss, cross entropy + Dice;
+* a loss sub-zoo on the Fashion-MNIST source: cross entropy + Lovász-softmax, cross entropy + Dice;
 * a deeper backbone (ResNetV1c-34) on the MNIST source.
 
 Source pre-training: 320 scenes of 64x64, batch 8, SGD lr 0.01 with warm-up + poly, 3 epochs,
@@ -28,7 +28,8 @@ def _pre(source: str, loss: str = "ce", epochs: int = EPOCHS) -> PretrainSpec:
 
 MODELS = (
     ModelSpec("pspnet-r18-fashion-ce", "pspnet", None, pretrain=_pre("scenes-fashion-source"), options=SMALL),
-    ModelSpec("pspnet-r18-fashion-focal", "pspnet", None, pretrain=_pre("scenes-fashion-source", "focal"), options=SMALL),
+    ModelSpec("pspnet-r18-fashion-ce-lovasz", "pspnet", None, pretrain=_pre("scenes-fashion-source", "ce+lovasz"),
+              options=SMALL),
     ModelSpec("pspnet-r18-fashion-ce-dice", "pspnet", None, pretrain=_pre("scenes-fashion-source", "ce+dice"),
               options=SMALL),
     ModelSpec("pspnet-r18-mnist-ce", "pspnet", None, pretrain=_pre("scenes-mnist"), options=SMALL),
