@@ -212,3 +212,15 @@ def test_pasted_objects_are_labelled_exactly_where_pasted():
     scenes._paste(canvas, label, np.random.default_rng(0), obj, 3, 28, rectangle=False)
     changed = canvas.max(axis=2) > 0
     assert np.array_equal(changed, label == 3)
+
+
+def test_loading_the_plugins_imports_neither_mmseg_nor_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from facebench.plugins import get_plugins; p = get_plugins(); "
+            "p.tasks.get('segmentation'); p.zoos.get('embedded-segmentation'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mmseg', 'mmcv', 'mmengine', 'torch')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "[]", out.stdout
