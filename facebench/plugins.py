@@ -36,6 +36,7 @@ ENV_VAR = "FACEBENCH_PLUGINS"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "facebench.metrics.builtin",
     "facebench.tasks.classification.plugin",
+    "facebench.tasks.segmentation.plugin",
     "facebench.tasks.text.plugin",
 )
 

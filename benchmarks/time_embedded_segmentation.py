@@ -1,0 +1,76 @@
+"""Time the embedded segmentation benchmark from nothing cached, and the reliability of its mIoU ranking.
+
+Runs ``configs/embedded/segmentation.yaml`` (or ``--config``) with a fresh store and cache under
+``--workdir`` (default: a new temporary folder), then reports the wall time per phase (from the
+store's job records), the machine load (``os.getloadavg``) before and after, each model's mean
+mIoU and pixel accuracy over seeds, and the seed-split reliability of the ranking
+(:func:`facebench.reliability.reliability` on the store's ground truth: split-half weighted
+Kendall tau over seeds, the figure the leaderboards show).
+
+    PYTHONPATH=$PWD OMP_NUM_THREADS=1 python benchmarks/time_embedded_segmentation.py [--workdir DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from facebench.config import load_config
+from facebench.reliability import GroundTruth, reliability
+from facebench.runner import RunOptions, run_benchmarks
+from facebench.store import ResultsStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default=str(ROOT / "configs/embedded/segmentation.yaml"))
+    ap.add_argument("--workdir", default=None, help="fresh folder for the store and cache (default: a temporary one)")
+    args = ap.parse_args()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="fb-seg-bench-"))
+    if (work / "cache").exists() or (work / "results.sqlite").exists():
+        raise SystemExit(f"{work} already holds a store or cache: this benchmark times a run from nothing cached")
+    text = Path(args.config).read_text()
+    raw = Path(work / "config.yaml")
+    work.mkdir(parents=True, exist_ok=True)
+    raw.write_text(text + f"\nstore: {work / 'results.sqlite'}\ncache_dir: {work / 'cache'}\n")
+    cfg = load_config(raw)
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    summary = run_benchmarks(cfg, RunOptions(quiet=True, device="cpu", leaderboard_dir=str(work / "board")))
+    wall = time.perf_counter() - t0
+    load_after = os.getloadavg()
+    print(f"config {args.config}\nworkdir {work}")
+    print(f"wall time {wall:.1f} s ({wall / 60:.2f} min); jobs done {summary.done}, failed {len(summary.failed)}")
+    for label, err in summary.failed[:5]:
+        print(f"  FAILED {label}: {err}")
+    print(f"load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}; {os.cpu_count()} CPUs")
+    store = ResultsStore(cfg.store)
+    for b in store.benchmarks():
+        bench, target = b["benchmark"], b["target"]
+        print(f"\nbenchmark {bench}, target {target}")
+        for kind in ("pretrain", "extract", "finetune", "score"):
+            print(f"  {kind:9s} {store.job_seconds(kind, bench, None if kind == 'pretrain' else target):8.1f} s (sum of jobs)")
+        for stat in ("miou", "pixel_acc"):
+            gt = store.ground_truth(bench, target, stat)
+            models = tuple(sorted(gt))
+            seeds = tuple(sorted({s for v in gt.values() for s in v}))
+            complete = tuple(m for m in models if all(s in gt[m] for s in seeds))
+            values = np.array([[gt[m][s] for s in seeds] for m in complete])
+            order = np.argsort(-values.mean(axis=1))
+            print(f"  {stat}: " + ", ".join(f"{complete[i]} {values[i].mean():.4f} (sd {values[i].std(ddof=1):.4f})"
+                                            for i in order))
+            r = reliability(GroundTruth(complete, seeds, values))
+            print(f"  {stat} seed-split reliability: tau_w {r.seeds_tau_w:.3f}, Kendall {r.seeds_kendall:.3f} "
+                  f"({r.n_models} models, {r.n_seeds} seeds, {r.n_splits} splits)")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Segmentation datasets: embedded offline scenes (:mod:`.scenes`) and your own folders (:mod:`.folders`)."""

@@ -1,0 +1,46 @@
+"""Ground truth: fine-tune the whole pre-trained PSPNet on a target, report test mIoU and pixel accuracy.
+
+The zoo model keeps its backbone and PSP module and gets a fresh classifier
+(``decode_head.conv_seg``) for the target's classes; every parameter is trained on the target's
+train split (``train_images`` applies) with cross entropy and the benchmark's SGD / warm-up +
+poly hyper-parameters (:mod:`.options`), no augmentation. The test split (``test_images``
+applies) is predicted by ``EncoderDecoder.predict`` and scored by mmseg's IoUMetric
+(:mod:`.evaluate`). The classifier's initialisation and the shuffling derive from ``seed``.
+Per-sample predictions are not returned (optional for this task): the reliability of the mIoU
+ranking is measured over seeds only.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from ..base import FinetuneResult, ModelSpec
+from .data import load_split
+from .evaluate import segmentation_scores
+from .mm import build_pspnet, transferable_state
+from .options import Hparams, TaskOptions
+from .pretrain import load_pretrained
+from .training import predict_labels, setup_torch, train
+
+
+def finetune_model(spec: ModelSpec, target: str, seed: int, hp: Hparams, ctx, opts: TaskOptions) -> FinetuneResult:
+    setup_torch(opts, ctx.device)
+    t0 = time.perf_counter()
+    source_net, _ = load_pretrained(spec, ctx, opts)
+    train_split = load_split(target, "train", ctx, opts, opts.train_images)
+    test_split = load_split(target, "test", ctx, opts, opts.test_images)
+    torch.manual_seed(int(seed))
+    net = build_pspnet(spec, train_split.num_classes, ignore_index=train_split.ignore_index)
+    missing, unexpected = net.load_state_dict(transferable_state(source_net.state_dict()), strict=False)
+    assert not unexpected and all(k.startswith("decode_head.conv_seg.") for k in missing), (missing, unexpected)
+    net = net.to(ctx.device)
+    desc = f"finetune {spec.name} on {target} (seed {seed})"
+    losses = train(net, train_split.images, train_split.labels, epochs=hp.epochs, batch_size=hp.batch_size, lr=hp.lr,
+                   momentum=hp.momentum, weight_decay=hp.weight_decay, warmup_iters=hp.warmup_iters, power=hp.power,
+                   seed=int(seed), device=ctx.device, bar=lambda it: ctx.bar(it, total=hp.epochs, desc=desc))
+    pred = predict_labels(net, test_split.images, opts.eval_batch_size, ctx.device)
+    scores = segmentation_scores(pred, test_split.labels, test_split.num_classes, test_split.ignore_index)
+    info = {"train_n": len(train_split), "test_n": len(test_split), "num_classes": train_split.num_classes,
+            "epochs": hp.epochs, "epoch_losses": losses, "device": str(ctx.device)}
+    return FinetuneResult(metrics=scores, seconds=time.perf_counter() - t0, info=info)
