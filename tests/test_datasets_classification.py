@@ -9,7 +9,8 @@ from PIL import Image
 
 from facebench.tasks.classification.datasets import image_folder, offline, torchvision_sets
 from facebench.subsets import per_class_subset
-from facebench.tasks.classification.datasets.common import labels_of, stratified_split
+from facebench.subsets import stratified_split
+from facebench.tasks.classification.datasets.common import labels_of
 from facebench.errors import BadInputError, ConfigError
 from facebench.plugins import get_plugins
 from facebench.tasks.base import JobContext

@@ -2,7 +2,7 @@
 
 * :class:`ArrayImageDataset`: a map-style dataset over an in-memory uint8 image array, items
   ``(PIL.Image, int)``, with ``.classes`` and ``.targets`` (labels without decoding an image);
-* :func:`stratified_split`: a deterministic per-class train/test split of an index range;
+* :func:`facebench.subsets.stratified_split` (core): a deterministic per-class train/test split;
 * :func:`labels_of`: the label of every item of a dataset, read from the attribute that holds
   them (``targets``, ``labels``, ``_labels``, ``_samples``...) instead of decoding every image;
 * :func:`data_root`: where downloadable datasets live (option, ``$FACEBENCH_DATA``, default).
@@ -49,28 +49,6 @@ class ArrayImageDataset:
 
     def __repr__(self) -> str:
         return f"ArrayImageDataset({self.name!r}, n={len(self)}, classes={len(self.classes)})"
-
-
-def stratified_split(labels: Sequence[int], test_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Deterministic per-class split: ``round(test_fraction * n_k)`` items of each class go to test.
-
-    Returns sorted train and test index arrays. The permutation is drawn from
-    ``np.random.default_rng(seed)``, so the split depends only on the labels and the seed.
-    """
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    train, test = [], []
-    for k in np.unique(labels):
-        idx = np.flatnonzero(labels == k)
-        idx = idx[rng.permutation(idx.size)]
-        n_test = int(round(test_fraction * idx.size))
-        if idx.size >= 2:
-            n_test = min(max(n_test, 1), idx.size - 1)
-        test.append(idx[:n_test])
-        train.append(idx[n_test:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
 def labels_of(dataset: Any) -> list[int]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ....errors import BadInputError, ConfigError
 from ...base import DatasetSpec
-from .common import stratified_split
+from ....subsets import stratified_split
 
 NAME = "image-folder"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")

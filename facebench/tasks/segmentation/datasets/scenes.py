@@ -71,28 +71,29 @@ def _photo(name: str) -> np.ndarray:
 
 
 def _objects(which: str) -> tuple[np.ndarray, np.ndarray]:
-    """(grey uint8 images (N, h, w), fine labels) of the package that ships them."""
-    from ...classification.datasets import offline
+    """(grey uint8 images (N, h, w), fine labels) of the package that ships them (train parts of the
+    stratified splits the classification datasets use, so a scene never reuses a test image there)."""
+    from ....offline_data import digits_arrays, fashion_arrays, fashion_root, lfw_arrays, mnist5k_arrays
+    from ....subsets import stratified_split
 
     if which in ("fashion-train", "fashion-test"):
-        ds = offline.load_fashion_mnist(which.split("-")[1])
-    elif which == "mnist":
-        ds = offline.load_mnist5k("train")
-    elif which == "digits":
-        ds = offline.load_digits("train")
-    elif which == "faces":
-        ds = offline.load_lfw_subset("train")
-    else:
+        images, labels = fashion_arrays(str(fashion_root({})), which.split("-")[1])
+        return images, labels.astype(np.int64)
+    readers = {"mnist": (mnist5k_arrays, 0.2), "digits": (digits_arrays, 0.3), "faces": (lfw_arrays, 0.5)}
+    if which not in readers:
         raise KeyError(which)
-    return ds.images, np.asarray(ds.targets, np.int64)
+    read, test_fraction = readers[which]
+    images, labels = read()
+    train, _ = stratified_split(labels, test_fraction, seed=0)
+    return images[train], labels[train]
 
 
 def _check_sources(which: tuple[str, ...]) -> None:
-    from ...classification.datasets import offline
+    from ....offline_data import check_digits, check_fashion_mnist, check_mnist5k, check_skimage
 
-    checks = {"fashion-train": offline.check_fashion_mnist, "fashion-test": offline.check_fashion_mnist,
-              "mnist": offline.check_mnist5k, "digits": offline.check_digits, "faces": offline.check_skimage}
-    offline.check_skimage()
+    checks = {"fashion-train": check_fashion_mnist, "fashion-test": check_fashion_mnist,
+              "mnist": check_mnist5k, "digits": check_digits, "faces": check_skimage}
+    check_skimage()
     for w in which:
         checks[w]()
 
