@@ -120,8 +120,13 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         seeds = b.get("seeds", [0, 1, 2])
         if isinstance(seeds, int):
             seeds = [seeds]
-        if not seeds or not all(isinstance(s, int) for s in seeds):
+        if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
             raise ConfigError(f"{where}: 'seeds' must be a non-empty list of integers")
+        if any(s < 0 for s in seeds):
+            raise ConfigError(f"{where}: 'seeds' must be >= 0 (torch and numpy seeds are unsigned), got {list(seeds)}")
+        repeated = sorted({s for s in seeds if list(seeds).count(s) > 1})
+        if repeated:
+            raise ConfigError(f"{where}: seed(s) {repeated} listed twice in 'seeds': each seed is one fine-tuning")
         finetune = b.get("finetune") or {}
         if not isinstance(finetune, Mapping):
             raise ConfigError(f"{where}: 'finetune' must be a mapping of hyper-parameters")

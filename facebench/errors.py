@@ -26,3 +26,7 @@ class ConfigError(FacebenchError, ValueError):
 
 class FacebenchWarning(UserWarning):
     """A result was computed, but with a caveat the user should see (recorded with the result)."""
+
+
+class StoreError(FacebenchError):
+    """The results store cannot be opened (not SQLite, corrupt, a directory)."""

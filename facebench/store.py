@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from . import __version__
-from .errors import ConfigError
+from .errors import ConfigError, StoreError
 
 LEGACY_NC_TRACE = "variance_collapse"  # what an old store's nc_trace table holds
 
@@ -83,11 +83,17 @@ class ResultsStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a results store (give the path of a .sqlite file)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:  # not SQLite, or a corrupt file: nothing was written to it
+            self.db.close()
+            raise StoreError(f"{self.path}: not a facebench results store ({exc}); give another --store path") from None
 
     def close(self) -> None:
         self.db.close()

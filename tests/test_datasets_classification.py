@@ -130,6 +130,9 @@ def test_image_folder_errors(tmp_path):
     (tmp_path / "partial" / "dog").mkdir()
     with pytest.raises(ConfigError, match="dog has no images"):
         image_folder.check_image_folder(None, root=str(tmp_path / "partial"))
+    _write_folder(tmp_path / "one", classes=("cat",))  # fine-tuning and every metric need 2 classes
+    with pytest.raises(ConfigError, match="one class folder .cat.*at least 2 classes"):
+        image_folder.check_image_folder(None, root=str(tmp_path / "one"))
 
 
 def test_image_folder_undecodable_image_is_named(tmp_path):

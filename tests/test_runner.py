@@ -177,3 +177,27 @@ def test_include_appends_benchmarks(tmp_path):
     (tmp_path / "main.yaml").write_text(yaml.safe_dump({"name": "x", "include": ["a.yaml"], "benchmarks": []}))
     cfg = load_config(tmp_path / "main.yaml")
     assert [b.targets for b in cfg.benchmarks] == [("ta",)]
+
+
+@pytest.mark.parametrize("seeds, needle", [([0, -1], ">= 0"), ([0, 1, 1], "listed twice"), ([True], "integers"),
+                                           ([], "non-empty")])
+def test_bad_seeds_are_refused(seeds, needle):
+    with pytest.raises(ConfigError, match=needle):
+        parse_config({"benchmarks": [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta"], "seeds": seeds}]})
+
+
+@pytest.mark.parametrize("command", ["run", "leaderboard"])
+def test_a_store_that_is_not_sqlite_is_one_line_and_left_unchanged(tmp_path, command):
+    import hashlib
+    import subprocess
+
+    bad = tmp_path / "results.sqlite"
+    bad.write_bytes(b"this is not a database, but somebody's notes\n" * 100)
+    before = hashlib.sha256(bad.read_bytes()).hexdigest()
+    args = ["--store", str(bad)] + (["--no-leaderboard"] if command == "run" else ["--out", str(tmp_path / "b")])
+    proc = subprocess.run([sys.executable, "-m", "facebench", command, *args], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert f"{bad}: not a facebench results store" in proc.stderr
+    assert hashlib.sha256(bad.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "results.sqlite-wal").exists() or (tmp_path / "results.sqlite-wal").stat().st_size == 0

@@ -100,6 +100,9 @@ def _layout(root: Path) -> dict[str, dict[str, list[Path]]]:
         empty = [c for c, paths in classes.items() if not paths]
         if empty:
             raise ConfigError(f"dataset {NAME!r}: class folder {where / empty[0]} has no images")
+        if len(classes) < 2:
+            raise ConfigError(f"dataset {NAME!r}: {where} has one class folder ({next(iter(classes))}); a target "
+                              "needs at least 2 classes to fine-tune and score")
     return layout
 
 
