@@ -266,3 +266,28 @@ def test_nc_trace_observes_without_perturbing_training(task, tmp_path):
     plain = torch.random.get_rng_state()
     task.finetune(TINY, "digits", 0, hp, _ctx(tmp_path, trace=True))
     assert torch.equal(torch.random.get_rng_state(), plain)
+
+
+@pytest.mark.parametrize("epochs, min_steps, batches, expected", [
+    (4, 0, 3, 4),     # off: the configured epochs
+    (4, 48, 3, 16),   # 48 steps of 3 batches: 16 whole epochs
+    (4, 50, 3, 17),   # rounded up to whole epochs (51 steps)
+    (4, 10, 13, 4),   # a large target keeps its epochs
+])
+def test_min_steps_sets_whole_epochs(epochs, min_steps, batches, expected):
+    from facebench.tasks.classification.options import Hparams
+
+    hp = Hparams.parse({"epochs": epochs, "min_steps": min_steps})
+    assert hp.epochs_for(batches) == expected
+    assert expected * batches >= min_steps and (expected == epochs or (expected - 1) * batches < min_steps)
+
+
+def test_min_steps_is_validated_and_counts_the_steps_it_ran(task, tmp_path):
+    from facebench.tasks.classification.options import Hparams
+
+    for bad in (-1, 2.5, "ten", True):
+        with pytest.raises(ConfigError, match="min_steps"):
+            Hparams.parse({"min_steps": bad})
+    # digits at 3 images per class: 30 images, batch 8 -> 4 batches per epoch; 10 steps -> 3 epochs
+    r = task.finetune(TINY, "digits", 0, {**HP, "min_steps": 10}, _ctx(tmp_path))
+    assert r.info["epochs"] == 3 and r.info["steps"] == 12 and len(r.info["epoch_losses"]) == 3

@@ -3,7 +3,8 @@
 The zoo model gets a fresh ``Linear(num_features, K)`` head for the target's K classes and all
 of its parameters are trained on the target's train split (``train_per_class`` applies) with the
 benchmark's optimizer, learning rate, momentum, weight decay, epochs and batch size (constant
-learning rate, no augmentation). Accuracy is measured on the test split (``test_per_class``
+learning rate, no augmentation; ``min_steps`` raises the number of whole epochs of a small target,
+:meth:`~.options.Hparams.epochs_for`). Accuracy is measured on the test split (``test_per_class``
 applies) as a fraction in [0, 1]; the predicted and true label of every test sample are returned
 too (:class:`~facebench.predictions.TestPredictions`, stored by the runner). Everything random (head initialisation, dropout, shuffling)
 derives from ``seed``, so a run is repeatable on the same device. When the benchmark asks for
@@ -69,7 +70,8 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
     if trace_loader is not None:  # epoch 0: the pre-trained features, as the metrics see them
         trace_point(recalibrate=False)
     desc = f"finetune {spec.name} on {target} (seed {seed})"
-    for _ in ctx.bar(range(hparams.epochs), total=hparams.epochs, desc=desc):
+    epochs = hparams.epochs_for(len(loader))
+    for _ in ctx.bar(range(epochs), total=epochs, desc=desc):
         losses.append(train_epoch(net, loader, optimizer, _ce, ctx.device, amp))
         if trace_loader is not None:
             trace_point(recalibrate=opts.recalibrate_bn)
@@ -83,7 +85,8 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
     accuracy = float(predictions.correct.mean())
     seconds = time.perf_counter() - t0
     info = {
-        "train_n": len(train), "test_n": len(test), "num_classes": k, "epochs": hparams.epochs,
+        "train_n": len(train), "test_n": len(test), "num_classes": k, "epochs": epochs,
+        "steps": epochs * len(loader),
         "epoch_losses": losses, "preprocessing": prep.as_meta(), "device": str(ctx.device),
     }
     return FinetuneResult(metrics={"accuracy": accuracy}, diagnostics=trace, seconds=seconds, info=info,

@@ -15,8 +15,11 @@ Benchmark ``options`` (all optional)::
     recalibrate_bn: false     # re-estimate BatchNorm statistics on the train split after fine-tuning
 
 Fine-tuning ``finetune`` hyper-parameters: optimizer (sgd, adam, adamw), lr, momentum, epochs,
-batch_size, weight_decay; the task's defaults are :data:`DEFAULT_FINETUNE` (the paper's §4.1
-recipe: SGD, lr 0.01, momentum 0.9; 20 epochs of batch 64).
+batch_size, weight_decay, min_steps; the task's defaults are :data:`DEFAULT_FINETUNE` (the paper's
+§4.1 recipe: SGD, lr 0.01, momentum 0.9; 20 epochs of batch 64). ``min_steps`` (default 0: off)
+is a floor on the number of optimizer steps, in whole epochs: the run trains
+``max(epochs, ceil(min_steps / batches_per_epoch))`` epochs, so that a target with few images
+per class is not left after a dozen updates while a large one keeps its ``epochs``.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ OPTION_KEYS = (
     "image_size", "train_per_class", "test_per_class", "subsample_seed", "data_root", "datasets",
     "num_threads", "num_workers", "eval_batch_size", "recalibrate_bn",
 )
-HPARAM_KEYS = ("optimizer", "lr", "momentum", "epochs", "batch_size", "weight_decay")
+HPARAM_KEYS = ("optimizer", "lr", "momentum", "epochs", "batch_size", "weight_decay", "min_steps")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 DEFAULT_FINETUNE = {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "epochs": 20, "batch_size": 64}
 
@@ -39,6 +42,12 @@ def _positive_int(value: Any, what: str, allow_none: bool = True) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"classification: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _non_negative_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"classification: {what} must be a non-negative integer, got {value!r}")
     return int(value)
 
 
@@ -105,6 +114,7 @@ class Hparams:
     epochs: int = 20
     batch_size: int = 64
     weight_decay: float = 0.0
+    min_steps: int = 0
 
     @classmethod
     def parse(cls, hparams: Mapping[str, Any] | None) -> "Hparams":
@@ -126,7 +136,14 @@ class Hparams:
             _positive_int(h.get("epochs", 20), "finetune.epochs", allow_none=False),
             _positive_int(h.get("batch_size", 64), "finetune.batch_size", allow_none=False),
             wd,
+            _non_negative_int(h.get("min_steps", 0), "finetune.min_steps"),
         )
+
+    def epochs_for(self, batches_per_epoch: int) -> int:
+        """Whole epochs to train: ``max(epochs, ceil(min_steps / batches_per_epoch))``."""
+        if self.min_steps <= 0 or batches_per_epoch <= 0:
+            return self.epochs
+        return max(self.epochs, -(-self.min_steps // int(batches_per_epoch)))
 
     def optimizer_for(self, params):
         import torch
