@@ -332,3 +332,13 @@ def test_segmentation_loader_maps_an_mmseg_pspnet_config(tmp_path):
     with pytest.raises(RefError, match="checkpoint .* not found"):
         TASK.resolve_model(ModelReference("p", "mmseg:pspnet/pspnet_r18-d8_4xb4-80k_loveda-512x512.py",
                                           checkpoint=str(tmp_path / "none.pth")), ctx)
+
+
+def test_cli_names_every_unresolved_reference_on_its_own_line(setup, tmp_path, capsys):
+    zoo = tmp_path / "bad.yaml"
+    zoo.write_text(yaml.safe_dump({"task": "classification", "models": ["timm:no_such_network_xyz", "timm:nor_this_one"]}))
+    code, out, err = run_cli(capsys, "rank", "--zoo", zoo, "--data", setup["data"], "--cache-dir", tmp_path, "-q")
+    assert code == 2 and out == "" and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert all(line.startswith("facebench: error: ") for line in lines)
+    assert any("no_such_network_xyz" in line for line in lines) and any("nor_this_one" in line for line in lines)

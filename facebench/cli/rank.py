@@ -47,6 +47,7 @@ def rank_cmd(zoo, data, metric_names, params, task, options, fmt, cache_dir, all
     extraction and scoring. With --format json or csv, stdout gets only the table; notes go to
     stderr. Exit status 1 if some model could not be ranked (said on its row), 2 on bad input.
     """
+    from ..errors import FacebenchError
     from ..runner.rank import DEFAULT_CACHE_DIR, rank
 
     param_map = parse_params(params)
@@ -54,11 +55,15 @@ def rank_cmd(zoo, data, metric_names, params, task, options, fmt, cache_dir, all
     if metric_names:
         metrics = {name: param_map.get(name, {}) for name in dict.fromkeys(metric_names)}
     elif param_map:
-        from ..errors import FacebenchError
-
         raise FacebenchError("--param needs --metric naming the metric it sets")
-    table = rank(zoo, data, metrics, task=task, cache_dir=cache_dir or DEFAULT_CACHE_DIR, allow_download=allow_download,
-                 device=device, options=parse_options(options), progress=not quiet)
+    try:
+        table = rank(zoo, data, metrics, task=task, cache_dir=cache_dir or DEFAULT_CACHE_DIR,
+                     allow_download=allow_download, device=device, options=parse_options(options), progress=not quiet)
+    except FacebenchError as exc:  # one line per problem (several references may fail to resolve)
+        for line in str(exc).splitlines():
+            if line.strip():
+                click.echo(f"facebench: error: {line.strip()}", err=True)
+        sys.exit(2)
     if fmt == "table":
         click.echo(str(table))
     else:

@@ -276,7 +276,7 @@ def rank(models: Any, dataset: Any, metrics: Iterable[str] | Mapping[str, Mappin
     from .run import pick_device
 
     options = dict(options or {})
-    ctx = task_context(plugs, cache_dir=cache_dir, device=pick_device(device), download=allow_download,
+    ctx = task_context(plugs, cache_dir=cache_dir, device=device or "cpu", download=allow_download,
                        quiet=not progress, options=options, instances={inst.name: inst})
     if isinstance(source, Zoo):
         specs = list(source.models)
@@ -287,11 +287,16 @@ def rank(models: Any, dataset: Any, metrics: Iterable[str] | Mapping[str, Mappin
                               f"{' in ' + source.source if source.source else ''}:\n  " + "\n  ".join(errors.values()))
     zoo = Zoo(zoo_name, "models named by reference", task_name, tuple(specs))
     ctx.zoos = {**ctx.zoos, zoo.name: zoo}
-    task_obj.validate(_Benchmark(task_name, zoo.name, (inst.name,), options), ctx)  # before any extraction
+    cache = FeatureCache(cache_dir)
+    if not all(cache.has(feature_key(task_name, m, inst.content, options)) for m in specs):
+        # Something to extract: check data and models first. With every model's features cached
+        # (validated when they were extracted) nothing needs torch, so a re-ranking takes seconds.
+        ctx.device = pick_device(device)
+        task_obj.validate(_Benchmark(task_name, zoo.name, (inst.name,), options), ctx)
 
     bar = _bar_factory(progress)
     rows = {m.name: RankRow(m.name, {n: None for n in metric_objs}, {}) for m in specs}
-    bundles = _extract_all(specs, task_obj, task_name, inst, options, ctx, FeatureCache(cache_dir), rows, bar)
+    bundles = _extract_all(specs, task_obj, task_name, inst, options, ctx, cache, rows, bar)
     if not bundles:
         raise FacebenchError(f"no model of {zoo_name} gave usable features on {inst.name}:\n  "
                              + "\n  ".join(f"{r.model}: {e}" for r in rows.values() for e in r.errors))
