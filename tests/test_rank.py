@@ -342,3 +342,21 @@ def test_cli_names_every_unresolved_reference_on_its_own_line(setup, tmp_path, c
     lines = err.strip().splitlines()
     assert all(line.startswith("facebench: error: ") for line in lines)
     assert any("no_such_network_xyz" in line for line in lines) and any("nor_this_one" in line for line in lines)
+
+
+def test_timm_reference_takes_pretrained_weights_from_the_local_hugging_face_cache(setup, tmp_path, monkeypatch):
+    """``timm:test_resnet`` resolves offline once its weights sit in the Hugging Face cache, and is ranked."""
+    import huggingface_hub.constants as hub_constants
+    from timm.models import get_pretrained_cfg
+
+    cfg = get_pretrained_cfg("test_resnet")
+    snapshot = tmp_path / "hub" / ("models--" + cfg.hf_hub_id.replace("/", "--")) / "snapshots" / ("0" * 40)
+    save_state("test_resnet", snapshot / "model.safetensors", seed=3)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    refs = [{"ref": "timm:test_resnet", "options": SMALL}, {"ref": "timm:test_efficientnet", "weights": "random", "options": SMALL}]
+    table = rank(refs, str(setup["data"]), ["logme"], cache_dir=tmp_path / "cache", device="cpu", progress=False)
+    assert not table.failed and {r.rank for r in table.rows} == {1, 2}
+    meta = json.loads(Path(next(r.features for r in table.rows if r.model == "test_resnet")).with_suffix(".json").read_text())
+    assert meta["weights"] == "timm:default"

@@ -83,7 +83,7 @@ class RankRow:
     scores: dict[str, float | None]
     metric_ranks: dict[str, int]
     rank: int | None = None  # by the mean of the metric ranks; None: not ranked (see errors)
-    extract_seconds: float | None = None  # extraction, or reading the cached features
+    extract_seconds: float | None = None  # extraction (with a source pre-training not yet cached), or the cache read
     cached: bool = False  # the features came from the cache
     score_seconds: float = 0.0  # every metric's per-model step
     features: str | None = None  # the cached feature file (a FeatureBundle .npz)

@@ -1,6 +1,6 @@
 """The text task's loader for zoo files: ``hf:<checkpoint or local folder>`` -> ModelSpec.
 
-* ``hf:<folder>``: a transformers checkpoint folder (``config.json`` with ``model_type`` bert or
+* ``hf:<folder>`` (or ``file:<folder>``, a bare path): a transformers checkpoint folder (``config.json`` with ``model_type`` bert or
   nezha, weights, and the tokenizer's ``vocab.txt`` or ``tokenizer.json``);
 * ``hf:<hub id>`` (e.g. ``hf:hfl/chinese-roberta-wwm-ext``): the snapshot already in the Hugging
   Face cache (``<cache_dir>/hub``, where the text task's downloads go, or the default cache),
@@ -24,13 +24,13 @@ MODEL_TYPES = {"bert": "bert", "nezha": "nezha"}
 def resolve_reference(ref, ctx) -> ModelSpec:
     from ...references import ReferenceError
 
-    if ref.scheme != "hf":
+    if ref.scheme not in ("hf", "file"):
         raise ReferenceError(ref, f"the text task loads hf:<checkpoint or folder>, not {ref.scheme}:", ["hf:<id or path>"])
     value = ref.value
     folder = Path(value).expanduser()
     if folder.is_dir():
         return _folder_spec(ref, folder)
-    if folder.is_absolute() or value.startswith((".", "~")):
+    if ref.scheme == "file" or folder.is_absolute() or value.startswith((".", "~")):
         raise ReferenceError(ref, f"no checkpoint folder {folder}", [str(folder)])
     tried = []
     for cache in (Path(ctx.cache_dir) / "hub", None):
