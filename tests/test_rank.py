@@ -147,6 +147,12 @@ def test_cli_prints_the_ranked_table_with_timings_and_says_which_default_metrics
     for line in lines[1:]:
         cells = line.split(",")
         assert float(cells[2]) == logme[cells[1]]
+    code, out, err = run_cli(capsys, "rank", "--zoo", setup["zoo"], "--data", setup["data"], "--cache-dir", setup["cache"],
+                             "--device", "cpu", "-q", "--format", "json", "-m", "logme", "-m", "nce")
+    assert code == 0 and "Traceback" not in err
+    data = json.loads(out)
+    assert {r["model"]: r["scores"]["logme"] for r in data["rows"]} == logme
+    assert [r["rank"] for r in data["rows"]] == sorted(r["rank"] for r in data["rows"])
 
 
 def facebench_metric_names():
