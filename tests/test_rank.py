@@ -366,3 +366,33 @@ def test_timm_reference_takes_pretrained_weights_from_the_local_hugging_face_cac
     assert not table.failed and {r.rank for r in table.rows} == {1, 2}
     meta = json.loads(Path(next(r.features for r in table.rows if r.model == "test_resnet")).with_suffix(".json").read_text())
     assert meta["weights"] == "timm:default"
+
+
+PSP_CONFIG = """_base_ = 'mmseg::_base_/models/pspnet_r50-d8.py'
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    backbone=dict(depth=18, base_channels=16, stem_channels=16, norm_cfg=norm_cfg),
+    decode_head=dict(in_channels=128, channels=64, num_classes=5, norm_cfg=norm_cfg),
+    auxiliary_head=None)
+"""
+
+
+@pytest.mark.slow
+def test_segmentation_zoo_of_mmseg_configs_and_checkpoints_ranks_on_embedded_scenes(tmp_path):
+    """Two checkpoints of a user's mmseg config (inheriting mmseg's own PSPNet base) ranked on scenes-fashion."""
+    pytest.importorskip("mmseg")
+    from facebench.tasks.base import ModelSpec
+    from facebench.tasks.segmentation.mm import build_pspnet
+
+    (tmp_path / "psp_small.py").write_text(PSP_CONFIG)
+    models = []
+    for i in range(2):
+        torch.manual_seed(i)
+        net = build_pspnet(ModelSpec("x", "pspnet", None, options={"depth": 18, "base_channels": 16, "channels": 64}), 5)
+        torch.save(net.state_dict(), tmp_path / f"psp{i}.pth")
+        models.append({"ref": f"mmseg:{tmp_path / 'psp_small.py'}", "checkpoint": str(tmp_path / f"psp{i}.pth"),
+                       "name": f"psp{i}"})
+    table = rank(models, "scenes-fashion", ["logme", "hscore"], cache_dir=tmp_path / "cache", device="cpu",
+                 progress=False, options={"pixels_per_class": 50, "num_threads": 1})
+    assert table.task == "segmentation" and not table.failed
+    assert {r.rank for r in table.rows} <= {1, 2} and len(table.ranked) == 2
