@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..bundle import FeatureBundle
 from ..checksum import sha256_file as _sha256
@@ -35,6 +35,11 @@ def content_key(*parts: Any) -> str:
 
     blob = json.dumps([CACHE_VERSION, *map(norm, parts)], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def feature_key(task: str, model: Any, target_content: Any, options: Any, split: str = "train") -> str:
+    """The content key of one model's features on one dataset instance (the runner's and ``rank``'s)."""
+    return content_key("features", task, model, target_content, split, options)
 
 
 class FeatureCache:
@@ -79,6 +84,15 @@ class FeatureCache:
                     "run the benchmark again to extract them"
                 ) from None
             return None
+
+    def load_or_extract(self, key: str, extract: Callable[[], FeatureBundle]) -> tuple[FeatureBundle, bool]:
+        """(the cached bundle, True), else ``extract()`` saved under ``key`` and (it, False)."""
+        bundle = self.load(key)
+        if bundle is not None:
+            return bundle, True
+        bundle = extract()
+        self.save(key, bundle)
+        return bundle, False
 
     def save(self, key: str, bundle: FeatureBundle) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ from ..store import ResultsStore
 from ..tasks.base import TaskContext
 from .context import task_context
 from .executor import Executor, Job, LocalExecutor
-from .feature_cache import FeatureCache, content_key
+from .feature_cache import FeatureCache, content_key, feature_key
 from .prediction_cache import PredictionCache
 from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_instances, resolve_metrics, validate_benchmarks
 
@@ -216,7 +216,7 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
     bench, task, zoo, cfg = rb.id, rb.task, rb.zoo, rb.config
     options = dict(cfg.options)
     feature_keys = {
-        (t, m.name): content_key("features", cfg.task, m, inst.content, "train", options)
+        (t, m.name): feature_key(cfg.task, m, inst.content, options)
         for t, inst in rb.targets.items() for m in zoo.models
     }
 
@@ -233,11 +233,7 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
         job_key = content_key("extract", bench, t, key)
 
         def extract() -> FeatureBundle:
-            bundle = cache.load(key)
-            if bundle is None:
-                bundle = task.extract(m, t, ctx)
-                cache.save(key, bundle)
-            return bundle
+            return cache.load_or_extract(key, lambda: task.extract(m, t, ctx))[0]
 
         def record(store, bundle: FeatureBundle, secs: float) -> None:
             path = str(cache.path(key).resolve())

@@ -232,6 +232,14 @@ class Task:
     def extract(self, model: ModelSpec, target: str, ctx: TaskContext) -> FeatureBundle:
         raise NotImplementedError
 
+    def resolve_model(self, ref: Any, ctx: TaskContext) -> ModelSpec:
+        """The ModelSpec a zoo file's reference names (a :class:`facebench.references.ModelReference`).
+
+        A task that loads models by reference overrides this with its own loader: offline unless
+        ``ctx.download``; raise :class:`facebench.references.ReferenceError` naming what was tried.
+        """
+        raise ConfigError(f"the {self.name} task does not load models by reference ({ref.ref})")
+
     def finetune(self, model: ModelSpec, target: str, seed: int, hparams: Mapping[str, Any],
                  ctx: TaskContext) -> FinetuneResult:
         raise NotImplementedError

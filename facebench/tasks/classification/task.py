@@ -94,6 +94,12 @@ class ClassificationTask(Task):
         setup_torch(opts, ctx.device)
         load_pretrained(model, ctx, opts)
 
+    def resolve_model(self, ref, ctx):
+        """``timm:<name>`` or a local file/folder with its architecture (:mod:`.references`)."""
+        from .references import resolve_reference
+
+        return resolve_reference(ref, ctx)
+
     def extract(self, model, dataset: str, ctx):
         from .extract import extract_features
 

@@ -84,6 +84,12 @@ class SegmentationTask(Task):
         setup_torch(opts, ctx.device)
         load_pretrained(model, ctx, opts)
 
+    def resolve_model(self, ref, ctx):
+        """``mmseg:<config>`` with a ``checkpoint`` (:mod:`.references`)."""
+        from .references import resolve_reference
+
+        return resolve_reference(ref, ctx)
+
     def extract(self, model, dataset: str, ctx):
         from .extract import extract_features
 

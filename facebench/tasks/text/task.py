@@ -98,6 +98,12 @@ class TextTask(Task):
         set_cpu_threads(opts.num_threads, ctx.device)
         load_pretrained(model, ctx, opts)
 
+    def resolve_model(self, ref, ctx):
+        """``hf:<checkpoint id or local folder>`` (:mod:`.references`)."""
+        from .references import resolve_reference
+
+        return resolve_reference(ref, ctx)
+
     def extract(self, model, dataset: str, ctx):
         from .jobs import extract_features
 
