@@ -24,6 +24,7 @@ the per-epoch diagnostics it asked for all come in the :class:`TaskContext`.
 """
 from __future__ import annotations
 
+from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping
@@ -98,6 +99,8 @@ class DatasetSpec:
     num_classes: int | None = None
     offline: bool = False
     check: Callable[..., None] | None = None  # check(ctx, **params): raise ConfigError if unavailable
+    # files(**params) -> the paths the instance reads (user data): their listing enters job keys
+    files: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,12 +120,21 @@ class DatasetInstance:
         """What the data is (type and parameters); the store refuses a second definition of a name."""
         return {"type": self.spec.name, "params": dict(self.params)}
 
-    @property
+    @cached_property
     def content(self) -> Any:
-        """The instance in job keys: its bare name for a registered dataset used as is."""
+        """The instance in job keys: its bare name for a registered dataset used as is.
+
+        For a type that reads user files (``DatasetSpec.files``), the fingerprint of those files
+        (:func:`facebench.datafiles.files_fingerprint`) too: other files, other keys.
+        """
         if self.spec.name == self.name and not self.params:
             return self.name
-        return {"name": self.name, **self.definition}
+        content = {"name": self.name, **self.definition}
+        if self.spec.files is not None:
+            from ..datafiles import files_fingerprint
+
+            content["files"] = files_fingerprint(self.spec.files(**dict(self.params)))
+        return content
 
 
 def find_dataset(name: str, instances: Mapping[str, DatasetInstance], datasets: Mapping[str, DatasetSpec],

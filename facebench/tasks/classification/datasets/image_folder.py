@@ -13,6 +13,8 @@ Class indices follow the sorted class-folder names (the union of train/ and test
 files with the usual extensions (jpg, jpeg, png, bmp, gif, tif, tiff, webp, ppm, pgm). ``check``
 (run by ``validate`` before any job) reports a missing root, a folder without images, an empty
 class folder, and, with ``verify: true`` (default), the first file PIL cannot decode, by name.
+The listing of the files under ``root`` enters the job keys (:mod:`facebench.datafiles`): add or
+change an image and the next run extracts and fine-tunes again.
 """
 from __future__ import annotations
 
@@ -147,5 +149,6 @@ DATASETS = (
     DatasetSpec(
         NAME, "your images: root/<class>/<image> (or root/train, root/test); datasets: {name: {type: image-folder, root: ...}}",
         "classification", load_image_folder, offline=True, check=check_image_folder,
+        files=lambda root=None, **params: [root] if root else [],
     ),
 )
