@@ -19,8 +19,8 @@ benchmarks:
     diagnostics: [variance_collapse]  # per-epoch diagnostics to record while fine-tuning
 ```
 
-A benchmark's identity is (task, zoo, target): two benchmarks of a config that share one are
-refused, naming both.
+A benchmark is one task x zoo (one section of the boards) and a result's identity is (task, zoo,
+target): two blocks of a config with the same task and zoo are refused, naming both.
 """
 from __future__ import annotations
 
@@ -102,6 +102,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
     datasets = _parse_datasets(raw.get("datasets"), source)
     benches = []
     seen: dict[tuple[str, str, str], str] = {}
+    blocks: dict[tuple[str, str], str] = {}
     for i, b in enumerate(_require(raw, "benchmarks", source) or []):
         where = origins[i] if i < len(origins) and origins[i] else f"{source}: benchmarks[{i}]"
         if not isinstance(b, Mapping):
@@ -143,6 +144,13 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             diagnostics=tuple(str(d) for d in diagnostics),
             where=where,
         )
+        if (bench.task, bench.zoo) in blocks:
+            raise ConfigError(
+                f"{where}: task {bench.task} with zoo {bench.zoo} is already a benchmark in {blocks[bench.task, bench.zoo]}; "
+                "a benchmark (one board section) is one task x zoo: list every target in that block "
+                "(per-target data settings go under options.datasets.<target>)"
+            )
+        blocks[bench.task, bench.zoo] = where
         for target in bench.targets:
             identity = (bench.task, bench.zoo, target)
             if identity in seen:

@@ -202,12 +202,16 @@ def test_two_image_folder_instances_and_a_builtin_target_are_three_targets(tmp_p
 
 def test_duplicate_identities_are_refused_before_any_job(tmp_path, toy):
     bench = {"task": "toy", "zoo": "toy-zoo", "targets": ["ta"]}
-    with pytest.raises(ConfigError, match=r"x\.yaml: benchmarks\[1\].*already defined in x\.yaml: benchmarks\[0\]"):
-        parse_config({"benchmarks": [bench, {**bench, "targets": ["tb", "ta"]}]}, "x.yaml")
+    with pytest.raises(ConfigError, match=r"x\.yaml: benchmarks\[0\].*target ta\) is already defined in x\.yaml: benchmarks\[0\]"):
+        parse_config({"benchmarks": [{**bench, "targets": ["ta", "tb", "ta"]}]}, "x.yaml")
+    # a second block of the same task and zoo, even with other targets: one benchmark is one block
+    # (two blocks would be one section of the boards with two recipes; the runner kept only one)
+    with pytest.raises(ConfigError, match=r"x\.yaml: benchmarks\[1\]: task toy with zoo toy-zoo is already a benchmark in x\.yaml: benchmarks\[0\]"):
+        parse_config({"benchmarks": [bench, {**bench, "targets": ["tb"]}]}, "x.yaml")
     # through include: both places are named by their files
     (tmp_path / "a.yaml").write_text(yaml.safe_dump({"benchmarks": [bench]}))
     (tmp_path / "main.yaml").write_text(yaml.safe_dump({"include": ["a.yaml"], "benchmarks": [bench]}))
-    with pytest.raises(ConfigError, match=r"a\.yaml: benchmarks\[0\].*already defined in main\.yaml: benchmarks\[0\]"):
+    with pytest.raises(ConfigError, match=r"a\.yaml: benchmarks\[0\].*already a benchmark in main\.yaml: benchmarks\[0\]"):
         load_config(tmp_path / "main.yaml")
     # in a store: one name, two definitions
     run_benchmarks(load_config(write_config(tmp_path, datasets={"x": {"type": "toy-shifted", "shift": 1}})),
