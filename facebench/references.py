@@ -8,7 +8,7 @@ A zoo file (YAML) lists models by reference instead of registering a zoo in a pl
       - timm:convnext_tiny            # a timm model with its pretrained weights (local cache)
       - {ref: timm:resnet18, weights: random, name: resnet18-scratch}
       - {ref: "file:~/ckpt/vit.pt", arch: vit_small_patch16_224}    # a local state dict, its architecture named
-      - zoo:embedded-classification/efficientnet-lite0-imagenet    # a model of a registered zoo
+      - zoo:efficientnet-lite-imagenet/efficientnet-lite0-imagenet  # a model of a registered zoo
 
 A reference is ``scheme:value``; a bare path is ``file:<path>``. ``zoo:<zoo>/<model>`` is resolved
 here (any task); every other scheme by :meth:`facebench.tasks.base.Task.resolve_model` of the
