@@ -23,6 +23,7 @@ import yaml
 from ..bundle import FeatureBundle
 from ..config import RunConfig
 from ..errors import FacebenchError
+from ..isolation import DEFAULT_LIMITS, Limits, run_limited
 from ..plugins import Plugins, get_plugins
 from ..scoring import ZooScores, score_zoo
 from ..store import ResultsStore
@@ -67,6 +68,8 @@ class RunSummary:
     done: int = 0
     skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (job label, error)
+    metric_errors: list[str] = field(default_factory=list)  # "<score job>: <metric> on model <m>: <error>"
+    broken_plugins: dict[str, str] = field(default_factory=dict)  # installed plugin -> why it was left out
     seconds: float = 0.0
     leaderboards: list[Path] = field(default_factory=list)
 
@@ -121,8 +124,8 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
         validate_benchmarks(benchmarks, make_ctx)  # before any expensive job
     cache = FeatureCache(cache_dir)
     predictions = PredictionCache(cache_dir)
-    jobs = {rb.id: _plan_benchmark(rb, make_ctx(rb), metrics, store, cache, predictions, opts.only_score)
-            for rb in benchmarks}
+    jobs = {rb.id: _plan_benchmark(rb, make_ctx(rb), metrics, store, cache, predictions, opts.only_score,
+                                   cfg.scoring) for rb in benchmarks}
     return _Prepared(cfg, plugins, benchmarks, jobs, cache)
 
 
@@ -156,7 +159,7 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
         if existing is not None:
             existing.close()
     store = ResultsStore(path)
-    summary = RunSummary(store=store.path)
+    summary = RunSummary(store=store.path, broken_plugins=dict(prepared.plugins.broken))
     store.begin_run(cfg.digest, cfg.name, config_text)
     if opts.on_start:
         opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
@@ -197,6 +200,8 @@ def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: Ru
             continue
         seconds, value = result
         job.record(store, value, seconds)
+        if job.kind == "score":  # recorded per model as failed; reported here with the job that met them
+            summary.metric_errors.extend(f"{job.label}: {line}" for line in value.error_lines())
         summary.done += 1
         notify(JobEvent(job, "done", seconds))
 
@@ -211,7 +216,8 @@ def _timed(fn):
 
 
 def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: ResultsStore | None,
-                    cache: FeatureCache, predictions: PredictionCache, only_score: bool) -> list[list[Job]]:
+                    cache: FeatureCache, predictions: PredictionCache, only_score: bool,
+                    limits: Limits = DEFAULT_LIMITS) -> list[list[Job]]:
     """The benchmark's jobs, phase by phase: pretrain, extract, finetune, score."""
     bench, task, zoo, cfg = rb.id, rb.task, rb.zoo, rb.config
     options = dict(cfg.options)
@@ -265,7 +271,7 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
             key = feature_keys[(t, m.name)]
             path, stored_key = stored.get(m.name, (None, None))
             files[m.name] = (path if stored_key == key else str(cache.path(key).resolve()), key)
-        scorer = TargetScorer(bench, t, files)
+        scorer = TargetScorer(bench, t, files, limits)
 
         def job(name: str, metric) -> Job:
             key = scorer.key(name, metric)
@@ -308,8 +314,9 @@ class TargetScorer:
     the run, ``--only-score`` and ``facebench score --store``.
     """
 
-    def __init__(self, benchmark: str, target: str, files: dict[str, tuple[str, str]]) -> None:
-        self.benchmark, self.target, self.files = benchmark, target, dict(files)
+    def __init__(self, benchmark: str, target: str, files: dict[str, tuple[str, str]],
+                 limits: Limits = DEFAULT_LIMITS) -> None:
+        self.benchmark, self.target, self.files, self.limits = benchmark, target, dict(files), limits
         self._loaded: dict[str, FeatureBundle] = {}
 
     def key(self, name: str, metric) -> str:
@@ -325,7 +332,9 @@ class TargetScorer:
     def score(self, name: str, metric) -> ZooScores:
         if not self.files:
             raise FacebenchError("no cached features for this target: run the benchmark without --only-score first")
-        return score_zoo({name: metric}, {model: (lambda model=model: self._bundle(model)) for model in self.files})
+        bundles = {model: self._bundle(model) for model in self.files}  # read and verified here, shared by fork
+        what = f"metric {name!r} (plugin module {type(metric).__module__}) on {self.benchmark} {self.target}"
+        return run_limited(lambda: score_zoo({name: metric}, bundles), self.limits, what)
 
     def record(self, store: ResultsStore, key: str, name: str, metric, result: ZooScores) -> None:
         """Write the metric's per-model values and zoo scores in one transaction."""
