@@ -81,6 +81,9 @@ def _address_space_bytes() -> int:
 
 
 def _child(fn: Callable[[], Any], conn, memory_limit_mb: float | None) -> None:
+    import faulthandler
+
+    faulthandler.disable()  # a crash is reported by the parent in one line, not as a C-level stack dump
     if memory_limit_mb is not None:
         import resource
 

@@ -275,7 +275,9 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
 
         def job(name: str, metric) -> Job:
             key = scorer.key(name, metric)
-            return Job(key, "score", f"score {name} on {bench} {t}", _timed(lambda: scorer.score(name, metric)),
+            module = type(metric).__module__
+            plugin = "" if module.startswith("facebench.") else f" (plugin {module})"
+            return Job(key, "score", f"score {name}{plugin} on {bench} {t}", _timed(lambda: scorer.score(name, metric)),
                        bench, t, metric=name,
                        record=lambda store, result, secs: scorer.record(store, key, name, metric, result))
 
