@@ -80,10 +80,22 @@ def _address_space_bytes() -> int:
         return 0
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when its parent dies (a killed run leaves no scoring worker behind
+    holding its files and its run lock)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _child(fn: Callable[[], Any], conn, memory_limit_mb: float | None) -> None:
     import faulthandler
 
     faulthandler.disable()  # a crash is reported by the parent in one line, not as a C-level stack dump
+    _die_with_parent()
     if memory_limit_mb is not None:
         import resource
 

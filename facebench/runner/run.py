@@ -12,6 +12,7 @@ Nothing here prints: progress goes to ``RunOptions.on_job`` (the CLI draws it).
 """
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Callable
 
 import yaml
 
+from .. import phase_probe
 from ..bundle import FeatureBundle
 from ..config import RunConfig
 from ..errors import FacebenchError
@@ -32,6 +34,7 @@ from .context import task_context
 from .executor import Executor, Job, LocalExecutor
 from .feature_cache import FeatureCache, content_key
 from .prediction_cache import PredictionCache
+from .run_lock import RunLock
 from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_instances, resolve_metrics, validate_benchmarks
 
 log = logging.getLogger("facebench.run")
@@ -158,24 +161,29 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
     finally:
         if existing is not None:
             existing.close()
+    lock = RunLock(path)  # one run per store: a second is refused, naming the holder; a dead holder's lock is free
+    lock.acquire()
     store = ResultsStore(path)
     summary = RunSummary(store=store.path, broken_plugins=dict(prepared.plugins.broken))
-    store.begin_run(cfg.digest, cfg.name, config_text)
-    if opts.on_start:
-        opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
-    for rb in prepared.benchmarks:
-        store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
-        for name, inst in rb.targets.items():
-            store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
-            store.add_target(rb.id, name, inst.definition)
-        for phase in prepared.jobs[rb.id]:
-            _execute(phase, store, prepared.cache, opts, summary)
-    store.finish_run(cfg.digest)
-    if opts.leaderboard_dir:
-        from ..leaderboard import build_leaderboards
+    try:
+        store.begin_run(cfg.digest, cfg.name, config_text)
+        if opts.on_start:
+            opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
+        for rb in prepared.benchmarks:
+            store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
+            for name, inst in rb.targets.items():
+                store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
+                store.add_target(rb.id, name, inst.definition)
+            for phase in prepared.jobs[rb.id]:
+                _execute(phase, store, prepared.cache, opts, summary)
+        store.finish_run(cfg.digest)
+        if opts.leaderboard_dir:
+            from ..leaderboard import build_leaderboards
 
-        summary.leaderboards = build_leaderboards(store.path, opts.leaderboard_dir, config_text=config_text)
-    store.close()
+            summary.leaderboards = build_leaderboards(store.path, opts.leaderboard_dir, config_text=config_text)
+    finally:
+        store.close()
+        lock.release()
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -189,8 +197,14 @@ def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: Ru
             summary.skipped += 1
             notify(JobEvent(job, "cached"))
         else:
-            todo.append(job)
+            todo.append(phase_probe.wrap(job))  # the job itself unless the crash harness's probe is on
     for job, result, error in opts.executor.run(todo):
+        if _out_of_disk(error):  # every later job would fail the same way: stop here, in one line
+            where = f" {error.filename}" if getattr(error, "filename", None) else ""
+            raise FacebenchError(
+                f"{job.label}: cannot write{where} ({error.strerror or error}); the jobs finished before are kept "
+                "in the store: free space or make the cache directory writable, then run again to resume"
+            )
         if error is not None:
             message = str(error) or type(error).__name__
             log.debug("job %s failed", job.label, exc_info=error)
@@ -204,6 +218,14 @@ def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: Ru
             summary.metric_errors.extend(f"{job.label}: {line}" for line in value.error_lines())
         summary.done += 1
         notify(JobEvent(job, "done", seconds))
+
+
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
+def _out_of_disk(error: BaseException | None) -> bool:
+    """A full disk, a read-only or forbidden directory: no job that writes can succeed after it."""
+    return isinstance(error, OSError) and error.errno in DISK_ERRNOS
 
 
 def _timed(fn):
