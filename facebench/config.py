@@ -228,6 +228,14 @@ def _parse_datasets(raw: Any, source: str) -> dict[str, DatasetConfig]:
     return out
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's message on one line: the problem and where (1-based line and column)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text()
@@ -236,7 +244,7 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+        raise ConfigError(f"{path}: invalid YAML ({_yaml_problem(exc)})") from None
 
 
 def expand_includes(raw: Any, path: Path, seen: tuple[Path, ...] = ()) -> Any:
