@@ -118,3 +118,23 @@ def test_scoring_limits_do_not_change_the_config_digest():
     base = {"benchmarks": [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta"]}]}
     assert parse_config(base).digest == parse_config({**base, "scoring": {"time_limit_s": 5}}).digest
     assert parse_config({**base, "scoring": {"time_limit_s": None}}).scoring.time_limit_s is None
+
+
+def test_an_installed_plugin_whose_import_fails_is_left_out_and_named(monkeypatch):
+    """An entry point that cannot be imported does not take the other plugins down."""
+    import importlib.metadata
+
+    from facebench.plugins import Plugins
+
+    class BrokenEntryPoint:
+        name, value, dist = "facebench-broken", "facebench_broken.plugin", None
+
+        def load(self):
+            raise ImportError("No module named 'torch_scatter'")
+
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda **kw: [BrokenEntryPoint()] if kw.get("group") == "facebench" else real(**kw))
+    plugins = Plugins()
+    assert plugins.broken == {"facebench-broken": "facebench_broken.plugin: ImportError: No module named 'torch_scatter'"}
+    assert "face" in plugins.metrics and "hang" in plugins.metrics  # built-ins and the env's modules still load
