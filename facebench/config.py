@@ -17,6 +17,7 @@ benchmarks:
     finetune: {epochs: 20, lr: 0.01}  # updates the task's default fine-tuning hyper-parameters
     options: {}                       # task options (sizes, image size, ...)
     diagnostics: [variance_collapse]  # per-epoch diagnostics to record while fine-tuning
+scoring: {isolation: process, time_limit_s: 1800, memory_limit_mb: 16384}  # facebench.isolation
 ```
 
 A benchmark's identity is (task, zoo, target): two benchmarks of a config that share one are

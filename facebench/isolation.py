@@ -9,7 +9,8 @@ the limit ends in a ``MemoryError`` inside the worker (reported) instead of in t
 OOM killer.
 
 The worker is forked (copy-on-write: the metric objects, plugins and loaded feature bundles are
-not pickled, only the result comes back). Where ``fork`` does not exist, or with
+not pickled, only the result comes back). OpenMP runs on one thread in the worker (libgomp cannot
+be used after fork once the parent has used it; see :func:`_child`). Where ``fork`` does not exist, or with
 ``isolation: in-process`` (for a debugger), the callable runs in this process without limits.
 """
 from __future__ import annotations
@@ -96,6 +97,15 @@ def _child(fn: Callable[[], Any], conn, memory_limit_mb: float | None) -> None:
 
     faulthandler.disable()  # a crash is reported by the parent in one line, not as a C-level stack dump
     _die_with_parent()
+    try:  # GNU libgomp is not fork-safe: an OpenMP region after fork, in a process whose parent had run
+        # one (torch fine-tuning, scikit-learn), waits for ever on the parent's vanished threads
+        # (measured: KMeans + torch.mm in the parent, again in the worker: hung, killed at the limit).
+        # One OpenMP thread in the worker avoids the team; BLAS (OpenBLAS, fork-safe) keeps its threads.
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="openmp")
+    except ImportError:
+        pass
     if memory_limit_mb is not None:
         import resource
 

@@ -95,6 +95,19 @@ def test_results_and_facebench_errors_come_back_from_the_worker():
         run_limited(bad, Limits(), "bad one")
 
 
+def test_openmp_used_before_the_fork_does_not_hang_the_worker():
+    """libgomp is not fork-safe: without the worker's one-thread OpenMP limit this hangs."""
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    x = np.random.default_rng(0).normal(size=(2000, 8))
+    with threadpool_limits(2, user_api="openmp"):
+        KMeans(3, n_init=1, random_state=0).fit(x)  # an OpenMP team in this process
+        fit = run_limited(lambda: KMeans(3, n_init=1, random_state=0).fit(x).inertia_, Limits(time_limit_s=120), "km")
+    assert fit == pytest.approx(KMeans(3, n_init=1, random_state=0).fit(x).inertia_)
+
+
 def test_in_process_mode_runs_here_for_debugging():
     import os
 
