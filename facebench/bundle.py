@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .atomic import replacing
 from .errors import BadInputError
 
 PROBS_ROW_SUM_TOL = 1e-3  # float32 softmax over 1000 classes sums to 1 within ~1e-6
@@ -102,12 +103,11 @@ class FeatureBundle:
     def save_npz(self, path: str | os.PathLike[str]) -> None:
         """Write the bundle (original label values) atomically."""
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
         arrays = {"features": self.features, "labels": self.classes[self.labels]}
         if self.probs is not None:
             arrays["probs"] = self.probs
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        with replacing(path, ".tmp.npz") as tmp:
+            np.savez(tmp, **arrays)
 
     # -- derived ------------------------------------------------------------------------------
     @property

@@ -11,6 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from .atomic import replacing
+
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     h = hashlib.sha256()
@@ -27,9 +29,8 @@ def sidecar(path: str | os.PathLike[str]) -> Path:
 def write_sidecar(path: str | os.PathLike[str]) -> Path:
     """Write ``path``'s SHA-256 next to it (temporary file + os.replace)."""
     target = sidecar(path)
-    tmp = target.with_suffix(".sha256.tmp")
-    tmp.write_text(sha256_file(path))
-    os.replace(tmp, target)
+    with replacing(target) as tmp:
+        tmp.write_text(sha256_file(path))
     return target
 
 

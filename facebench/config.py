@@ -17,6 +17,7 @@ benchmarks:
     finetune: {epochs: 20, lr: 0.01}  # updates the task's default fine-tuning hyper-parameters
     options: {}                       # task options (sizes, image size, ...)
     diagnostics: [variance_collapse]  # per-epoch diagnostics to record while fine-tuning
+scoring: {isolation: process, time_limit_s: 1800, memory_limit_mb: 16384}  # facebench.isolation
 ```
 
 A benchmark is one task x zoo (one section of the boards) and a result's identity is (task, zoo,
@@ -33,6 +34,8 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import ConfigError
+from .isolation import DEFAULT_LIMITS, Limits, parse_limits
+from .suggest import did_you_mean
 
 ORIGINS = "_origins"  # private key: where each benchmark of an expanded config was written
 
@@ -73,13 +76,14 @@ class RunConfig:
     cache_dir: str = ".facebench/cache"
     plugins: tuple[str, ...] = ()
     download: bool = False
+    scoring: Limits = DEFAULT_LIMITS  # how metric scoring is isolated (time and memory limits)
     source: str = "<dict>"
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
         """Content hash of what determines results (not where they are stored)."""
-        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name", ORIGINS)}
+        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name", "scoring", ORIGINS)}
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -89,35 +93,60 @@ def _require(mapping: Mapping[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
+def _refuse_unknown(keys: Any, known: set[str], where: str) -> None:
+    unknown = sorted(str(k) for k in set(keys) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}{did_you_mean(unknown[0], known)} "
+                          f"(known: {', '.join(sorted(known))})")
+
+
+def _name(mapping: Mapping[str, Any], key: str, where: str) -> str:
+    value = _require(mapping, key, where)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {key!r} must be a non-empty name, got {value!r}")
+    return value
+
+
 def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: a config must be a YAML mapping")
     raw = dict(raw)
     origins = list(raw.pop(ORIGINS, None) or [])
     known = {"name", "benchmarks", "metrics", "store", "cache_dir", "plugins", "download", "description", "include",
-             "datasets"}
-    unknown = set(raw) - known
-    if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+             "datasets", "scoring"}
+    _refuse_unknown(raw, known, source)
+    benchmarks_raw = _require(raw, "benchmarks", source)
+    if benchmarks_raw is not None and not isinstance(benchmarks_raw, list):
+        raise ConfigError(f"{source}: 'benchmarks' must be a list of benchmarks, got {type(benchmarks_raw).__name__}")
+    for key in ("store", "cache_dir", "name"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+            raise ConfigError(f"{source}: {key!r} must be a non-empty string, got {raw[key]!r}")
+    plugins = raw.get("plugins") or []
+    if isinstance(plugins, str):
+        plugins = [plugins]
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"{source}: 'plugins' must be a list of module names, got {raw.get('plugins')!r}")
+    if not isinstance(raw.get("download", False), bool):
+        raise ConfigError(f"{source}: 'download' must be true or false, got {raw['download']!r}")
     datasets = _parse_datasets(raw.get("datasets"), source)
     benches = []
     seen: dict[tuple[str, str, str], str] = {}
     blocks: dict[tuple[str, str], str] = {}
-    for i, b in enumerate(_require(raw, "benchmarks", source) or []):
+    for i, b in enumerate(benchmarks_raw or []):
         where = origins[i] if i < len(origins) and origins[i] else f"{source}: benchmarks[{i}]"
         if not isinstance(b, Mapping):
             raise ConfigError(f"{where}: must be a mapping")
         if "nc_trace" in b:
             raise ConfigError(f"{where}: 'nc_trace' is now a diagnostic: write 'diagnostics: [variance_collapse]'")
         bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics"}
-        bad = set(b) - bknown
-        if bad:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(bad))} (known: {', '.join(sorted(bknown))})")
+        _refuse_unknown(b, bknown, where)
         targets = _require(b, "targets", where)
         if isinstance(targets, str):
             targets = [targets]
         if not targets:
             raise ConfigError(f"{where}: 'targets' is empty")
+        if not isinstance(targets, list) or not all(isinstance(t, str) and t.strip() for t in targets):
+            raise ConfigError(f"{where}: 'targets' must be a list of dataset names, got {targets!r}")
         seeds = b.get("seeds", [0, 1, 2])
         if isinstance(seeds, int):
             seeds = [seeds]
@@ -131,12 +160,14 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         finetune = b.get("finetune") or {}
         if not isinstance(finetune, Mapping):
             raise ConfigError(f"{where}: 'finetune' must be a mapping of hyper-parameters")
+        if not isinstance(b.get("options") or {}, Mapping):
+            raise ConfigError(f"{where}: 'options' must be a mapping of task options, got {b['options']!r}")
         diagnostics = b.get("diagnostics") or []
         if isinstance(diagnostics, str):
             diagnostics = [diagnostics]
         bench = BenchmarkConfig(
-            task=str(_require(b, "task", where)),
-            zoo=str(_require(b, "zoo", where)),
+            task=_name(b, "task", where),
+            zoo=_name(b, "zoo", where),
             targets=tuple(str(t) for t in targets),
             seeds=tuple(seeds),
             finetune=dict(finetune),
@@ -171,6 +202,9 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
     elif isinstance(metrics_raw, list):
         metrics = {str(m): {} for m in metrics_raw}
     elif isinstance(metrics_raw, Mapping):
+        bad_params = [str(k) for k, v in metrics_raw.items() if v is not None and not isinstance(v, Mapping)]
+        if bad_params:
+            raise ConfigError(f"{source}: metrics.{bad_params[0]}: parameters must be a mapping name -> value")
         metrics = {str(k): dict(v or {}) for k, v in metrics_raw.items()}
     else:
         raise ConfigError(f"{source}: 'metrics' must be 'all', a list of names or a mapping name -> params")
@@ -181,8 +215,9 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         datasets=datasets,
         store=str(raw.get("store", ".facebench/results.sqlite")),
         cache_dir=str(raw.get("cache_dir", ".facebench/cache")),
-        plugins=tuple(raw.get("plugins") or ()),
+        plugins=tuple(plugins),
         download=bool(raw.get("download", False)),
+        scoring=parse_limits(raw.get("scoring"), source),
         source=source,
         raw=dict(raw),
     )
@@ -202,6 +237,14 @@ def _parse_datasets(raw: Any, source: str) -> dict[str, DatasetConfig]:
     return out
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's message on one line: the problem and where (1-based line and column)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text()
@@ -210,7 +253,7 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+        raise ConfigError(f"{path}: invalid YAML ({_yaml_problem(exc)})") from None
 
 
 def expand_includes(raw: Any, path: Path, seen: tuple[Path, ...] = ()) -> Any:

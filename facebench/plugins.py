@@ -81,11 +81,10 @@ class Plugins:
         self._sources: dict[str, str] = {}
         for modname in BUILTIN_PLUGINS:
             self._register_module(modname, "builtin")
+        self._dists: dict[str, str] = {}  # entry-point plugin -> "distribution version"
+        self.broken: dict[str, str] = {}  # installed plugin (entry point) -> why it could not be loaded
         if entry_points:
-            before = set(self.pm.get_plugins())
-            self.pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-            for plugin in set(self.pm.get_plugins()) - before:
-                self._sources[self.pm.get_name(plugin)] = "entry point"
+            self._load_entry_points()
         env = [m.strip() for m in os.environ.get(ENV_VAR, "").split(",") if m.strip()]
         for modname in [*extra_modules, *env]:
             if self.pm.has_plugin(modname):
@@ -100,11 +99,35 @@ class Plugins:
         }
         self._fill_registries()
 
+    def _load_entry_points(self) -> None:
+        """Installed plugins (entry points of group ``facebench``). One whose import fails is left
+        out and named in :attr:`broken` (the CLI warns): the other plugins' metrics still run."""
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if self.pm.has_plugin(ep.name) or self.pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # noqa: BLE001 - any error at import: that plugin is broken, not the run
+                self.broken[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
+                continue
+            if self.pm.is_registered(plugin):
+                continue
+            try:
+                self.pm.register(plugin, name=ep.name)
+            except pluggy.PluginValidationError as exc:
+                self.broken[ep.name] = f"{ep.value}: {exc}"
+                continue
+            self._sources[ep.name] = "entry point"
+            if ep.dist is not None:
+                self._dists[ep.name] = f"{ep.dist.name} {ep.dist.version}"
+
     def _register_module(self, modname: str, source: str) -> None:
         try:
             module = importlib.import_module(modname)
-        except ImportError as exc:
-            raise FacebenchError(f"cannot import plugin module {modname!r}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - a SyntaxError or any error at import time, not only ImportError
+            raise FacebenchError(f"cannot import plugin module {modname!r}: {type(exc).__name__}: {exc}") from None
         if self.pm.is_registered(module):  # already loaded, e.g. through its entry point
             return
         try:
@@ -118,7 +141,11 @@ class Plugins:
             caller = getattr(self.pm.hook, hookname)
             # Call each implementation on its own so that every entry is tagged with its plugin.
             for impl in reversed(caller.get_hookimpls()):
-                entries = impl.function() or []
+                try:
+                    entries = impl.function() or []
+                except Exception as exc:  # noqa: BLE001 - named, one line, instead of a traceback
+                    raise FacebenchError(f"plugin {impl.plugin_name!r}: hook {hookname} raised "
+                                         f"{type(exc).__name__}: {exc}") from None
                 for entry in entries:
                     name = getattr(entry, "name", None)
                     self.registries[kind].add(name, entry, plugin=impl.plugin_name, summary=_summary_of(entry))
@@ -158,6 +185,8 @@ class Plugins:
             dist = dists.get(name)
             if dist is not None:
                 version = f"{dist.project_name} {dist.version}"
+            elif name in self._dists:
+                version = self._dists[name]
             elif self._sources.get(name) == "builtin":
                 version = f"facebench {__version__}"
             else:

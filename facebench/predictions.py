@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import replacing
 from .checksum import sidecar_matches, write_sidecar
 
 
@@ -50,9 +51,8 @@ class TestPredictions:
 def save_predictions(path: str | os.PathLike[str], preds: TestPredictions) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, predicted=preds.predicted, true=preds.true)
-    os.replace(tmp, path)
+    with replacing(path, ".tmp.npz") as tmp:
+        np.savez_compressed(tmp, predicted=preds.predicted, true=preds.true)
     write_sidecar(path)
     return path
 

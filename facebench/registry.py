@@ -7,11 +7,11 @@ is not a ``Zoo``...) is an error that names the plugin.
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Generic, Iterator, TypeVar
 
 from .errors import RegistryError
+from .suggest import did_you_mean
 
 T = TypeVar("T")
 
@@ -64,8 +64,7 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            close = difflib.get_close_matches(name, self._entries, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            hint = did_you_mean(name, self._entries)
             known = ", ".join(sorted(self._entries)) or "none registered"
             raise RegistryError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
 

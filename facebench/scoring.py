@@ -29,6 +29,11 @@ class ZooScores:
     warnings: dict[str, list[str]] = field(default_factory=dict)
     seconds: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> model -> scoring time
 
+    def error_lines(self) -> list[str]:
+        """One line per failed (metric, model) pair or zoo step: ``"<metric> on model <m>: <error>"``."""
+        return [f"{metric} on {'zoo' if model == ZOO else 'model ' + model}: {message}"
+                for metric, errors in self.errors.items() for model, message in errors.items()]
+
 
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, FacebenchError):
@@ -70,6 +75,9 @@ def combine_zoo(metric: Metric, values: Mapping[str, MetricValue]) -> tuple[dict
                     + (f" ({', '.join(values)})" if values else "")
                 )
             scores, error = metric.combine(values), None
+            bad = {m: s for m, s in scores.items() if not np.isfinite(float(s))}
+            if bad:  # never a silent NaN on a board
+                raise FacebenchError(f"metric {metric.name!r}: non-finite zoo score(s) {bad}")
         except Exception as exc:  # noqa: BLE001 - reported as this metric's zoo-level error
             scores, error = {}, _error_text(exc)
     return scores, [str(w.message) for w in caught], error

@@ -38,7 +38,8 @@ from typing import Any, Iterator, Mapping
 from . import __version__
 from .errors import ConfigError, StoreError
 
-LEGACY_NC_TRACE = "variance_collapse"  # what an old store's nc_trace table holds
+LEGACY_NC_TRACE = "variance_collapse"
+SCHEMA_VERSION = 1  # PRAGMA user_version; a store written by a newer schema is refused, not misread  # what an old store's nc_trace table holds
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -85,12 +86,29 @@ class ResultsStore:
         self.path = Path(path)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a results store (give the path of a .sqlite file)")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open the results store ({exc})") from None
+        try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: written by a newer facebench (store schema {version}, this facebench reads up to "
+                    f"{SCHEMA_VERSION}); upgrade facebench or give another --store path"
+                )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            if version < SCHEMA_VERSION:
+                self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except StoreError:
+            self.db.close()
+            raise
+        except sqlite3.OperationalError as exc:  # read-only file or directory, full disk, locked
+            self.db.close()
+            raise StoreError(f"{self.path}: cannot open the results store for writing ({exc})") from None
         except sqlite3.DatabaseError as exc:  # not SQLite, or a corrupt file: nothing was written to it
             self.db.close()
             raise StoreError(f"{self.path}: not a facebench results store ({exc}); give another --store path") from None
@@ -100,14 +118,29 @@ class ResultsStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """One atomic write; a write SQLite refuses (full disk, read-only file) is a one-line
+        :class:`StoreError` and leaves the store as it was before the transaction."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: cannot write to the results store ({exc})") from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StoreError(f"{self.path}: cannot write to the results store ({exc}); "
+                                 "what was finished before is kept") from None
             raise
         else:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: cannot write to the results store ({exc}); "
+                                 "what was finished before is kept") from None
 
     # -- runs and benchmarks ------------------------------------------------------------------
     def begin_run(self, digest: str, name: str, config_text: str) -> None:

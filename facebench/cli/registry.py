@@ -9,10 +9,13 @@ def plugins_cmd() -> None:
     """List loaded plugins, their versions and what each registers."""
     from ..plugins import get_plugins
 
-    for info in get_plugins().plugin_infos():
+    plugins = get_plugins()
+    for info in plugins.plugin_infos():
         click.echo(f"{info.name}  [{info.version}; {info.source}]")
         for kind, names in info.registers.items():
             click.echo(f"    {kind}: {', '.join(names)}")
+    for name, why in plugins.broken.items():
+        click.echo(f"facebench: warning: plugin {name} left out, its import failed: {why}", err=True)
 
 
 @click.command("list")

@@ -115,6 +115,10 @@ def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir,
     )
     for p in summary.leaderboards:
         click.echo(f"  wrote {p}", err=True)
+    for name, why in summary.broken_plugins.items():
+        click.echo(f"facebench: warning: plugin {name} left out, its import failed: {why}", err=True)
+    for line in summary.metric_errors:
+        click.echo(f"facebench: warning: {line}", err=True)
     for label, error in summary.failed:
         click.echo(f"facebench: error: {label}: {error}", err=True)
     sys.exit(1 if summary.failed else 0)

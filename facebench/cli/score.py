@@ -11,7 +11,7 @@ from ..errors import FacebenchError
 from ..evaluation import STATISTICS, correlations, undefined_reason
 from ..output import dumps, fmt_number as _fmt
 from ..metric_factory import create_metrics
-from ..scoring import ZOO, ZooScores, score_zoo
+from ..scoring import ZooScores, score_zoo
 
 
 def metric_spec(names: list[str], params: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -33,16 +33,13 @@ def build_metrics(names: list[str], params: dict[str, dict[str, Any]]):
 
 
 def _report_errors(result: ZooScores) -> int:
-    failed = 0
-    for metric, errors in result.errors.items():
-        for model, message in errors.items():
-            where = "zoo" if model == ZOO else f"model {model}"
-            click.echo(f"facebench: error: {metric} on {where}: {message}", err=True)
-            failed += 1
+    lines = result.error_lines()
+    for line in lines:
+        click.echo(f"facebench: error: {line}", err=True)
     for metric, warns in result.warnings.items():
         for w in warns:
             click.echo(f"facebench: warning: {w}", err=True)
-    return failed
+    return len(lines)
 
 
 def score_directory(directory: str, metric_names: list[str], params, fmt: str, ground_truth: str | None) -> int:

@@ -5,7 +5,8 @@ import datetime as _dt
 import os
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, phase_probe
+from ..atomic import replacing
 from ..errors import FacebenchError
 from ..reliability import DEFAULT_THRESHOLD
 from ..significance import CORRECTIONS
@@ -23,9 +24,12 @@ FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.h
 
 
 def _write(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    phase_probe.enter("leaderboard", "write", path.name)  # test-only probe (crash harness); free otherwise
+    try:
+        with replacing(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as exc:  # a full disk, a read-only directory: one line; the previous file is left whole
+        raise FacebenchError(f"{path}: cannot write the leaderboard ({exc.strerror or exc})") from None
     return path
 
 

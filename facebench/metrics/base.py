@@ -18,15 +18,32 @@ line each, every way in which it departs from the published definition or that c
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Union
+from typing import Any, ClassVar, Iterator, Mapping, Union
 
 import numpy as np
 
 from ..bundle import FeatureBundle
-from ..errors import MetricInputError
+from ..errors import FacebenchError, MetricInputError
 
 MetricValue = Union[float, Mapping[str, float]]
+
+
+@contextmanager
+def input_errors_named(metric_name: str, bundle_name: str, what: str) -> Iterator[None]:
+    """Re-raise a LinAlgError / ValueError / ArithmeticError from ``what`` (e.g. "the Gaussian mixture
+    fit") as a :class:`MetricInputError` naming the bundle and the metric (the usual cause: collapsed
+    or constant features); facebench's own errors pass through."""
+    try:
+        yield
+    except FacebenchError:
+        raise
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError) as exc:
+        raise MetricInputError(
+            f"{bundle_name}: metric {metric_name!r}: {what} failed ({type(exc).__name__}: {exc}); "
+            "are the features constant or every class collapsed to a point?"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -95,9 +112,29 @@ class Metric:
             )
 
     def score(self, bundle: FeatureBundle) -> MetricValue:
-        """Check the bundle, then compute the per-model value."""
+        """Check the bundle, then compute the per-model value.
+
+        The shared guard of every metric: a numerical failure inside the computation (singular
+        matrix, ValueError of a library call, division by zero) and a NaN or inf result become a
+        :class:`MetricInputError` naming the bundle and the metric, never a silent NaN.
+        """
         self.check(bundle)
-        return self.compute(bundle)
+        try:
+            with input_errors_named(self.name, bundle.name, "the computation"):
+                value = self.compute(bundle)
+        except MetricInputError as exc:
+            message = str(exc)
+            if self.name in message or bundle.name in message:
+                raise
+            raise MetricInputError(f"{bundle.name}: metric {self.name!r}: {message}") from exc
+        items = value.items() if isinstance(value, Mapping) else [("", value)]
+        for key, v in items:
+            if not np.isfinite(float(v)):
+                raise MetricInputError(
+                    f"{bundle.name}: metric {self.name!r} gave a non-finite value{' for ' + key if key else ''} ({v}); "
+                    "are the features constant, every class collapsed to a point, or the scale extreme?"
+                )
+        return value
 
     def params(self) -> dict[str, Any]:
         """The constructor parameters and their current values (recorded with every score)."""

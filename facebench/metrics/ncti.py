@@ -42,9 +42,12 @@ def ncti_terms(features: np.ndarray, labels: np.ndarray, num_classes: int, pca_d
         lda = LinearDiscriminantAnalysis(solver="svd")
     else:
         lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage=shrinkage)
-    projected = lda.fit_transform(z, labels)
+    try:
+        projected = lda.fit_transform(z, labels)
+        probs = lda.predict_proba(z)
+    except IndexError as exc:  # scikit-learn's svd solver when no direction is left above its tolerance
+        raise ValueError(f"the LDA found no discriminant direction ({exc})") from exc
     projected = projected - projected.mean(axis=0)
-    probs = lda.predict_proba(z)
     seli = float(np.linalg.svd(projected, compute_uv=False).sum())
     ncc = float(np.mean(probs[np.arange(n), labels]))
     within = sum(float(np.linalg.svd(probs[labels == k], compute_uv=False).sum()) for k in range(num_classes))

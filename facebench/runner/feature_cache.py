@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..atomic import replacing
 from ..bundle import FeatureBundle
 from ..checksum import sha256_file as _sha256
 from ..checksum import write_sidecar
@@ -98,8 +98,7 @@ class FeatureCache:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.path(key)
         bundle.save_npz(path)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"name": bundle.name, **dict(bundle.meta)}, default=str))
-        os.replace(tmp, path.with_suffix(".json"))
+        with replacing(path.with_suffix(".json")) as tmp:
+            tmp.write_text(json.dumps({"name": bundle.name, **dict(bundle.meta)}, default=str))
         write_sidecar(path)
         return path

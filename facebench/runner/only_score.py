@@ -13,7 +13,6 @@ from typing import Any
 from ..errors import FacebenchError
 from ..evaluation import correlations
 from ..metric_factory import MetricSpec, create_metrics
-from ..scoring import ZOO
 from ..store import ResultsStore
 from .run import TargetScorer
 
@@ -46,11 +45,13 @@ def score_store(store_path: str | Path, spec: MetricSpec, metric_registry) -> St
                 continue
             truths = {s: store.mean_ground_truth(bench, target, s) for s in store.truth_statistics(bench, target)}
             for name, metric in metrics.items():
-                result = scorer.score(name, metric)
+                try:
+                    result = scorer.score(name, metric)
+                except FacebenchError as exc:  # stopped or failed in its worker: the other metrics go on
+                    out.errors.append(str(exc))
+                    continue
                 scorer.record(store, scorer.key(name, metric), name, metric, result)
-                for model, message in result.errors[name].items():
-                    where = "zoo" if model == ZOO else f"model {model}"
-                    out.errors.append(f"{name} on {bench} {target} {where}: {message}")
+                out.errors.extend(f"{bench} {target}: {line}" for line in result.error_lines())
                 scores = result.scores[name]
                 out.results.setdefault(f"{bench}:{target}", {})[name] = {
                     "scores": scores, "correlations": {s: correlations(scores, t) for s, t in truths.items()},

@@ -12,6 +12,7 @@ Nothing here prints: progress goes to ``RunOptions.on_job`` (the CLI draws it).
 """
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from typing import Callable
 
 import yaml
 
+from .. import phase_probe
 from ..bundle import FeatureBundle
 from ..config import RunConfig
 from ..errors import FacebenchError
+from ..isolation import DEFAULT_LIMITS, Limits, run_limited
 from ..plugins import Plugins, get_plugins
 from ..scoring import ZooScores, score_zoo
 from ..store import ResultsStore
@@ -31,6 +34,7 @@ from .context import task_context
 from .executor import Executor, Job, LocalExecutor
 from .feature_cache import FeatureCache, content_key, feature_key
 from .prediction_cache import PredictionCache
+from .run_lock import RunLock
 from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_instances, resolve_metrics, validate_benchmarks
 
 log = logging.getLogger("facebench.run")
@@ -67,6 +71,8 @@ class RunSummary:
     done: int = 0
     skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (job label, error)
+    metric_errors: list[str] = field(default_factory=list)  # "<score job>: <metric> on model <m>: <error>"
+    broken_plugins: dict[str, str] = field(default_factory=dict)  # installed plugin -> why it was left out
     seconds: float = 0.0
     leaderboards: list[Path] = field(default_factory=list)
 
@@ -121,8 +127,8 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
         validate_benchmarks(benchmarks, make_ctx)  # before any expensive job
     cache = FeatureCache(cache_dir)
     predictions = PredictionCache(cache_dir)
-    jobs = {rb.id: _plan_benchmark(rb, make_ctx(rb), metrics, store, cache, predictions, opts.only_score)
-            for rb in benchmarks}
+    jobs = {rb.id: _plan_benchmark(rb, make_ctx(rb), metrics, store, cache, predictions, opts.only_score,
+                                   cfg.scoring) for rb in benchmarks}
     return _Prepared(cfg, plugins, benchmarks, jobs, cache)
 
 
@@ -155,24 +161,29 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
     finally:
         if existing is not None:
             existing.close()
+    lock = RunLock(path)  # one run per store: a second is refused, naming the holder; a dead holder's lock is free
+    lock.acquire()
     store = ResultsStore(path)
-    summary = RunSummary(store=store.path)
-    store.begin_run(cfg.digest, cfg.name, config_text)
-    if opts.on_start:
-        opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
-    for rb in prepared.benchmarks:
-        store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
-        for name, inst in rb.targets.items():
-            store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
-            store.add_target(rb.id, name, inst.definition)
-        for phase in prepared.jobs[rb.id]:
-            _execute(phase, store, prepared.cache, opts, summary)
-    store.finish_run(cfg.digest)
-    if opts.leaderboard_dir:
-        from ..leaderboard import build_leaderboards
+    summary = RunSummary(store=store.path, broken_plugins=dict(prepared.plugins.broken))
+    try:
+        store.begin_run(cfg.digest, cfg.name, config_text)
+        if opts.on_start:
+            opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
+        for rb in prepared.benchmarks:
+            store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
+            for name, inst in rb.targets.items():
+                store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
+                store.add_target(rb.id, name, inst.definition)
+            for phase in prepared.jobs[rb.id]:
+                _execute(phase, store, prepared.cache, opts, summary)
+        store.finish_run(cfg.digest)
+        if opts.leaderboard_dir:
+            from ..leaderboard import build_leaderboards
 
-        summary.leaderboards = build_leaderboards(store.path, opts.leaderboard_dir, config_text=config_text)
-    store.close()
+            summary.leaderboards = build_leaderboards(store.path, opts.leaderboard_dir, config_text=config_text)
+    finally:
+        store.close()
+        lock.release()
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -186,8 +197,14 @@ def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: Ru
             summary.skipped += 1
             notify(JobEvent(job, "cached"))
         else:
-            todo.append(job)
+            todo.append(phase_probe.wrap(job))  # the job itself unless the crash harness's probe is on
     for job, result, error in opts.executor.run(todo):
+        if _out_of_disk(error):  # every later job would fail the same way: stop here, in one line
+            where = f" {error.filename}" if getattr(error, "filename", None) else ""
+            raise FacebenchError(
+                f"{job.label}: cannot write{where} ({error.strerror or error}); the jobs finished before are kept "
+                "in the store: free space or make the cache directory writable, then run again to resume"
+            )
         if error is not None:
             message = str(error) or type(error).__name__
             log.debug("job %s failed", job.label, exc_info=error)
@@ -197,8 +214,18 @@ def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: Ru
             continue
         seconds, value = result
         job.record(store, value, seconds)
+        if job.kind == "score":  # recorded per model as failed; reported here with the job that met them
+            summary.metric_errors.extend(f"{job.label}: {line}" for line in value.error_lines())
         summary.done += 1
         notify(JobEvent(job, "done", seconds))
+
+
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
+def _out_of_disk(error: BaseException | None) -> bool:
+    """A full disk, a read-only or forbidden directory: no job that writes can succeed after it."""
+    return isinstance(error, OSError) and error.errno in DISK_ERRNOS
 
 
 def _timed(fn):
@@ -211,7 +238,8 @@ def _timed(fn):
 
 
 def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: ResultsStore | None,
-                    cache: FeatureCache, predictions: PredictionCache, only_score: bool) -> list[list[Job]]:
+                    cache: FeatureCache, predictions: PredictionCache, only_score: bool,
+                    limits: Limits = DEFAULT_LIMITS) -> list[list[Job]]:
     """The benchmark's jobs, phase by phase: pretrain, extract, finetune, score."""
     bench, task, zoo, cfg = rb.id, rb.task, rb.zoo, rb.config
     options = dict(cfg.options)
@@ -261,11 +289,13 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
             key = feature_keys[(t, m.name)]
             path, stored_key = stored.get(m.name, (None, None))
             files[m.name] = (path if stored_key == key else str(cache.path(key).resolve()), key)
-        scorer = TargetScorer(bench, t, files)
+        scorer = TargetScorer(bench, t, files, limits)
 
         def job(name: str, metric) -> Job:
             key = scorer.key(name, metric)
-            return Job(key, "score", f"score {name} on {bench} {t}", _timed(lambda: scorer.score(name, metric)),
+            module = type(metric).__module__
+            plugin = "" if module.startswith("facebench.") else f" (plugin {module})"
+            return Job(key, "score", f"score {name}{plugin} on {bench} {t}", _timed(lambda: scorer.score(name, metric)),
                        bench, t, metric=name,
                        record=lambda store, result, secs: scorer.record(store, key, name, metric, result))
 
@@ -304,8 +334,9 @@ class TargetScorer:
     the run, ``--only-score`` and ``facebench score --store``.
     """
 
-    def __init__(self, benchmark: str, target: str, files: dict[str, tuple[str, str]]) -> None:
-        self.benchmark, self.target, self.files = benchmark, target, dict(files)
+    def __init__(self, benchmark: str, target: str, files: dict[str, tuple[str, str]],
+                 limits: Limits = DEFAULT_LIMITS) -> None:
+        self.benchmark, self.target, self.files, self.limits = benchmark, target, dict(files), limits
         self._loaded: dict[str, FeatureBundle] = {}
 
     def key(self, name: str, metric) -> str:
@@ -321,7 +352,9 @@ class TargetScorer:
     def score(self, name: str, metric) -> ZooScores:
         if not self.files:
             raise FacebenchError("no cached features for this target: run the benchmark without --only-score first")
-        return score_zoo({name: metric}, {model: (lambda model=model: self._bundle(model)) for model in self.files})
+        bundles = {model: self._bundle(model) for model in self.files}  # read and verified here, shared by fork
+        what = f"metric {name!r} (plugin module {type(metric).__module__}) on {self.benchmark} {self.target}"
+        return run_limited(lambda: score_zoo({name: metric}, bundles), self.limits, what)
 
     def record(self, store: ResultsStore, key: str, name: str, metric, result: ZooScores) -> None:
         """Write the metric's per-model values and zoo scores in one transaction."""
