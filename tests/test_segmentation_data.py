@@ -120,6 +120,34 @@ def test_bad_input_is_one_line_naming_the_file(task, tmp_path, case):
     assert "\n" not in str(info.value) and "tiny-segnet" in str(info.value)
 
 
+def test_bad_input_in_a_run_leaves_the_store_unchanged(tmp_path):
+    """From a config, through the runner: the one-line error before any job, the store's bytes kept."""
+    import hashlib
+
+    import yaml
+
+    from facebench.runner import RunOptions, run_benchmarks
+    from facebench.store import ResultsStore
+
+    store = ResultsStore(tmp_path / "r.sqlite")
+    store.add_target("segmentation/embedded-segmentation", "earlier", {"type": "kept"})
+    store.close()
+    before = hashlib.sha256((tmp_path / "r.sqlite").read_bytes()).hexdigest()
+    root = _broken(tmp_path, "bad", BAD_INPUT["size mismatch"][0])
+    raw = {"name": "bad-seg", "metrics": ["logme"], "store": str(tmp_path / "r.sqlite"),
+           "cache_dir": str(tmp_path / "cache"),
+           "datasets": {"mine": {"type": "segnet-folder", "root": str(root), "classes": ["bg", "square", "disc"],
+                                 "ignore_index": IGNORE}},
+           "benchmarks": [{"task": "segmentation", "zoo": "embedded-segmentation", "targets": ["mine"],
+                           "seeds": [0, 1]}]}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"trainannot/001.png: label map is 16x16") as info:
+        run_benchmarks(load_config(tmp_path / "c.yaml"), RunOptions(quiet=True, device="cpu"))
+    assert "\n" not in str(info.value)
+    assert hashlib.sha256((tmp_path / "r.sqlite").read_bytes()).hexdigest() == before
+    assert not (tmp_path / "cache" / "models").exists()  # no job ran
+
+
 def test_bad_dataset_params(task, tmp_path):
     root = write_segnet(tmp_path / "ok", 2, 2)
     spec = get_plugins().datasets.get("segnet-folder")
@@ -148,13 +176,15 @@ def test_mmseg_layout_pairs_val_as_test(tmp_path):
 
 
 # -- zoos and configs ---------------------------------------------------------------------------
-def test_embedded_zoo_differs_in_source_depth_and_loss():
+def test_embedded_zoo_differs_in_source_depth_length_and_loss():
     zoo = get_plugins().zoos.get("embedded-segmentation")
     assert zoo.offline and zoo.task == "segmentation" and len(zoo.models) >= 6
     assert all(m.pretrain is not None and m.weights is None for m in zoo.models)
-    assert len({m.pretrain.source for m in zoo.models}) >= 4
+    assert len({m.pretrain.source for m in zoo.models}) >= 3
     assert len({m.options["depth"] for m in zoo.models}) >= 2
     assert len({m.pretrain.loss for m in zoo.models}) >= 2
+    near = [m for m in zoo.models if m.pretrain.source == "scenes-fashion-source" and m.options["depth"] == 18]
+    assert len({m.pretrain.epochs for m in near}) >= 3  # the pre-training-length ladder on the nearest source
     target = load_config(ROOT / "configs/embedded/segmentation.yaml").benchmarks[0].targets
     assert not {m.pretrain.source for m in zoo.models} & set(target)
 

@@ -7,7 +7,9 @@ poly hyper-parameters (:mod:`.options`), no augmentation. The test split (``test
 applies) is predicted by ``EncoderDecoder.predict`` and scored by mmseg's IoUMetric
 (:mod:`.evaluate`). The classifier's initialisation and the shuffling derive from ``seed``.
 Per-sample predictions are not returned (optional for this task): the reliability of the mIoU
-ranking is measured over seeds only.
+ranking is measured over seeds only. ``from_source=False`` trains the same architecture from
+mmseg's random initialisation instead (the check that source pre-training helps;
+``benchmarks/time_embedded_segmentation.py --scratch``).
 """
 from __future__ import annotations
 
@@ -24,16 +26,18 @@ from .pretrain import load_pretrained
 from .training import predict_labels, setup_torch, train
 
 
-def finetune_model(spec: ModelSpec, target: str, seed: int, hp: Hparams, ctx, opts: TaskOptions) -> FinetuneResult:
+def finetune_model(spec: ModelSpec, target: str, seed: int, hp: Hparams, ctx, opts: TaskOptions, *,
+                   from_source: bool = True) -> FinetuneResult:
     setup_torch(opts, ctx.device)
     t0 = time.perf_counter()
-    source_net, _ = load_pretrained(spec, ctx, opts)
+    source_net = load_pretrained(spec, ctx, opts)[0] if from_source else None
     train_split = load_split(target, "train", ctx, opts, opts.train_images)
     test_split = load_split(target, "test", ctx, opts, opts.test_images)
     torch.manual_seed(int(seed))
     net = build_pspnet(spec, train_split.num_classes, ignore_index=train_split.ignore_index)
-    missing, unexpected = net.load_state_dict(transferable_state(source_net.state_dict()), strict=False)
-    assert not unexpected and all(k.startswith("decode_head.conv_seg.") for k in missing), (missing, unexpected)
+    if source_net is not None:
+        missing, unexpected = net.load_state_dict(transferable_state(source_net.state_dict()), strict=False)
+        assert not unexpected and all(k.startswith("decode_head.conv_seg.") for k in missing), (missing, unexpected)
     net = net.to(ctx.device)
     desc = f"finetune {spec.name} on {target} (seed {seed})"
     losses = train(net, train_split.images, train_split.labels, epochs=hp.epochs, batch_size=hp.batch_size, lr=hp.lr,
@@ -42,5 +46,5 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hp: Hparams, ctx, op
     pred = predict_labels(net, test_split.images, opts.eval_batch_size, ctx.device)
     scores = segmentation_scores(pred, test_split.labels, test_split.num_classes, test_split.ignore_index)
     info = {"train_n": len(train_split), "test_n": len(test_split), "num_classes": train_split.num_classes,
-            "epochs": hp.epochs, "epoch_losses": losses, "device": str(ctx.device)}
+            "epochs": hp.epochs, "epoch_losses": losses, "device": str(ctx.device), "from_source": from_source}
     return FinetuneResult(metrics=scores, seconds=time.perf_counter() - t0, info=info)
