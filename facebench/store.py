@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS scores (
   benchmark TEXT, target TEXT, metric TEXT, model TEXT, score REAL, PRIMARY KEY (benchmark, target, metric, model));
 CREATE TABLE IF NOT EXISTS metric_notes (
   benchmark TEXT, target TEXT, metric TEXT, kind TEXT, message TEXT);
+CREATE TABLE IF NOT EXISTS job_costs (
+  key TEXT PRIMARY KEY, kind TEXT, benchmark TEXT, target TEXT, model TEXT, seed INTEGER, metric TEXT,
+  seconds REAL, device TEXT, peak_rss_bytes INTEGER, peak_scope TEXT, peak_gpu_bytes INTEGER, pid INTEGER, host TEXT);
 """
 
 
@@ -100,6 +103,10 @@ class ResultsStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; a transaction opened inside another joins it (one commit, at the outer end)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -184,6 +191,31 @@ class ResultsStore:
                        seed: int | None, error: str) -> None:
         with self.transaction() as db:
             self._job_row(db, key, kind, benchmark, target, model, seed, 0.0, "failed", error)
+
+    def record_cost(self, key: str, kind: str, benchmark: str, target: str | None, model: str | None,
+                    seed: int | None, metric: str | None, cost: Mapping[str, Any]) -> None:
+        """What a job cost where it ran (:class:`facebench.runner.cost.JobCost` as a dict)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO job_costs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, kind, benchmark, target, model, seed, metric, cost.get("seconds"), cost.get("device"),
+                 cost.get("peak_rss_bytes"), cost.get("peak_scope"), cost.get("peak_gpu_bytes"), cost.get("pid"),
+                 cost.get("host")),
+            )
+
+    def job_costs(self, benchmark: str | None = None) -> list[dict[str, Any]]:
+        """Per-job costs of the jobs that are done (of one benchmark, or all)."""
+        if not self._has_table("job_costs"):
+            return []
+        cols = ("key", "kind", "benchmark", "target", "model", "seed", "metric", "seconds", "device",
+                "peak_rss_bytes", "peak_scope", "peak_gpu_bytes", "pid", "host")
+        sql = (f"SELECT {', '.join('c.' + c for c in cols)} FROM job_costs c JOIN jobs j ON j.key = c.key "
+               "WHERE j.state = 'done'")
+        args: list[Any] = []
+        if benchmark is not None:
+            sql += " AND c.benchmark = ?"
+            args.append(benchmark)
+        return [dict(zip(cols, r)) for r in self.db.execute(sql + " ORDER BY c.kind, c.target, c.model, c.seed", args)]
 
     def record_pretrain(self, key: str, benchmark: str, model: str, seconds: float) -> None:
         with self.transaction() as db:

@@ -1,5 +1,11 @@
 """Executors run independent jobs. The local one runs them in this process, in order.
 
+Three executors: :class:`LocalExecutor` (here, in order), :class:`.pool.ProcessExecutor`
+(``--workers N``: a phase's jobs in N processes) and :class:`.ray_executor.RayExecutor`
+(``--executor ray``: every job a Ray task, phases ordered by object refs). An executor that
+can order phases itself has ``run_phases``; others get one phase after the other
+(:func:`run_phases`).
+
 A job is a :class:`Job`: a key (content hash), a kind, a label for progress, a zero-argument
 callable and how to record its result. An executor yields ``(job, result, error)`` as jobs
 finish; the runner records each result in the store (``job.record(store, value, seconds)``, one
@@ -31,6 +37,24 @@ class Executor(Protocol):
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Any, BaseException | None]]: ...
 
 
+def run_phases(executor: Executor, phases: list[list[Job]]) -> Iterator[tuple[Job, Any, BaseException | None]]:
+    """Every job of ``phases`` (each phase needs the ones before it), results as they finish."""
+    own = getattr(executor, "run_phases", None)
+    if own is not None:
+        yield from own(phases)
+        return
+    for jobs in phases:
+        if jobs:
+            yield from executor.run(jobs)
+
+
+def close_executor(executor: Executor) -> None:
+    """Release an executor's workers (a no-op for executors without any)."""
+    close = getattr(executor, "close", None)
+    if close is not None:
+        close()
+
+
 class LocalExecutor:
     """Runs jobs one after the other in this process (errors are returned, not raised)."""
 
@@ -46,3 +70,22 @@ class LocalExecutor:
                 yield job, None, exc
             else:
                 yield job, result, None
+
+
+def make_executor(cfg, name: str = "local", *, workers: int | None = None, address: str | None = None) -> Executor:
+    """The executor a run asks for: ``local`` (``workers`` processes; the config's ``workers:`` when
+    None; 1: in this process) or ``ray`` (the config's ``ray:`` section, ``address`` overriding it)."""
+    if name == "ray":
+        from .ray_executor import RayExecutor
+
+        return RayExecutor.from_config(cfg, address=address)
+    if name != "local":
+        raise ValueError(f"unknown executor {name!r} (known: local, ray)")
+    n = cfg.workers if workers is None else int(workers)
+    if n < 1:
+        raise ValueError(f"--workers must be >= 1, got {n}")
+    if n == 1:
+        return LocalExecutor()
+    from .pool import ProcessExecutor
+
+    return ProcessExecutor(n)

@@ -28,7 +28,8 @@ from ..scoring import ZooScores, score_zoo
 from ..store import ResultsStore
 from ..tasks.base import TaskContext
 from .context import task_context
-from .executor import Executor, Job, LocalExecutor
+from .cost import measured
+from .executor import Executor, Job, LocalExecutor, close_executor, run_phases
 from .feature_cache import FeatureCache, content_key
 from .prediction_cache import PredictionCache
 from .plan import ResolvedBenchmark, resolve_benchmarks, resolve_instances, resolve_metrics, validate_benchmarks
@@ -160,13 +161,15 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
     store.begin_run(cfg.digest, cfg.name, config_text)
     if opts.on_start:
         opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
-    for rb in prepared.benchmarks:
-        store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
-        for name, inst in rb.targets.items():
-            store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
-            store.add_target(rb.id, name, inst.definition)
-        for phase in prepared.jobs[rb.id]:
-            _execute(phase, store, prepared.cache, opts, summary)
+    try:
+        for rb in prepared.benchmarks:
+            store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
+            for name, inst in rb.targets.items():
+                store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
+                store.add_target(rb.id, name, inst.definition)
+            _execute(prepared.jobs[rb.id], store, prepared.cache, opts, summary)
+    finally:
+        close_executor(opts.executor)  # worker processes end with the run, Ctrl-C included
     store.finish_run(cfg.digest)
     if opts.leaderboard_dir:
         from ..leaderboard import build_leaderboards
@@ -177,17 +180,25 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
     return summary
 
 
-def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: RunOptions, summary: RunSummary) -> None:
-    """Run the jobs not yet done; each job's ``record(store, result, seconds)`` writes it in one transaction."""
+def _execute(phases: list[list[Job]], store: ResultsStore, cache: FeatureCache, opts: RunOptions,
+             summary: RunSummary) -> None:
+    """Run a benchmark's phases (jobs not yet done); each result is recorded with its cost in one transaction.
+
+    The executor decides how the phases' order is kept (:func:`.executor.run_phases`: one phase
+    after the other; Ray: object refs between dependent jobs) and yields results as they come.
+    """
     notify = opts.on_job or (lambda event: None)
-    todo = []
-    for job in jobs:
-        if _is_done(job, store, cache):
-            summary.skipped += 1
-            notify(JobEvent(job, "cached"))
-        else:
-            todo.append(job)
-    for job, result, error in opts.executor.run(todo):
+    todo_phases = []
+    for jobs in phases:
+        todo = []
+        for job in jobs:
+            if _is_done(job, store, cache):
+                summary.skipped += 1
+                notify(JobEvent(job, "cached"))
+            else:
+                todo.append(job)
+        todo_phases.append(todo)
+    for job, result, error in run_phases(opts.executor, todo_phases):
         if error is not None:
             message = str(error) or type(error).__name__
             log.debug("job %s failed", job.label, exc_info=error)
@@ -195,19 +206,21 @@ def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: Ru
             summary.failed.append((job.label, f"{type(error).__name__}: {message}"))
             notify(JobEvent(job, "failed", error=message))
             continue
-        seconds, value = result
-        job.record(store, value, seconds)
+        seconds, value, cost = result
+        with store.transaction():  # the job's result and its cost: one transaction
+            job.record(store, value, seconds)
+            store.record_cost(job.key, job.kind, job.benchmark, job.target, job.model, job.seed, job.metric,
+                              cost.as_dict())
         summary.done += 1
         notify(JobEvent(job, "done", seconds))
 
 
-def _timed(fn):
-    def wrapped():
-        t0 = time.perf_counter()
-        value = fn()
-        return time.perf_counter() - t0, value
+@dataclass(frozen=True)
+class ExtractedFeatures:
+    """What an extraction job returns to the driver: the bundle's shape (the bundle is in the cache)."""
 
-    return wrapped
+    n: int
+    dim: int
 
 
 def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: ResultsStore | None,
@@ -222,7 +235,8 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
 
     def pretrain_job(m) -> Job:
         key = content_key("pretrain", cfg.task, m)
-        return Job(key, "pretrain", f"pretrain {m.name}", _timed(lambda: task.pretrain(m, ctx)), bench, None, m.name,
+        return Job(key, "pretrain", f"pretrain {m.name}", measured(lambda: task.pretrain(m, ctx), ctx.device), bench,
+                   None, m.name,
                    record=lambda store, value, secs: store.record_pretrain(key, bench, m.name, secs))
 
     # Job keys of extraction and fine-tuning name the benchmark target they are recorded under: the
@@ -232,19 +246,19 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
         key = feature_keys[(t, m.name)]
         job_key = content_key("extract", bench, t, key)
 
-        def extract() -> FeatureBundle:
+        def extract() -> ExtractedFeatures:
             bundle = cache.load(key)
             if bundle is None:
                 bundle = task.extract(m, t, ctx)
                 cache.save(key, bundle)
-            return bundle
+            return ExtractedFeatures(bundle.n, bundle.dim)
 
-        def record(store, bundle: FeatureBundle, secs: float) -> None:
+        def record(store, bundle: ExtractedFeatures, secs: float) -> None:
             path = str(cache.path(key).resolve())
             store.record_features(job_key, bench, t, m.name, "train", path, key, bundle.n, bundle.dim, secs)
 
-        return Job(job_key, "extract", f"extract {m.name} on {t}", _timed(extract), bench, t, m.name, record=record,
-                   artifact=key)
+        return Job(job_key, "extract", f"extract {m.name} on {t}", measured(extract, ctx.device), bench, t, m.name,
+                   record=record, artifact=key)
 
     def finetune_job(m, t: str, seed: int) -> Job:
         key = content_key("finetune", bench, t, cfg.task, m, rb.targets[t].content, seed, rb.hparams, options,
@@ -255,7 +269,7 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
             store.record_ground_truth(key, bench, t, m.name, seed, result.metrics, result.seconds or secs,
                                       result.diagnostics)
 
-        fn = _timed(lambda: task.finetune(m, t, seed, dict(rb.hparams), ctx))
+        fn = measured(lambda: task.finetune(m, t, seed, dict(rb.hparams), ctx), ctx.device)
         return Job(key, "finetune", f"finetune {m.name} on {t} (seed {seed})", fn, bench, t, m.name, seed, record=record)
 
     def score_jobs(t: str) -> list[Job]:
@@ -269,7 +283,7 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
 
         def job(name: str, metric) -> Job:
             key = scorer.key(name, metric)
-            return Job(key, "score", f"score {name} on {bench} {t}", _timed(lambda: scorer.score(name, metric)),
+            return Job(key, "score", f"score {name} on {bench} {t}", measured(lambda: scorer.score(name, metric)),
                        bench, t, metric=name,
                        record=lambda store, result, secs: scorer.record(store, key, name, metric, result))
 
