@@ -66,6 +66,7 @@ def test_two_workers_write_the_same_store_as_the_sequential_executor(tmp_path):
     assert os.getpid() not in pids  # the jobs ran in the workers
 
 
+@pytest.mark.slow  # worker processes start (seconds each)
 def test_a_job_error_is_recorded_and_the_rest_goes_on(tmp_path, monkeypatch):
     monkeypatch.setenv("TOY_FAIL_AT", "finetune m1 ta 0")
     cfg, seq = run(tmp_path / "seq", LocalExecutor())
@@ -75,6 +76,7 @@ def test_a_job_error_is_recorded_and_the_rest_goes_on(tmp_path, monkeypatch):
     assert store_contents(cfg.store) == store_contents(cfg2.store)
 
 
+@pytest.mark.slow  # worker processes start (seconds each)
 def test_a_job_that_kills_its_worker_is_recorded_failed_and_the_others_finish(tmp_path, monkeypatch):
     monkeypatch.setenv("TOY_KILL_AT", "finetune m2 tb 1")
     cfg, summary = run(tmp_path, ProcessExecutor(2))
@@ -87,6 +89,7 @@ def test_a_job_that_kills_its_worker_is_recorded_failed_and_the_others_finish(tm
     assert states == {"done": summary.done, "failed": 1}
 
 
+@pytest.mark.slow  # worker processes start (seconds each)
 def test_a_worker_killed_from_outside_mid_job_is_run_again_and_the_store_is_the_same(tmp_path, monkeypatch):
     cfg, _ = run(tmp_path / "seq", LocalExecutor())
     hold = tmp_path / "hold"
@@ -129,6 +132,7 @@ def test_workers_key_and_flag_choose_the_executor(tmp_path):
         load_config(toy_config(tmp_path / "d", workers=0))
 
 
+@pytest.mark.slow  # worker processes start (seconds each)
 def test_ctrl_c_stops_the_run_and_its_workers(tmp_path):
     hold = tmp_path / "hold"
     hold.mkdir()

@@ -89,3 +89,23 @@ def make_executor(cfg, name: str = "local", *, workers: int | None = None, addre
     from .pool import ProcessExecutor
 
     return ProcessExecutor(n)
+
+
+# What each kind of job reads from jobs of an earlier phase: a job needs those of these kinds that
+# share its model (when both name one) and its target (when both name one).
+NEEDS = {"extract": ("pretrain",), "finetune": ("pretrain",), "score": ("extract",)}
+
+
+def dependencies(phases: list[list[Job]]) -> dict[int, list[Job]]:
+    """``id(job)`` -> the jobs of earlier phases it needs (:data:`NEEDS`), for executors that order jobs by data."""
+    out: dict[int, list[Job]] = {}
+    earlier: list[Job] = []
+    for jobs in phases:
+        for job in jobs:
+            out[id(job)] = [
+                dep for dep in earlier if dep.kind in NEEDS.get(job.kind, ()) and dep.benchmark == job.benchmark
+                and (dep.model is None or job.model is None or dep.model == job.model)
+                and (dep.target is None or job.target is None or dep.target == job.target)
+            ]
+        earlier.extend(jobs)
+    return out
