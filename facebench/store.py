@@ -335,6 +335,14 @@ class ResultsStore:
             args.append(target)
         return float(self.db.execute(sql, args).fetchone()[0])
 
+    def seconds_per_run(self, kind: str, benchmark: str) -> float:
+        """Sum over (target, model) of the mean seconds over seeds of ``kind`` jobs: the zoo done once."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(a), 0) FROM (SELECT AVG(seconds) AS a FROM jobs WHERE kind=? AND benchmark=? "
+            "AND state='done' GROUP BY target, model)", (kind, benchmark),
+        ).fetchone()
+        return float(row[0])
+
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
 

@@ -79,6 +79,9 @@ def _benchmark(b: BenchmarkData) -> dict[str, Any]:
             "finetune_seconds": b.finetune_seconds,
             "extract_seconds": b.extract_seconds,
             "pretrain_seconds": b.pretrain_seconds,
+            "finetune_once_seconds": b.finetune_once_seconds,
+            "cost_ratio": {m: b.cost_ratio(m) for m in b.metrics},  # (extraction + metric) / fine-tuning once
+            "jobs": b.cost_by_kind(),
         },
         "ground_truth": {
             t.target: {truth: {m: {"n": s.n, "mean": s.mean, "std": s.std, "min": s.low, "max": s.high}
