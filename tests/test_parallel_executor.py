@@ -15,7 +15,8 @@ import yaml
 from facebench.config import load_config
 from facebench.plugins import reset_plugins_cache
 from facebench.runner import RunOptions, run_benchmarks
-from facebench.runner.executor import LocalExecutor, make_executor
+from facebench.runner.executor import LocalExecutor
+from facebench.runner.executors import make_executor
 from facebench.runner.pool import ProcessExecutor
 from store_compare import store_contents
 
@@ -162,3 +163,17 @@ def test_ctrl_c_stops_the_run_and_its_workers(tmp_path):
     states = dict(sqlite3.connect(tmp_path / "run" / "results.sqlite").execute(
         "SELECT kind, COUNT(*) FROM jobs WHERE state='done' GROUP BY kind").fetchall())
     assert "finetune" not in states and states.get("extract") == 8  # nothing half-done; resume picks it up
+
+
+def test_workers_are_pinned_to_one_gpu_each_round_robin(monkeypatch):
+    from facebench.runner.pool import pin_gpu
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    pin_gpu(5, 4)
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "1"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")  # the devices the driver was given
+    pin_gpu(2, 2)
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "2"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    pin_gpu(3, 1)  # one GPU (or none): left as it is
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "7"

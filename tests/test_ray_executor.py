@@ -11,7 +11,8 @@ import pytest
 
 from facebench.config import load_config
 from facebench.runner import RunOptions, run_benchmarks
-from facebench.runner.executor import LocalExecutor, dependencies, make_executor
+from facebench.runner.executor import LocalExecutor, dependencies
+from facebench.runner.executors import make_executor
 from store_compare import store_contents
 from test_parallel_executor import toy_config, toy_plugin  # noqa: F401 - the toy task's fixture
 

@@ -96,7 +96,7 @@ def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir,
     """
     from ..config import load_config
     from ..runner import RunOptions, plan_run, run_benchmarks
-    from ..runner.executor import make_executor
+    from ..runner.executors import make_executor
 
     path = Path(config) if config else default_config_path()
     if not path.exists():

@@ -15,6 +15,8 @@ Robustness:
   started are submitted again to a new pool, and each job that was running is run again alone
   in a one-worker pool, so the job that kills its worker is found and recorded as failed
   ("worker process died"), and the others finish;
+* with several GPUs, each worker sees one (round robin, :func:`pin_gpu`), so ``--workers 4`` on a
+  4-GPU machine runs four jobs on four GPUs;
 * Ctrl-C (KeyboardInterrupt in the driver; workers ignore SIGINT) cancels what has not started
   and terminates the workers; nothing half-done is recorded.
 """
@@ -39,10 +41,38 @@ class WorkerDied(RuntimeError):
     """A job's worker process died while running it (killed, segfault, out of memory)."""
 
 
-def _init_worker(started) -> None:
+def _init_worker(started, rank, gpus: int) -> None:
     global _STARTED
     _STARTED = started
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    with rank.get_lock():
+        mine = rank.value
+        rank.value += 1
+    pin_gpu(mine, gpus)
+
+
+def pin_gpu(rank: int, gpus: int) -> None:
+    """With several GPUs, worker ``rank`` sees one of them (round robin): its jobs' "cuda" is that GPU.
+
+    Set before CUDA starts in the worker, through ``CUDA_VISIBLE_DEVICES`` (within the devices the
+    driver was given, if it was given some).
+    """
+    if gpus <= 1:
+        return
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    devices = [d for d in visible.split(",") if d.strip()] if visible else [str(i) for i in range(gpus)]
+    os.environ["CUDA_VISIBLE_DEVICES"] = devices[rank % len(devices)]
+
+
+def visible_gpus() -> int:
+    """CUDA devices the driver sees (0 without torch imported or without CUDA): no CUDA context is made."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    try:
+        return int(torch.cuda.device_count()) if torch is not None and torch.cuda.is_available() else 0
+    except Exception:  # noqa: BLE001 - a broken driver install: run on CPU as torch would
+        return 0
 
 
 def _call(index: int, payload: bytes) -> tuple[str, Any]:
@@ -69,7 +99,7 @@ class ProcessExecutor:
 
     name = "processes"
 
-    def __init__(self, workers: int, start_method: str = "spawn") -> None:
+    def __init__(self, workers: int, start_method: str = "spawn", gpus: int | None = None) -> None:
         if int(workers) < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = int(workers)
@@ -77,12 +107,15 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
         self._started = None
         self._submitted = 0  # job numbers sent to workers so far: each submission has its own
+        self.gpus = gpus  # None: the driver's visible CUDA devices when the first pool starts
 
     # -- pool lifetime --------------------------------------------------------------------------
     def _new_pool(self, workers: int) -> tuple[ProcessPoolExecutor, Any]:
         started = self.mp.SimpleQueue()  # written without a feeder thread: a put survives a SIGKILL right after it
+        if self.gpus is None:
+            self.gpus = visible_gpus()
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=self.mp, initializer=_init_worker,
-                                   initargs=(started,))
+                                   initargs=(started, self.mp.Value("i", 0), self.gpus))
         return pool, started
 
     def _shared_pool(self) -> tuple[ProcessPoolExecutor, Any]:

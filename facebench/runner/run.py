@@ -283,7 +283,8 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
 
         def job(name: str, metric) -> Job:
             key = scorer.key(name, metric)
-            return Job(key, "score", f"score {name} on {bench} {t}", measured(lambda: scorer.score(name, metric)),
+            return Job(key, "score", f"score {name} on {bench} {t}",
+                       measured(lambda: scorer.score(name, metric, ctx.device), ctx.device),
                        bench, t, metric=name,
                        record=lambda store, result, secs: scorer.record(store, key, name, metric, result))
 
@@ -336,10 +337,14 @@ class TargetScorer:
             self._loaded[model] = FeatureCache.of_file(path).load(key, strict=True)
         return self._loaded[model]
 
-    def score(self, name: str, metric) -> ZooScores:
+    def score(self, name: str, metric, device: str = "cpu") -> ZooScores:
+        """Score ``metric``; on a CUDA ``device`` its large float64 products run there (:mod:`..metrics._backend`)."""
+        from ..metrics._backend import torch_backend
+
         if not self.files:
             raise FacebenchError("no cached features for this target: run the benchmark without --only-score first")
-        return score_zoo({name: metric}, {model: (lambda model=model: self._bundle(model)) for model in self.files})
+        with torch_backend(device if str(device).startswith("cuda") else None):
+            return score_zoo({name: metric}, {model: (lambda model=model: self._bundle(model)) for model in self.files})
 
     def record(self, store: ResultsStore, key: str, name: str, metric, result: ZooScores) -> None:
         """Write the metric's per-model values and zoo scores in one transaction."""
