@@ -101,7 +101,7 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
     metrics = resolve_metrics(cfg, plugins)
     benchmarks = resolve_benchmarks(cfg, plugins)
     instances = resolve_instances(cfg, plugins)  # every named instance: a zoo's source may be one
-    cache_dir = Path(opts.cache_dir or cfg.cache_dir)
+    cache_dir = Path(opts.cache_dir or cfg.cache_dir).absolute()  # worker processes (Ray) may start elsewhere
     download = cfg.download if opts.download is None else opts.download
     device = opts.device or "cpu"
     if not opts.only_score:
