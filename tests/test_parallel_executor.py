@@ -177,3 +177,16 @@ def test_workers_are_pinned_to_one_gpu_each_round_robin(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
     pin_gpu(3, 1)  # one GPU (or none): left as it is
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "7"
+
+
+def test_copies_of_a_scorer_in_one_process_share_its_bundles():
+    import pickle
+
+    from facebench.runner.run import TargetScorer
+
+    scorer = TargetScorer("b", "t", {"m": ("/x/features/k.npz", "k")})
+    scorer._loaded["m"] = "a bundle"
+    a, b = pickle.loads(pickle.dumps(scorer)), pickle.loads(pickle.dumps(scorer))
+    assert a._loaded is b._loaded and a._loaded == {}  # travels without bundles; shared once arrived
+    other = pickle.loads(pickle.dumps(TargetScorer("b", "t2", {"m": ("/x/features/k2.npz", "k2")})))
+    assert other._loaded is not a._loaded

@@ -313,6 +313,9 @@ def _record_predictions(store: ResultsStore, cache: PredictionCache, key: str, b
     store.record_predictions(bench, target, model, seed, str(path.resolve()), key, preds.n)
 
 
+_WORKER_BUNDLES: dict = {}  # in a worker process: the scorer token and bundles of the last target scored
+
+
 class TargetScorer:
     """Scores metrics on the cached features of one benchmark target and records them.
 
@@ -326,6 +329,22 @@ class TargetScorer:
     def __init__(self, benchmark: str, target: str, files: dict[str, tuple[str, str]]) -> None:
         self.benchmark, self.target, self.files = benchmark, target, dict(files)
         self._loaded: dict[str, FeatureBundle] = {}
+
+    # Sent to a worker process (one scoring job at a time), a scorer travels without its bundles;
+    # every copy of the same scorer that arrives in one process shares one set of bundles, so a
+    # worker reads a target's features once and the metrics' per-bundle shared work (FaCe's C,
+    # the class distances) is reused across its jobs as it is in one process. A process keeps
+    # the bundles of the last target it scored only.
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_loaded": {}}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        token = (self.benchmark, self.target, tuple(sorted(self.files.items())))
+        if _WORKER_BUNDLES.get("token") != token:
+            _WORKER_BUNDLES.clear()
+            _WORKER_BUNDLES.update(token=token, bundles={})
+        self._loaded = _WORKER_BUNDLES["bundles"]
 
     def key(self, name: str, metric) -> str:
         contents = sorted((model, key) for model, (_path, key) in self.files.items())
