@@ -51,10 +51,11 @@ def test_every_job_has_its_cost_and_the_boards_show_the_ratio_from_the_store(tmp
         metric_secs = sum(r[0] for r in db.execute("SELECT seconds FROM metric_values WHERE benchmark=? AND metric=?",
                                                    (bench, metric)))
         expected = (extract + metric_secs) / once
-        assert board["cost"]["cost_ratio"][metric] == pytest.approx(expected, rel=1e-12)
+        assert board["cost_ratio"]["ratio"][metric] == pytest.approx(expected, rel=1e-12)
         shown = f"{expected:.3g}×"
         assert shown in markdown and shown in html
     assert "Cost ratio" in markdown and "Cost ratio" in html
-    kinds = {k["kind"]: k for k in board["cost"]["jobs"]}
+    kinds = {k["kind"]: k for k in board["job_costs"]}
+    assert board["cost_ratio"]["finetune_once_seconds"] == pytest.approx(once, rel=1e-12)
     assert kinds["finetune"]["jobs"] == 16 and kinds["finetune"]["devices"] == ["cpu"]
     assert kinds["score"]["jobs"] == 6
