@@ -125,3 +125,14 @@ def test_resources_come_from_the_config_per_kind_and_benchmark(tmp_path):
     job = Job("k", "finetune", "l", lambda: None, "toy/toy-zoo")
     assert executor.resources_for(job) == {"num_cpus": 2, "num_gpus": 1, "memory": 1000}
     assert executor.resources_for(Job("k", "score", "l", lambda: None, "toy/toy-zoo")) == {"num_cpus": 2}
+
+
+def test_ray_auth_mode_is_disabled_only_when_unset(monkeypatch):
+    from facebench.runner.ray_executor import ensure_auth_mode
+
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    ensure_auth_mode()
+    assert os.environ["RAY_AUTH_MODE"] == "disabled"
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    ensure_auth_mode()
+    assert os.environ["RAY_AUTH_MODE"] == "token"
