@@ -17,8 +17,19 @@ benchmarks:
     finetune: {epochs: 20, lr: 0.01}  # updates the task's default fine-tuning hyper-parameters
     options: {}                       # task options (sizes, image size, ...)
     diagnostics: [variance_collapse]  # per-epoch diagnostics to record while fine-tuning
+    resources: {finetune: {num_gpus: 1}}  # Ray only: per job kind, updates the top-level ray.resources
+workers: 1                            # local executor: run a phase's independent jobs in N processes
+ray:                                  # facebench run --executor ray
+  address: null                       # null: a local cluster; "auto", "ray://head:10001", ...
+  max_retries: 3                      # times a job whose worker died is run again
+  resources:                          # per job kind (default: every kind): num_cpus, num_gpus, memory (bytes)
+    default: {num_cpus: 1}
+    finetune: {num_cpus: 1, num_gpus: 0}
 scoring: {isolation: process, time_limit_s: 1800, memory_limit_mb: 16384}  # facebench.isolation
 ```
+
+``workers``, ``ray`` and ``scoring`` say how jobs run, not what they compute: they are not part of the
+config's digest.
 
 A benchmark is one task x zoo (one section of the boards) and a result's identity is (task, zoo,
 target): two blocks of a config with the same task and zoo are refused, naming both.
@@ -58,6 +69,7 @@ class BenchmarkConfig:
     finetune: Mapping[str, Any] = field(default_factory=dict)  # updates the task's default_finetune
     options: Mapping[str, Any] = field(default_factory=dict)
     diagnostics: tuple[str, ...] = ()
+    resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # Ray: job kind -> resources
     where: str = ""  # "config.yaml: benchmarks[0]", for messages
 
     @property
@@ -77,13 +89,17 @@ class RunConfig:
     plugins: tuple[str, ...] = ()
     download: bool = False
     scoring: Limits = DEFAULT_LIMITS  # how metric scoring is isolated (time and memory limits)
+    workers: int = 1
+    ray: "RayConfig" = field(default_factory=lambda: RayConfig())
     source: str = "<dict>"
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
         """Content hash of what determines results (not where they are stored)."""
-        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name", "scoring", ORIGINS)}
+        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name", "scoring", "workers", "ray", ORIGINS)}
+        keep["benchmarks"] = [{k: v for k, v in b.items() if k != "resources"} if isinstance(b, Mapping) else b
+                              for b in keep.get("benchmarks") or []]
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -113,7 +129,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
     raw = dict(raw)
     origins = list(raw.pop(ORIGINS, None) or [])
     known = {"name", "benchmarks", "metrics", "store", "cache_dir", "plugins", "download", "description", "include",
-             "datasets", "scoring"}
+             "datasets", "scoring", "workers", "ray"}
     _refuse_unknown(raw, known, source)
     benchmarks_raw = _require(raw, "benchmarks", source)
     if benchmarks_raw is not None and not isinstance(benchmarks_raw, list):
@@ -138,7 +154,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             raise ConfigError(f"{where}: must be a mapping")
         if "nc_trace" in b:
             raise ConfigError(f"{where}: 'nc_trace' is now a diagnostic: write 'diagnostics: [variance_collapse]'")
-        bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics"}
+        bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics", "resources"}
         _refuse_unknown(b, bknown, where)
         targets = _require(b, "targets", where)
         if isinstance(targets, str):
@@ -173,6 +189,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             finetune=dict(finetune),
             options=dict(b.get("options") or {}),
             diagnostics=tuple(str(d) for d in diagnostics),
+            resources=_parse_resources(b.get("resources"), f"{where}: resources"),
             where=where,
         )
         if (bench.task, bench.zoo) in blocks:
@@ -218,9 +235,68 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         plugins=tuple(plugins),
         download=bool(raw.get("download", False)),
         scoring=parse_limits(raw.get("scoring"), source),
+        workers=_parse_workers(raw.get("workers", 1), source),
+        ray=_parse_ray(raw.get("ray"), source),
         source=source,
         raw=dict(raw),
     )
+
+
+RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory")
+JOB_KINDS = ("default", "pretrain", "extract", "finetune", "score")
+
+
+@dataclass(frozen=True)
+class RayConfig:
+    """How ``--executor ray`` runs jobs: the cluster, retries and per-kind resources."""
+
+    address: str | None = None
+    max_retries: int = 3
+    resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def _parse_workers(value: Any, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{source}: 'workers' must be an integer >= 1 (processes running jobs), got {value!r}")
+    return value
+
+
+def _parse_resources(raw: Any, where: str) -> dict[str, dict[str, Any]]:
+    """``{kind: {num_cpus, num_gpus, memory}}`` for kinds in JOB_KINDS; numbers >= 0."""
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: must map job kinds ({', '.join(JOB_KINDS)}) to resources")
+    out: dict[str, dict[str, Any]] = {}
+    for kind, res in raw.items():
+        if kind not in JOB_KINDS:
+            raise ConfigError(f"{where}: unknown job kind {kind!r} (known: {', '.join(JOB_KINDS)})")
+        if not isinstance(res, Mapping):
+            raise ConfigError(f"{where}.{kind}: must be a mapping of {', '.join(RESOURCE_KEYS)}")
+        for key, value in res.items():
+            if key not in RESOURCE_KEYS:
+                raise ConfigError(f"{where}.{kind}: unknown resource {key!r} (known: {', '.join(RESOURCE_KEYS)})")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{where}.{kind}.{key}: must be a number >= 0, got {value!r}")
+        out[str(kind)] = dict(res)
+    return out
+
+
+def _parse_ray(raw: Any, source: str) -> RayConfig:
+    if raw in (None, {}):
+        return RayConfig()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: 'ray' must be a mapping (address, max_retries, resources)")
+    unknown = set(raw) - {"address", "max_retries", "resources"}
+    if unknown:
+        raise ConfigError(f"{source}: ray: unknown key(s) {', '.join(sorted(unknown))} "
+                          "(known: address, max_retries, resources)")
+    retries = raw.get("max_retries", 3)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < -1:
+        raise ConfigError(f"{source}: ray.max_retries must be an integer >= 0 (-1: retry for ever), got {retries!r}")
+    address = raw.get("address")
+    return RayConfig(None if address is None else str(address), retries,
+                     _parse_resources(raw.get("resources"), f"{source}: ray.resources"))
 
 
 def _parse_datasets(raw: Any, source: str) -> dict[str, DatasetConfig]:

@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS scores (
   benchmark TEXT, target TEXT, metric TEXT, model TEXT, score REAL, PRIMARY KEY (benchmark, target, metric, model));
 CREATE TABLE IF NOT EXISTS metric_notes (
   benchmark TEXT, target TEXT, metric TEXT, kind TEXT, message TEXT);
+CREATE TABLE IF NOT EXISTS job_costs (
+  key TEXT PRIMARY KEY, kind TEXT, benchmark TEXT, target TEXT, model TEXT, seed INTEGER, metric TEXT,
+  seconds REAL, device TEXT, peak_rss_bytes INTEGER, peak_scope TEXT, peak_gpu_bytes INTEGER, pid INTEGER, host TEXT);
 """
 
 
@@ -118,8 +121,12 @@ class ResultsStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write; a write SQLite refuses (full disk, read-only file) is a one-line
-        :class:`StoreError` and leaves the store as it was before the transaction."""
+        """One atomic write; a transaction opened inside another joins it (one commit, at the outer
+        end). A write SQLite refuses (full disk, read-only file) is a one-line :class:`StoreError`
+        and leaves the store as it was before the transaction."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -217,6 +224,31 @@ class ResultsStore:
                        seed: int | None, error: str) -> None:
         with self.transaction() as db:
             self._job_row(db, key, kind, benchmark, target, model, seed, 0.0, "failed", error)
+
+    def record_cost(self, key: str, kind: str, benchmark: str, target: str | None, model: str | None,
+                    seed: int | None, metric: str | None, cost: Mapping[str, Any]) -> None:
+        """What a job cost where it ran (:class:`facebench.runner.cost.JobCost` as a dict)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO job_costs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, kind, benchmark, target, model, seed, metric, cost.get("seconds"), cost.get("device"),
+                 cost.get("peak_rss_bytes"), cost.get("peak_scope"), cost.get("peak_gpu_bytes"), cost.get("pid"),
+                 cost.get("host")),
+            )
+
+    def job_costs(self, benchmark: str | None = None) -> list[dict[str, Any]]:
+        """Per-job costs of the jobs that are done (of one benchmark, or all)."""
+        if not self._has_table("job_costs"):
+            return []
+        cols = ("key", "kind", "benchmark", "target", "model", "seed", "metric", "seconds", "device",
+                "peak_rss_bytes", "peak_scope", "peak_gpu_bytes", "pid", "host")
+        sql = (f"SELECT {', '.join('c.' + c for c in cols)} FROM job_costs c JOIN jobs j ON j.key = c.key "
+               "WHERE j.state = 'done'")
+        args: list[Any] = []
+        if benchmark is not None:
+            sql += " AND c.benchmark = ?"
+            args.append(benchmark)
+        return [dict(zip(cols, r)) for r in self.db.execute(sql + " ORDER BY c.kind, c.target, c.model, c.seed", args)]
 
     def record_pretrain(self, key: str, benchmark: str, model: str, seconds: float) -> None:
         with self.transaction() as db:
@@ -335,6 +367,14 @@ class ResultsStore:
             sql += " AND target=?"
             args.append(target)
         return float(self.db.execute(sql, args).fetchone()[0])
+
+    def seconds_per_run(self, kind: str, benchmark: str) -> float:
+        """Sum over (target, model) of the mean seconds over seeds of ``kind`` jobs: the zoo done once."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(a), 0) FROM (SELECT AVG(seconds) AS a FROM jobs WHERE kind=? AND benchmark=? "
+            "AND state='done' GROUP BY target, model)", (kind, benchmark),
+        ).fetchone()
+        return float(row[0])
 
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None

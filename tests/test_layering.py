@@ -21,7 +21,7 @@ ROOT = Path(facebench.__file__).parent
 # Modules of the middle layer (everything not listed in a layer is core).
 MIDDLE_PREFIXES = ("facebench.leaderboard", "facebench.metrics", "facebench.scoring", "facebench.diagnostics",
                    "facebench.testing", "facebench.tasks.")
-CORE_EXCEPTIONS = ("facebench.metrics.base", "facebench.metrics._linalg", "facebench.tasks.base")
+CORE_EXCEPTIONS = ("facebench.metrics.base", "facebench.metrics._linalg", "facebench.metrics._backend", "facebench.tasks.base")
 # The package's __init__ is the public facade: ``facebench.rank`` hands the call on to the runner,
 # importing it inside the function (``import facebench`` loads nothing of the runner).
 FACADE = {"facebench": ("facebench.runner.rank",)}

@@ -81,8 +81,14 @@ def print_plan(planned) -> None:
 @click.option("--out", "out_dir", default=None, help="Where to write the leaderboards (default: leaderboards/<config name>/).")
 @click.option("--no-leaderboard", is_flag=True, help="Do not write leaderboards at the end.")
 @click.option("--plan", "plan_only", is_flag=True, help="Validate, list the jobs that would run and those already done; run nothing.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Run a phase's independent jobs in N processes (default: the config's 'workers', else 1).")
+@click.option("--executor", "executor_name", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this machine; ray: a Ray cluster (the config's 'ray' section).")
+@click.option("--address", default=None, help="With --executor ray: the cluster to join (default: the config's, "
+              "else a local cluster).")
 def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir, out_dir, no_leaderboard,
-            plan_only) -> None:
+            plan_only, workers, executor_name, address) -> None:
     """Run a benchmark config (default: the embedded, offline default) and write the leaderboards.
 
     Finished jobs are recorded in the results store; running the same config again resumes an
@@ -90,20 +96,26 @@ def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir,
     """
     from ..config import load_config
     from ..runner import RunOptions, plan_run, run_benchmarks
+    from ..runner.executors import make_executor
 
     path = Path(config) if config else default_config_path()
     if not path.exists():
         raise FacebenchError(f"{path}: config not found")
     cfg = load_config(path)
+    if address and executor_name != "ray":
+        raise FacebenchError("--address needs --executor ray")
     progress = Progress(quiet)
+    in_this_process = executor_name == "local" and (workers or cfg.workers) == 1
     opts = RunOptions(
         device=device, quiet=quiet, only_score=only_score, download=allow_download, store=store,
         cache_dir=cache_dir, leaderboard_dir=None if no_leaderboard else str(out_dir or default_board_dir(cfg.name)),
-        on_start=progress.start, on_job=progress.step, progress=progress.inner,
+        on_start=progress.start, on_job=progress.step,
+        progress=progress.inner if in_this_process else None,  # no inner bars from several processes
     )
     if plan_only:
         print_plan(plan_run(cfg, opts))
         return
+    opts.executor = make_executor(cfg, executor_name, workers=workers, address=address)
     try:
         summary = run_benchmarks(cfg, opts, config_text=path.read_text())
     finally:

@@ -12,7 +12,9 @@ adds the metadata and the summaries the tables show::
      "columns": [...], "rows": [{column: value}, ...],
      "ranking": {"overall": [...], "by_task": {task: [...]}},      # mean tau_w, coverage, rank
      "benchmarks": [{"benchmark", "task", "zoo", "models", "seeds", "targets", "metrics",
-                     "cost": {...}, "ground_truth": {...}, "diagnostics": {name: {...}},
+                     "cost": {...}, "cost_ratio": {"ratio": {metric: r}, "finetune_once_seconds"},
+                     "job_costs": [{kind, jobs, seconds, devices, peak_rss_bytes, peak_gpu_bytes}],
+                     "ground_truth": {...}, "diagnostics": {name: {...}},
                      "reliability": {target: {truth: {...figures, "flagged"}}},
                      "significance": {metrics (mean_tau_w, letters), groups, pairs}}],
      "metrics": [{name, summary, params, source, reference_code, departures}],   # metric cards
@@ -80,6 +82,9 @@ def _benchmark(b: BenchmarkData) -> dict[str, Any]:
             "extract_seconds": b.extract_seconds,
             "pretrain_seconds": b.pretrain_seconds,
         },
+        # beside "cost" (whose keys stay as older boards had them): (extraction + metric) / fine-tuning once
+        "cost_ratio": {"ratio": {m: b.cost_ratio(m) for m in b.metrics}, "finetune_once_seconds": b.finetune_once_seconds},
+        "job_costs": b.cost_by_kind(),
         "ground_truth": {
             t.target: {truth: {m: {"n": s.n, "mean": s.mean, "std": s.std, "min": s.low, "max": s.high}
                                for m, s in sp.items()} for truth, sp in t.spread.items()}

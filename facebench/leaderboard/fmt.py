@@ -46,6 +46,20 @@ def fmt_seconds(s: float) -> str:
     return f"{s / 3600:.2f} h"
 
 
+def fmt_ratio(r: float) -> str:
+    """A cost ratio: 3 significant digits and a times sign ("0.0123×")."""
+    return MISSING if not is_num(r) else f"{r:.3g}×"
+
+
+def fmt_bytes(b: int | None) -> str:
+    if b is None:
+        return MISSING
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if b >= size:
+            return f"{b / size:.1f} {unit}"
+    return f"{b} B"
+
+
 def marks(values: Sequence[float], decimals: int = DECIMALS) -> list[str]:
     """'best', 'second' or '' for each value (ties share a mark)."""
     shown = [round(float(f"{v:.{decimals}f}"), decimals) if is_num(v) else None for v in values]

@@ -11,10 +11,10 @@ from typing import Callable, Iterable, Sequence
 
 from ..diagnostics import diagnostic
 from . import plots
-from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
+from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks
 from .ablation import VARIANTS, AblationTable
 from .cd_plot import cd_diagram
-from .markdown import DETAIL_STATISTICS, MAIN_STATISTICS, diagnostic_names
+from .markdown import COST_RATIO, DETAIL_STATISTICS, MAIN_STATISTICS, diagnostic_names
 from .tables import BenchmarkData, Leaderboard
 from .trust import flag_text, flagged
 
@@ -177,9 +177,21 @@ def cost(b: BenchmarkData) -> str:
               [("fine-tuning", ""), (fmt_seconds(b.finetune_seconds), "")],
               [("feature extraction", ""), (fmt_seconds(b.extract_seconds), "")],
               [("pre-training", ""), (fmt_seconds(b.pretrain_seconds), "")]]
-    return ("<h3>Cost</h3>"
-            + table("Scoring time per metric (sum over models)", ["Metric"] + [t.target for t in b.targets] + ["Total"], rows, "cost")
-            + table("Zoo totals", ["Job", "Time"], totals, "totals"))
+    ratios = [[(escape(m), ""), (fmt_seconds(b.extract_seconds + b.metric_seconds(m)), ""),
+               (fmt_seconds(b.finetune_once_seconds), ""), (fmt_ratio(b.cost_ratio(m)), "")] for m in b.metrics]
+    out = ("<h3>Cost</h3>"
+           + table("Scoring time per metric (sum over models)", ["Metric"] + [t.target for t in b.targets] + ["Total"], rows, "cost")
+           + table("Zoo totals", ["Job", "Time"], totals, "totals")
+           + table(f"Cost ratio per metric: {COST_RATIO}",
+                   ["Metric", "Extraction + metric", "Fine-tuning once", "Cost ratio"], ratios, "ratio"))
+    kinds = b.cost_by_kind()
+    if kinds:
+        out += table("Where the jobs ran (wall time; largest peak memory of one job)",
+                     ["Job", "Jobs", "Wall time", "Device", "Peak RSS", "Peak GPU"],
+                     [[(escape(k["kind"]), ""), (str(k["jobs"]), ""), (fmt_seconds(k["seconds"]), ""),
+                       (escape(", ".join(k["devices"])), ""), (fmt_bytes(k["peak_rss_bytes"]), ""),
+                       (fmt_bytes(k["peak_gpu_bytes"]), "")] for k in kinds], "devices")
+    return out
 
 
 def diagnostics_section(b: BenchmarkData, figures: bool) -> str:

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 from ..diagnostics import diagnostic
 from ..evaluation import STATISTICS
-from .fmt import MISSING, STAT_LABELS, fmt, fmt_interval, fmt_seconds, is_num, marks
+from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks
 from .ablation import VARIANTS, AblationTable
 from .tables import BenchmarkData, Leaderboard, RankRow
 from .trust import flag_text, flagged
@@ -132,6 +132,10 @@ def truth_spread(b: BenchmarkData) -> str:
     return "\n\n".join(parts)
 
 
+COST_RATIO = ("(feature extraction + the metric) / fine-tuning the zoo once (per target and model, the mean over "
+              "seeds), all targets together")
+
+
 def cost(b: BenchmarkData) -> str:
     rows = [[esc(m)] + [fmt_seconds(t.seconds.get(m, float("nan"))) for t in b.targets]
             + [fmt_seconds(b.metric_seconds(m))] for m in b.metrics]
@@ -140,6 +144,16 @@ def cost(b: BenchmarkData) -> str:
     out += (f"\n\nZoo totals: scoring {fmt_seconds(b.scoring_seconds)} (all metrics) · fine-tuning "
             f"{fmt_seconds(b.finetune_seconds)} · feature extraction {fmt_seconds(b.extract_seconds)} · "
             f"pre-training {fmt_seconds(b.pretrain_seconds)}")
+    out += f"\n\n**Cost ratio** per metric: {COST_RATIO}\n\n" + table(
+        ["Metric", "Extraction + metric", "Fine-tuning once", "Cost ratio"],
+        [[esc(m), fmt_seconds(b.extract_seconds + b.metric_seconds(m)), fmt_seconds(b.finetune_once_seconds),
+          fmt_ratio(b.cost_ratio(m))] for m in b.metrics])
+    kinds = b.cost_by_kind()
+    if kinds:
+        out += "\n\nWhere the jobs ran (wall time; largest peak memory of one job)\n\n" + table(
+            ["Job", "Jobs", "Wall time", "Device", "Peak RSS", "Peak GPU"],
+            [[k["kind"], str(k["jobs"]), fmt_seconds(k["seconds"]), esc(", ".join(k["devices"])),
+              fmt_bytes(k["peak_rss_bytes"]), fmt_bytes(k["peak_gpu_bytes"])] for k in kinds])
     return out
 
 

@@ -120,6 +120,8 @@ class BenchmarkData:
     finetune_seconds: float
     extract_seconds: float
     pretrain_seconds: float
+    finetune_once_seconds: float = NAN  # sum over targets and models of the mean over seeds: the zoo fine-tuned once
+    job_costs: list[dict] = field(default_factory=list)  # per job: kind, seconds, device, peak memory (store.job_costs)
     # filled by .trust.attach_trust: (target, truth) -> reliability, the metrics' comparison, notes
     reliability: dict[tuple[str, str], Reliability] = field(default_factory=dict)
     significance: Comparison | None = None
@@ -141,6 +143,33 @@ class BenchmarkData:
     @property
     def scoring_seconds(self) -> float:
         return sum(self.metric_seconds(m) for m in self.metrics)
+
+    def cost_ratio(self, metric: str) -> float:
+        """(feature extraction + the metric's scoring) / fine-tuning the zoo once, summed over targets.
+
+        The cost of ranking the zoo with ``metric`` against the cost of the ground truth it
+        replaces (one fine-tuning per model and target; the mean over seeds).
+        """
+        denom = self.finetune_once_seconds
+        if not _finite(denom) or denom <= 0:
+            return NAN
+        return (self.extract_seconds + self.metric_seconds(metric)) / denom
+
+    def cost_by_kind(self) -> list[dict]:
+        """Per job kind: jobs, total wall seconds, devices, largest peak memory (host, GPU)."""
+        out: dict[str, dict] = {}
+        for row in self.job_costs:
+            k = out.setdefault(row["kind"], {"kind": row["kind"], "jobs": 0, "seconds": 0.0, "devices": [],
+                                             "peak_rss_bytes": None, "peak_gpu_bytes": None})
+            k["jobs"] += 1
+            k["seconds"] += float(row["seconds"] or 0.0)
+            if row["device"] and row["device"] not in k["devices"]:
+                k["devices"].append(row["device"])
+            for col in ("peak_rss_bytes", "peak_gpu_bytes"):
+                if row[col] is not None:
+                    k[col] = max(k[col] or 0, int(row[col]))
+        order = ["pretrain", "extract", "finetune", "score"]
+        return sorted(out.values(), key=lambda k: order.index(k["kind"]) if k["kind"] in order else len(order))
 
     def average(self, metric: str, truth: str, statistic: str) -> float:
         """Mean over targets (those with a value) of one statistic: the tables' Avg. column."""
@@ -294,7 +323,7 @@ def load_leaderboard(store: ResultsStore, *, n_boot: int = DEFAULT_N_BOOT, seed:
         benchmarks.append(BenchmarkData(
             bench, rows[0]["task"], rows[0]["zoo"], targets, metrics, truths, sorted(models), sorted(seeds),
             store.job_seconds("finetune", bench), store.job_seconds("extract", bench),
-            store.job_seconds("pretrain", bench),
+            store.job_seconds("pretrain", bench), store.seconds_per_run("finetune", bench), store.job_costs(bench),
         ))
     metrics = [m for m in all_metrics if any(m in b.metrics for b in benchmarks)]
     by_task: dict[str, list[TargetData]] = {}

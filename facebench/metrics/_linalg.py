@@ -10,6 +10,8 @@ from typing import Any, Callable, Hashable, Iterable, TypeVar
 import numpy as np
 from scipy import sparse
 
+from ._backend import eigh, eigvalsh, gram, matmul
+
 T = TypeVar("T")
 _MEMO: "weakref.WeakKeyDictionary[Any, dict[Hashable, Any]]" = weakref.WeakKeyDictionary()
 
@@ -88,11 +90,11 @@ def _pca_basis(features: np.ndarray, dim: int | None, variance: float | None = N
     x = features - features.mean(axis=0)
     n, d = x.shape
     if d <= n:
-        w, v = np.linalg.eigh(x.T @ x)
+        w, v = eigh(gram(x))
         w = np.clip(w[::-1], 0.0, None)
         k = _pca_dim(w, dim, variance)
-        return w, x @ v[:, ::-1][:, :k]
-    w, u = np.linalg.eigh(x @ x.T)
+        return w, matmul(x, v[:, ::-1][:, :k])
+    w, u = eigh(gram(x.T))
     order = np.argsort(w)[::-1]
     w = np.clip(w[order], 0.0, None)
     k = _pca_dim(w, dim, variance)
@@ -137,8 +139,8 @@ def pca_variance_dim(eigenvalues: np.ndarray, fraction: float) -> int:
 def logdet_identity_plus_gram(z: np.ndarray, scale: float) -> float:
     """ln det(I_d + scale Z^T Z) for Z (m x d), via the smaller of Z^T Z and Z Z^T (same non-zero
     eigenvalues): sum_i ln(1 + scale s_i)."""
-    gram = z.T @ z if z.shape[0] >= z.shape[1] else z @ z.T
-    s = np.clip(np.linalg.eigvalsh(gram), 0.0, None)
+    g = gram(z) if z.shape[0] >= z.shape[1] else gram(z.T)
+    s = np.clip(eigvalsh(g), 0.0, None)
     return float(np.sum(np.log1p(scale * s)))
 
 

@@ -61,6 +61,7 @@ from scipy.special import log_softmax
 from ..bundle import FeatureBundle
 from ..errors import FacebenchWarning, MetricInputError
 from ..resolution import is_unresolved
+from ._backend import matmul
 from ._linalg import (
     EPS,
     bhattacharyya_diag,
@@ -99,7 +100,7 @@ def variance_collapse(features: np.ndarray, labels: np.ndarray, num_classes: int
     if not keep.any():
         raise MetricInputError("all class means coincide: the between-class covariance is zero")
     u, s = u[:, keep], s[keep]
-    z = st.centered @ u  # n x r
+    z = matmul(st.centered, u)  # n x r
     per_class = class_sums(z**2, labels, k)
     within = (per_class / st.counts[:, None]).mean(axis=0)  # u_r^T Sigma_W u_r
     trace = k * float(np.sum(within / s**2))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bundle import FeatureBundle
+from ._backend import eigh, gram
 from ._linalg import EPS, class_stats
 from .base import Metric
 
@@ -38,8 +39,8 @@ class HScore(Metric):
         x = bundle.features
         st = class_stats(x, bundle.labels, bundle.num_classes)
         xc = x - st.global_mean
-        cov = xc.T @ xc / bundle.n
-        w, v = np.linalg.eigh(cov)
+        cov = gram(xc) / bundle.n
+        w, v = eigh(cov)
         keep = w > max(w[-1], 0.0) * x.shape[1] * EPS
         m = (st.means - st.global_mean) @ v[:, keep]  # K x r
         return float(np.sum((st.counts / bundle.n)[:, None] * m**2 / w[keep]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bundle import FeatureBundle
+from ._backend import eigh, gram, matmul
 from ._linalg import EPS
 from .base import Metric
 
@@ -25,9 +26,9 @@ def log_evidence(features: np.ndarray, targets: np.ndarray, *, tol: float = 1e-1
     """Maximised log evidence / n for each column of ``targets`` (n x K)."""
     n, dim = features.shape
     if n >= dim:
-        s, v = np.linalg.eigh(features.T @ features)
+        s, v = eigh(gram(features))
         s = np.clip(s, 0.0, None)
-        proj = v.T @ (features.T @ targets)  # V^T F^T y, D x K
+        proj = v.T @ matmul(features.T, targets)  # V^T F^T y, D x K
     else:
         u, sv, _ = np.linalg.svd(features, full_matrices=False)
         s = sv**2

@@ -22,6 +22,7 @@ from scipy.linalg import cho_factor, cho_solve, eigh
 from scipy.special import softmax
 
 from ..bundle import FeatureBundle
+from ._backend import gram
 from ._linalg import class_stats
 from ._guard import input_errors_named
 from .base import Metric
@@ -46,7 +47,7 @@ def largest_eigenvalue(matrix: np.ndarray, power_iterations: int | None = None) 
 def within_scatter(features: np.ndarray, labels: np.ndarray, num_classes: int):
     """(class stats, S_W = sum_k (n_k/n) Sigma_k = (1/n) sum_i (x_i - mu_{y_i})(x_i - mu_{y_i})^T)."""
     st = class_stats(features, labels, num_classes)
-    return st, st.centered.T @ st.centered / features.shape[0]
+    return st, gram(st.centered) / features.shape[0]
 
 
 def shrink(scatter: np.ndarray, shrinkage: float) -> np.ndarray:

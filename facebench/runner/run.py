@@ -31,7 +31,8 @@ from ..scoring import ZooScores, score_zoo
 from ..store import ResultsStore
 from ..tasks.base import TaskContext
 from .context import task_context
-from .executor import Executor, Job, LocalExecutor
+from .cost import measured
+from .executor import Executor, Job, LocalExecutor, close_executor, run_phases
 from .feature_cache import FeatureCache, content_key, feature_key
 from .prediction_cache import PredictionCache
 from .run_lock import RunLock
@@ -106,7 +107,7 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
     metrics = resolve_metrics(cfg, plugins)
     benchmarks = resolve_benchmarks(cfg, plugins)
     instances = resolve_instances(cfg, plugins)  # every named instance: a zoo's source may be one
-    cache_dir = Path(opts.cache_dir or cfg.cache_dir)
+    cache_dir = Path(opts.cache_dir or cfg.cache_dir).absolute()  # worker processes (Ray) may start elsewhere
     download = cfg.download if opts.download is None else opts.download
     device = opts.device or "cpu"
     if not opts.only_score:
@@ -169,13 +170,15 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
         store.begin_run(cfg.digest, cfg.name, config_text)
         if opts.on_start:
             opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
-        for rb in prepared.benchmarks:
-            store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
-            for name, inst in rb.targets.items():
-                store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
-                store.add_target(rb.id, name, inst.definition)
-            for phase in prepared.jobs[rb.id]:
-                _execute(phase, store, prepared.cache, opts, summary)
+        try:
+            for rb in prepared.benchmarks:
+                store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
+                for name, inst in rb.targets.items():
+                    store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
+                    store.add_target(rb.id, name, inst.definition)
+                _execute(prepared.jobs[rb.id], store, prepared.cache, opts, summary)
+        finally:
+            close_executor(opts.executor)  # worker processes end with the run, Ctrl-C included
         store.finish_run(cfg.digest)
         if opts.leaderboard_dir:
             from ..leaderboard import build_leaderboards
@@ -188,17 +191,25 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
     return summary
 
 
-def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: RunOptions, summary: RunSummary) -> None:
-    """Run the jobs not yet done; each job's ``record(store, result, seconds)`` writes it in one transaction."""
+def _execute(phases: list[list[Job]], store: ResultsStore, cache: FeatureCache, opts: RunOptions,
+             summary: RunSummary) -> None:
+    """Run a benchmark's phases (jobs not yet done); each result is recorded with its cost in one transaction.
+
+    The executor decides how the phases' order is kept (:func:`.executor.run_phases`: one phase
+    after the other; Ray: object refs between dependent jobs) and yields results as they come.
+    """
     notify = opts.on_job or (lambda event: None)
-    todo = []
-    for job in jobs:
-        if _is_done(job, store, cache):
-            summary.skipped += 1
-            notify(JobEvent(job, "cached"))
-        else:
-            todo.append(phase_probe.wrap(job))  # the job itself unless the crash harness's probe is on
-    for job, result, error in opts.executor.run(todo):
+    todo_phases = []
+    for jobs in phases:
+        todo = []
+        for job in jobs:
+            if _is_done(job, store, cache):
+                summary.skipped += 1
+                notify(JobEvent(job, "cached"))
+            else:
+                todo.append(phase_probe.wrap(job))  # the job itself unless the crash harness's probe is on
+        todo_phases.append(todo)
+    for job, result, error in run_phases(opts.executor, todo_phases):
         if _out_of_disk(error):  # every later job would fail the same way: stop here, in one line
             where = f" {error.filename}" if getattr(error, "filename", None) else ""
             raise FacebenchError(
@@ -212,8 +223,11 @@ def _execute(jobs: list[Job], store: ResultsStore, cache: FeatureCache, opts: Ru
             summary.failed.append((job.label, f"{type(error).__name__}: {message}"))
             notify(JobEvent(job, "failed", error=message))
             continue
-        seconds, value = result
-        job.record(store, value, seconds)
+        seconds, value, cost = result
+        with store.transaction():  # the job's result and its cost: one transaction
+            job.record(store, value, seconds)
+            store.record_cost(job.key, job.kind, job.benchmark, job.target, job.model, job.seed, job.metric,
+                              cost.as_dict())
         if job.kind == "score":  # recorded per model as failed; reported here with the job that met them
             summary.metric_errors.extend(f"{job.label}: {line}" for line in value.error_lines())
         summary.done += 1
@@ -228,13 +242,12 @@ def _out_of_disk(error: BaseException | None) -> bool:
     return isinstance(error, OSError) and error.errno in DISK_ERRNOS
 
 
-def _timed(fn):
-    def wrapped():
-        t0 = time.perf_counter()
-        value = fn()
-        return time.perf_counter() - t0, value
+@dataclass(frozen=True)
+class ExtractedFeatures:
+    """What an extraction job returns to the driver: the bundle's shape (the bundle is in the cache)."""
 
-    return wrapped
+    n: int
+    dim: int
 
 
 def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: ResultsStore | None,
@@ -250,7 +263,8 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
 
     def pretrain_job(m) -> Job:
         key = content_key("pretrain", cfg.task, m)
-        return Job(key, "pretrain", f"pretrain {m.name}", _timed(lambda: task.pretrain(m, ctx)), bench, None, m.name,
+        return Job(key, "pretrain", f"pretrain {m.name}", measured(lambda: task.pretrain(m, ctx), ctx.device), bench,
+                   None, m.name,
                    record=lambda store, value, secs: store.record_pretrain(key, bench, m.name, secs))
 
     # Job keys of extraction and fine-tuning name the benchmark target they are recorded under: the
@@ -260,15 +274,16 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
         key = feature_keys[(t, m.name)]
         job_key = content_key("extract", bench, t, key)
 
-        def extract() -> FeatureBundle:
-            return cache.load_or_extract(key, lambda: task.extract(m, t, ctx))[0]
+        def extract() -> ExtractedFeatures:
+            bundle = cache.load_or_extract(key, lambda: task.extract(m, t, ctx))[0]
+            return ExtractedFeatures(bundle.n, bundle.dim)
 
-        def record(store, bundle: FeatureBundle, secs: float) -> None:
+        def record(store, bundle: ExtractedFeatures, secs: float) -> None:
             path = str(cache.path(key).resolve())
             store.record_features(job_key, bench, t, m.name, "train", path, key, bundle.n, bundle.dim, secs)
 
-        return Job(job_key, "extract", f"extract {m.name} on {t}", _timed(extract), bench, t, m.name, record=record,
-                   artifact=key)
+        return Job(job_key, "extract", f"extract {m.name} on {t}", measured(extract, ctx.device), bench, t, m.name,
+                   record=record, artifact=key)
 
     def finetune_job(m, t: str, seed: int) -> Job:
         key = content_key("finetune", bench, t, cfg.task, m, rb.targets[t].content, seed, rb.hparams, options,
@@ -279,7 +294,7 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
             store.record_ground_truth(key, bench, t, m.name, seed, result.metrics, result.seconds or secs,
                                       result.diagnostics)
 
-        fn = _timed(lambda: task.finetune(m, t, seed, dict(rb.hparams), ctx))
+        fn = measured(lambda: task.finetune(m, t, seed, dict(rb.hparams), ctx), ctx.device)
         return Job(key, "finetune", f"finetune {m.name} on {t} (seed {seed})", fn, bench, t, m.name, seed, record=record)
 
     def score_jobs(t: str) -> list[Job]:
@@ -295,7 +310,8 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
             key = scorer.key(name, metric)
             module = type(metric).__module__
             plugin = "" if module.startswith("facebench.") else f" (plugin {module})"
-            return Job(key, "score", f"score {name}{plugin} on {bench} {t}", _timed(lambda: scorer.score(name, metric)),
+            return Job(key, "score", f"score {name}{plugin} on {bench} {t}",
+                       measured(lambda: scorer.score(name, metric, ctx.device), ctx.device),
                        bench, t, metric=name,
                        record=lambda store, result, secs: scorer.record(store, key, name, metric, result))
 
@@ -324,6 +340,9 @@ def _record_predictions(store: ResultsStore, cache: PredictionCache, key: str, b
     store.record_predictions(bench, target, model, seed, str(path.resolve()), key, preds.n)
 
 
+_WORKER_BUNDLES: dict = {}  # in a worker process: the scorer token and bundles of the last target scored
+
+
 class TargetScorer:
     """Scores metrics on the cached features of one benchmark target and records them.
 
@@ -339,6 +358,22 @@ class TargetScorer:
         self.benchmark, self.target, self.files, self.limits = benchmark, target, dict(files), limits
         self._loaded: dict[str, FeatureBundle] = {}
 
+    # Sent to a worker process (one scoring job at a time), a scorer travels without its bundles;
+    # every copy of the same scorer that arrives in one process shares one set of bundles, so a
+    # worker reads a target's features once and the metrics' per-bundle shared work (FaCe's C,
+    # the class distances) is reused across its jobs as it is in one process. A process keeps
+    # the bundles of the last target it scored only.
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_loaded": {}}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        token = (self.benchmark, self.target, tuple(sorted(self.files.items())))
+        if _WORKER_BUNDLES.get("token") != token:
+            _WORKER_BUNDLES.clear()
+            _WORKER_BUNDLES.update(token=token, bundles={})
+        self._loaded = _WORKER_BUNDLES["bundles"]
+
     def key(self, name: str, metric) -> str:
         contents = sorted((model, key) for model, (_path, key) in self.files.items())
         return content_key("score", self.benchmark, self.target, name, metric.params(), contents)
@@ -349,12 +384,16 @@ class TargetScorer:
             self._loaded[model] = FeatureCache.of_file(path).load(key, strict=True)
         return self._loaded[model]
 
-    def score(self, name: str, metric) -> ZooScores:
+    def score(self, name: str, metric, device: str = "cpu") -> ZooScores:
+        """Score ``metric``; on a CUDA ``device`` its large float64 products run there (:mod:`..metrics._backend`)."""
+        from ..metrics._backend import torch_backend
+
         if not self.files:
             raise FacebenchError("no cached features for this target: run the benchmark without --only-score first")
         bundles = {model: self._bundle(model) for model in self.files}  # read and verified here, shared by fork
         what = f"metric {name!r} (plugin module {type(metric).__module__}) on {self.benchmark} {self.target}"
-        return run_limited(lambda: score_zoo({name: metric}, bundles), self.limits, what)
+        with torch_backend(device if str(device).startswith("cuda") else None):
+            return run_limited(lambda: score_zoo({name: metric}, bundles), self.limits, what)
 
     def record(self, store: ResultsStore, key: str, name: str, metric, result: ZooScores) -> None:
         """Write the metric's per-model values and zoo scores in one transaction."""

@@ -1,7 +1,9 @@
 """A toy task for runner tests: synthetic features, deterministic 'fine-tuning'.
 
 ``TOY_FAIL_AT`` (a job label substring) makes that fine-tuning job raise, and ``TOY_KILL_AT``
-makes the process kill itself with SIGKILL there, to test interruption and resume. It reports
+makes the process kill itself with SIGKILL there, to test interruption and resume.
+``TOY_HOLD_AT`` makes that job write its pid to ``$TOY_HOLD_DIR/<pid>.pid`` and wait until
+``$TOY_HOLD_DIR/release`` exists (a test kills the process running it, or interrupts the run). It reports
 two ground-truth statistics (``accuracy``, primary, and ``loss``), its own default fine-tuning
 hyper-parameters, and records the ``variance_collapse`` diagnostic through its context when a
 benchmark asks for it.
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 
@@ -70,6 +74,11 @@ class ToyTask(Task):
             raise RuntimeError(f"injected failure at {label}")
         if os.environ.get("TOY_KILL_AT") and os.environ["TOY_KILL_AT"] in label:
             os.kill(os.getpid(), signal.SIGKILL)
+        if os.environ.get("TOY_HOLD_AT") and os.environ["TOY_HOLD_AT"] in label:
+            hold = Path(os.environ["TOY_HOLD_DIR"])
+            (hold / f"{os.getpid()}.pid").write_text(label)
+            while not (hold / "release").exists():
+                time.sleep(0.05)
         rng = np.random.default_rng(_seed(model.name, dataset, seed))
         acc = 0.5 + 0.1 * float(model.options["sep"]) + 0.01 * rng.random()
         preds = None

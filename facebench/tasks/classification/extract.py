@@ -28,7 +28,7 @@ def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> Fe
     net = net.to(ctx.device)
     split = load_split(target, "train", ctx, opts, opts.train_per_class)
     loader = make_loader(split.torch_dataset(prep.transform()), opts.eval_batch_size, shuffle=False,
-                         num_workers=opts.num_workers)
+                         num_workers=opts.num_workers, device=ctx.device)
     out = predict(net, loader, ctx.device)
     probs = softmax(out["logits"].astype(np.float64), axis=1)
     meta = {

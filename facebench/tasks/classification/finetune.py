@@ -49,7 +49,8 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
     optimizer = hparams.optimizer_for(net.parameters())
     transform = prep.transform()
     train_ds = train.torch_dataset(transform)
-    loader = make_loader(train_ds, hparams.batch_size, shuffle=True, seed=int(seed), num_workers=opts.num_workers)
+    loader = make_loader(train_ds, hparams.batch_size, shuffle=True, seed=int(seed), num_workers=opts.num_workers,
+                         device=ctx.device)
     trace_loader = make_loader(train_ds, opts.eval_batch_size, shuffle=False, num_workers=opts.num_workers) if ctx.diagnostics else None
     amp = Amp(ctx.device)
 
@@ -79,7 +80,8 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
     if opts.recalibrate_bn:
         bn_loader = make_loader(train_ds, hparams.batch_size, shuffle=False, num_workers=opts.num_workers)
         recalibrate_batchnorm(net, bn_loader, ctx.device)
-    test_loader = make_loader(test.torch_dataset(transform), opts.eval_batch_size, shuffle=False, num_workers=opts.num_workers)
+    test_loader = make_loader(test.torch_dataset(transform), opts.eval_batch_size, shuffle=False,
+                              num_workers=opts.num_workers, device=ctx.device)
     out = predict(net, test_loader, ctx.device, features=False)
     predictions = TestPredictions(out["logits"].argmax(axis=1), out["labels"])
     accuracy = float(predictions.correct.mean())

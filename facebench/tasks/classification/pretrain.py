@@ -105,7 +105,7 @@ def run_source_pretraining(spec: ModelSpec, ctx, opts: TaskOptions, prep: Prepro
     loss_fn = get_loss(p.loss, split.num_classes, **po.loss_options)
     optimizer = torch.optim.SGD(net.parameters(), lr=float(p.lr), momentum=po.momentum, weight_decay=po.weight_decay)
     loader = make_loader(split.torch_dataset(prep.transform()), int(p.batch_size), shuffle=True, seed=po.seed,
-                         num_workers=opts.num_workers)
+                         num_workers=opts.num_workers, device=ctx.device)
     amp = Amp(ctx.device)
     gen = torch.Generator().manual_seed(po.seed + 1)
     losses = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...torch_utils import set_cpu_threads
+from ...torch_utils import Amp, set_cpu_threads
 
 
 def setup_torch(opts, device: str) -> None:
@@ -61,6 +61,7 @@ def train(net, images: np.ndarray, labels: np.ndarray, *, epochs: int, batch_siz
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, poly_lambda(total, warmup_iters, power))
     gen = np.random.default_rng(seed)
+    amp = Amp(device)
     losses = []
     net.train()
     epochs_iter = range(epochs) if bar is None else bar(range(epochs))
@@ -72,10 +73,9 @@ def train(net, images: np.ndarray, labels: np.ndarray, *, epochs: int, batch_siz
             if len(idx) < 2:  # BatchNorm cannot train on one image
                 continue
             x, samples = to_model_inputs(net, images[idx], labels[idx], True, device)
-            loss, _ = net.parse_losses(net.loss(x, samples))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            with amp.autocast():  # CUDA: mixed precision (torch_utils.Amp); CPU: float32 as before
+                loss, _ = net.parse_losses(net.loss(x, samples))
+            amp.step(loss, optimizer)
             schedule.step()
             total_loss += float(loss.detach())
         losses.append(total_loss / per_epoch)

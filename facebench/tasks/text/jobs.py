@@ -52,7 +52,7 @@ def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> Fe
     if net is None:
         net = initial_net(spec, ctx, split.num_classes, len(tokenizer))
     net = net.to(ctx.device)
-    out = predict(net, make_loader(split.torch_dataset(), opts.eval_batch_size, shuffle=False), ctx.device,
+    out = predict(net, make_loader(split.torch_dataset(), opts.eval_batch_size, shuffle=False, device=ctx.device), ctx.device,
                   logits=spec.pretrain is not None)
     probs = softmax(out["logits"].astype(np.float64), axis=1) if "logits" in out else None
     meta = {
@@ -83,13 +83,13 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ct
     net = net.to(ctx.device)
     _, loss_name = variant_of(spec.options)
     loss_fn = get_loss(loss_name, **dict((spec.options or {}).get("loss_options") or {}))
-    loader = make_loader(train.torch_dataset(), hparams.batch_size, shuffle=True, seed=int(seed))
+    loader = make_loader(train.torch_dataset(), hparams.batch_size, shuffle=True, seed=int(seed), device=ctx.device)
     optimizer, schedule = hparams.optimizer_and_schedule(net, len(loader))
     amp = Amp(ctx.device)
     desc = f"finetune {spec.name} on {target} (seed {seed})"
     losses = [train_epoch(net, loader, optimizer, loss_fn, ctx.device, amp, scheduler=schedule)
               for _ in ctx.bar(range(hparams.epochs), total=hparams.epochs, desc=desc)]
-    out = predict(net, make_loader(test.torch_dataset(), opts.eval_batch_size, shuffle=False), ctx.device)
+    out = predict(net, make_loader(test.torch_dataset(), opts.eval_batch_size, shuffle=False, device=ctx.device), ctx.device)
     predictions = TestPredictions(out["logits"].argmax(axis=1), out["labels"])
     info = {"train_n": len(train), "test_n": len(test), "num_classes": k, "epochs": hparams.epochs,
             "epoch_losses": losses, "device": str(ctx.device), "variant": list(variant_of(spec.options))}

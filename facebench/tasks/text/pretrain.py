@@ -82,7 +82,8 @@ def run_source_training(spec: ModelSpec, ctx, opts: TaskOptions, tokenizer) -> t
     torch.manual_seed(po.seed)
     net = build_net(spec, ctx, split.num_classes, len(tokenizer), load_weights=True).to(ctx.device)
     loss_fn = get_loss(p.loss, **po.loss_options)
-    loader = make_loader(split.torch_dataset(), po.hparams.batch_size, shuffle=True, seed=po.seed)
+    loader = make_loader(split.torch_dataset(), po.hparams.batch_size, shuffle=True, seed=po.seed,
+                         device=ctx.device)
     optimizer, schedule = po.hparams.optimizer_and_schedule(net, len(loader))
     amp = Amp(ctx.device)
     losses = [train_epoch(net, loader, optimizer, loss_fn, ctx.device, amp, scheduler=schedule)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# For a machine with a GPU: the small config end to end on CUDA, then the metric backend at the
+# large size (n=50,000, d=2,048, K=100), numpy against torch on the GPU. About 10 minutes.
+#   bash benchmarks/gpu_check.sh [OUT_DIR]       (default: /tmp/facebench-gpu-check)
+# Prints: the device, the run's summary and per-kind cost (wall, device, peak host and GPU memory)
+# from the store, the boards' cost ratios, and the metric timings with their relative differences.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT="${1:-/tmp/facebench-gpu-check}"
+PY="${PYTHON:-.venv/bin/python}"
+mkdir -p "$OUT"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
+"$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'available', torch.cuda.is_available())"
+
+echo "== 1. small config end to end on cuda"
+start=$(date +%s)
+"$PY" -m facebench run benchmarks/gpu_small.yaml --device cuda --quiet --store "$OUT/store.sqlite" \
+  --cache-dir "$OUT/cache" --out "$OUT/boards" 2> "$OUT/run.log" || { tail -20 "$OUT/run.log"; exit 1; }
+echo "wall $(( $(date +%s) - start )) s"; tail -3 "$OUT/run.log"
+"$PY" - "$OUT/store.sqlite" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(f"{'kind':<9} {'jobs':>4} {'wall s':>8} {'peak RSS MiB':>12} {'peak GPU MiB':>12}  device")
+for kind, n, s, rss, gpu, dev in db.execute(
+        "SELECT kind, COUNT(*), SUM(seconds), MAX(peak_rss_bytes), MAX(peak_gpu_bytes), GROUP_CONCAT(DISTINCT device) "
+        "FROM job_costs GROUP BY kind"):
+    print(f"{kind:<9} {n:>4} {s:8.1f} {(rss or 0) / 2**20:12.0f} {(gpu or 0) / 2**20:12.0f}  {dev}")
+PY
+"$PY" -c "import json,sys; b=json.load(open(sys.argv[1]))['benchmarks'][0]['cost']; print('cost ratio', {m: round(r, 4) for m, r in b['cost_ratio'].items()})" "$OUT/boards/leaderboard.json"
+
+echo "== 2. metric backend at n=50,000, d=2,048, K=100: numpy vs torch on cuda"
+"$PY" benchmarks/bench_metric_backend.py --device cuda --size large
