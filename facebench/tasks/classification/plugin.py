@@ -3,7 +3,8 @@
 Loaded like any plugin module (``facebench.plugins.BUILTIN_PLUGINS`` lists it beside the metrics):
 
 * task ``classification`` (:mod:`.task`);
-* zoos ``embedded-classification`` and ``efficientnet-lite-imagenet`` (offline, CPU-sized;
+* zoos ``embedded-classification``, ``embedded-classification-scratch`` and
+  ``efficientnet-lite-imagenet`` (offline, CPU-sized;
   :mod:`.zoos.embedded`) and the paper's
   ``imagenet-15``, ``multisource-30``, ``homogeneous-21`` (:mod:`.zoos.paper`; ImageNet weights
   and source datasets are downloaded when allowed);
@@ -30,7 +31,7 @@ def facebench_tasks():
 def facebench_zoos():
     from .zoos import embedded, paper
 
-    return [embedded.ZOO, embedded.LITE_ZOO, *paper.ZOOS]
+    return [embedded.ZOO, embedded.SCRATCH_ZOO, embedded.LITE_ZOO, *paper.ZOOS]
 
 
 @hookimpl
