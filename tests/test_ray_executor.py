@@ -20,7 +20,8 @@ ray = pytest.importorskip("ray")
 from facebench.runner.ray_executor import RayExecutor  # noqa: E402
 
 HERE = Path(__file__).parent
-SLOW = pytest.mark.slow  # a Ray cluster starts (tens of seconds on 2 busy cores)
+SLOW = pytest.mark.slow  # a Ray cluster starts (tens of seconds on 2 busy cores): the two tests
+# (same store as the local executor; a killed worker retried) run in `make test` all the same
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,6 @@ def run(folder: Path, executor, **top):
     return cfg, run_benchmarks(cfg, RunOptions(quiet=True, executor=executor))
 
 
-@SLOW
 def test_ray_writes_the_same_store_as_the_local_executor(tmp_path, cluster):
     cfg, local = run(tmp_path / "local", LocalExecutor())
     cfg2, remote = run(tmp_path / "ray", RayExecutor(max_retries=1))
@@ -49,7 +49,6 @@ def test_ray_writes_the_same_store_as_the_local_executor(tmp_path, cluster):
     assert again.done == 0 and again.skipped == remote.done  # resume works as locally
 
 
-@SLOW
 def test_a_worker_killed_mid_job_is_retried_and_the_store_is_the_same(tmp_path, cluster, monkeypatch):
     cfg, _ = run(tmp_path / "local", LocalExecutor())
     hold = tmp_path / "hold"
