@@ -1,11 +1,18 @@
-"""Everything a results store holds that a run computes: for comparing two runs' stores.
+"""Everything a results store holds that a run computes: for comparing two runs' stores (and
+killing a held toy job's process mid-run, for the executors' crash tests).
 
 Timings, finishing times, process ids and the folder a run's files were written under differ
 between two runs of the same config and are left out; every other column of every table is kept.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sqlite3
+import threading
+import time
+from pathlib import Path
 
 # table -> columns that say when, where or how long, not what
 VARYING = {
@@ -32,3 +39,29 @@ def store_contents(path) -> dict[str, list[tuple]]:
         return out
     finally:
         db.close()
+
+
+@contextlib.contextmanager
+def killing_the_held_job(hold: Path, polls: int = 1200):
+    """SIGKILL the process running the toy job held at ``TOY_HOLD_AT`` (the pid file it writes in
+    ``hold``), then release the hold; yields the list of killed pids (filled by then)."""
+    killed: list[int] = []
+
+    def killer():
+        for _ in range(polls):
+            pids = list(hold.glob("*.pid"))
+            if pids:
+                pid = int(pids[0].stem)
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                (hold / "release").touch()
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    try:
+        yield killed
+    finally:
+        (hold / "release").touch()
+        thread.join()

