@@ -136,7 +136,7 @@ def test_validate_accepts_a_good_benchmark(task, tmp_path):
 
 
 def test_validate_unknown_dataset(task, tmp_path):
-    with pytest.raises(ConfigError, match=r"benchmark classification/tiny: .*unknown dataset 'cifar-11'.*known: .*digits"):
+    with pytest.raises(ConfigError, match=r"unknown dataset 'cifar-11'.*known: .*digits"):
         task.validate(_bench(("digits", "cifar-11")), _ctx(tmp_path))
 
 

@@ -147,7 +147,8 @@ def test_config_errors_name_the_problem(tmp_path):
 
 def test_unknown_metric_and_validation_fail_before_any_job(tmp_path, toy_plugin):
     cfg = load_config(toy_config(tmp_path, options={"broken": True}))
-    with pytest.raises(ConfigError, match="broken"):
+    # the task says what is wrong; the runner says where (config block and benchmark), once
+    with pytest.raises(ConfigError, match=r"^[^:]+\.yaml: benchmarks\[0\]: benchmark toy/toy-zoo: toy: option 'broken' is set$"):
         run_benchmarks(cfg, RunOptions(quiet=True))
     assert toy_plugin.CALLS == []
     raw = yaml.safe_load(toy_config(tmp_path).read_text())

@@ -88,5 +88,10 @@ def resolve_benchmarks(cfg: RunConfig, plugins: Plugins) -> list[ResolvedBenchma
 
 
 def validate_benchmarks(benchmarks: list[ResolvedBenchmark], make_ctx: Callable[[ResolvedBenchmark], TaskContext]) -> None:
+    """Each task's own checks, before any job; a refusal names the config block and the benchmark."""
     for rb in benchmarks:
-        rb.task.validate(rb.config, make_ctx(rb))
+        try:
+            rb.task.validate(rb.config, make_ctx(rb))
+        except ConfigError as exc:
+            where = f"{rb.config.where}: " if rb.config.where else ""
+            raise ConfigError(f"{where}benchmark {rb.id}: {exc}") from None

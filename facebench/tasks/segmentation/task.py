@@ -36,13 +36,8 @@ class SegmentationTask(Task):
         return TaskOptions.parse(options)
 
     def validate(self, benchmark: Any, ctx) -> None:
-        where = f"benchmark {getattr(benchmark, 'task', self.name)}/{getattr(benchmark, 'zoo', '?')}"
-        try:
-            self._validate(benchmark, ctx)
-        except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-
-    def _validate(self, benchmark: Any, ctx) -> None:
+        """Raise ConfigError naming whatever would make a job of this benchmark fail (the runner
+        says which benchmark)."""
         from .data import check_dataset, dataset_instance
         from .mm import model_options
         from .options import Hparams

@@ -35,13 +35,8 @@ class TextTask(Task):
         return TaskOptions.parse(options)
 
     def validate(self, benchmark: Any, ctx) -> None:
-        where = f"benchmark {getattr(benchmark, 'task', self.name)}/{getattr(benchmark, 'zoo', '?')}"
-        try:
-            self._validate(benchmark, ctx)
-        except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-
-    def _validate(self, benchmark: Any, ctx) -> None:
+        """Raise ConfigError naming whatever would make a job of this benchmark fail (the runner
+        says which benchmark)."""
         from .data import check_dataset, check_vocabulary, dataset_instance, load_text
         from .models import check_weights, load_tokenizer
         from .options import Hparams
