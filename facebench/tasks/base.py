@@ -178,8 +178,14 @@ class TaskContext:
     progress: Callable[..., Any] | None = None  # progress(iterable=None, total=None, desc=str) -> tqdm-like
 
     def dataset(self, name: str, task: str | None = None) -> DatasetInstance:
-        """The dataset instance ``name`` (ConfigError if unknown or, with ``task``, of another task)."""
-        return find_dataset(name, self.instances, self.datasets, task)
+        """The dataset instance ``name`` (ConfigError if unknown or, with ``task``, of another task;
+        asked for by a ``task``, the refusal starts with that task's name)."""
+        try:
+            return find_dataset(name, self.instances, self.datasets, task)
+        except ConfigError as exc:
+            if task is None:
+                raise
+            raise ConfigError(f"{task}: {exc}") from None
 
     def zoo(self, name: str) -> Zoo | None:
         return self.zoos.get(name)

@@ -16,10 +16,7 @@ TASK = "classification"
 
 def dataset_instance(name: str, ctx):
     """The classification dataset instance ``name`` of the run (ConfigError if unknown or of another task)."""
-    try:
-        return ctx.dataset(name, TASK)
-    except ConfigError as exc:
-        raise ConfigError(f"classification: {exc}") from None
+    return ctx.dataset(name, TASK)
 
 
 def dataset_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:

@@ -22,10 +22,7 @@ TASK = "segmentation"
 
 
 def dataset_instance(name: str, ctx):
-    try:
-        return ctx.dataset(name, TASK)
-    except ConfigError as exc:
-        raise ConfigError(f"segmentation: {exc}") from None
+    return ctx.dataset(name, TASK)
 
 
 def dataset_params(name: str, ctx) -> dict[str, Any]:

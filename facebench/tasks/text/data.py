@@ -28,10 +28,7 @@ TASK = "text"
 
 
 def dataset_instance(name: str, ctx):
-    try:
-        return ctx.dataset(name, TASK)
-    except ConfigError as exc:
-        raise ConfigError(f"text: {exc}") from None
+    return ctx.dataset(name, TASK)
 
 
 def dataset_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:
