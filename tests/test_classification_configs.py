@@ -59,6 +59,7 @@ def test_embedded_zoo_is_offline_and_large_enough():
         assert preprocessing_for(m).size == 32
     losses = {m.pretrain.loss for m in zoo.models if m.pretrain}
     assert losses <= set(LOSSES) and len(losses) >= 3
+    assert {m.pretrain.source for m in zoo.models if m.pretrain} == {"fashion-mnist", "printed-digits"}
     # every member is pre-trained; the baseline from random initialisation is a zoo of its own
     assert all(m.weights is not None or m.pretrain is not None for m in zoo.models)
     scratch = _zoo("embedded-classification-scratch")

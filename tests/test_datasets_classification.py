@@ -19,7 +19,7 @@ PAPER_NAMES = {
     "cifar-10", "cifar-100", "oxford-pets", "cub-200-2011", "gtsrb", "dtd", "stl-10", "flowers-102",
     "stanford-cars", "country-211", "food-101", "svhn", "fgvc-aircraft",
 }
-OFFLINE_NAMES = {"fashion-mnist", "mnist-5k", "digits", "lfw-subset", "textures", "image-folder"}
+OFFLINE_NAMES = {"fashion-mnist", "mnist-5k", "digits", "lfw-subset", "textures", "image-folder", "printed-digits"}
 
 
 def _ctx(tmp_path, download=False):

@@ -36,6 +36,6 @@ def facebench_zoos():
 
 @hookimpl
 def facebench_datasets():
-    from .datasets import image_folder, offline, torchvision_sets
+    from .datasets import image_folder, offline, printed_digits, torchvision_sets
 
-    return [*offline.DATASETS, *image_folder.DATASETS, *torchvision_sets.DATASETS]
+    return [*offline.DATASETS, *printed_digits.DATASETS, *image_folder.DATASETS, *torchvision_sets.DATASETS]
