@@ -146,6 +146,48 @@ def test_ctrl_c_stops_the_run_and_its_workers(tmp_path):
     assert "finetune" not in states and states.get("extract") == 8  # nothing half-done; resume picks it up
 
 
+def test_workers_exit_when_their_driver_is_killed(tmp_path):
+    # SIGKILL cannot be handled: the driver leaves without terminating its pool, and the workers
+    # (held inside a fine-tuning job) must notice and exit on their own.
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    path = toy_config(tmp_path / "run")
+    env = {**os.environ, "FACEBENCH_PLUGINS": "toytask.plugin", "TOY_HOLD_AT": "finetune", "TOY_HOLD_DIR": str(hold),
+           "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "facebench", "run", str(path), "--workers", "2", "--quiet",
+                             "--no-leaderboard"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    workers: list[int] = []
+    try:
+        deadline = time.time() + 120
+        while len(list(hold.glob("*.pid"))) < 2 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        workers = [int(p.stem) for p in hold.glob("*.pid")]
+        assert len(workers) == 2, proc.stderr.read().decode() if proc.poll() is not None else "workers never started"
+        proc.kill()
+        proc.wait(timeout=30)
+
+        def alive(pid: int) -> bool:
+            status = Path(f"/proc/{pid}/status")
+            try:
+                return "zombie" not in status.read_text()
+            except OSError:
+                return False
+
+        deadline = time.time() + 15
+        while any(alive(pid) for pid in workers) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if alive(pid)], "workers outlived their killed driver"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        (hold / "release").touch()
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def test_workers_are_pinned_to_one_gpu_each_round_robin(monkeypatch):
     from facebench.runner.pool import pin_gpu
 

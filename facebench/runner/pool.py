@@ -18,7 +18,9 @@ Robustness:
 * with several GPUs, each worker sees one (round robin, :func:`pin_gpu`), so ``--workers 4`` on a
   4-GPU machine runs four jobs on four GPUs;
 * Ctrl-C (KeyboardInterrupt in the driver; workers ignore SIGINT) cancels what has not started
-  and terminates the workers; nothing half-done is recorded.
+  and terminates the workers; nothing half-done is recorded;
+* a driver that dies without cleaning up (SIGKILL, SIGTERM, out of memory) takes its workers with
+  it: each worker watches its parent and exits when it is gone (:func:`_exit_with_parent`).
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
@@ -45,10 +49,26 @@ def _init_worker(started, rank, gpus: int) -> None:
     global _STARTED
     _STARTED = started
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="facebench-parent-watch",
+                     daemon=True).start()
     with rank.get_lock():
         mine = rank.value
         rank.value += 1
     pin_gpu(mine, gpus)
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit this worker once its driver (``parent``) is gone.
+
+    The driver records every result, so a worker without it computes for nobody; and it would not
+    notice by itself: every worker holds the write ends of the pool's queues, so waiting for the
+    next job never sees end-of-file (measured: two workers of a SIGTERMed run stayed alive, idle,
+    until killed by hand). An orphan is re-parented, so ``os.getppid()`` changes.
+    """
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def pin_gpu(rank: int, gpus: int) -> None:
