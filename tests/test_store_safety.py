@@ -102,6 +102,26 @@ def test_the_lock_is_released_when_a_run_fails(tmp_path, monkeypatch):
         pass
 
 
+def test_score_store_and_run_exclude_each_other_naming_the_holder(tmp_path):
+    # `facebench score --store` records scores: it takes the store's lock like a run does.
+    from facebench.plugins import get_plugins
+    from facebench.runner.only_score import score_store
+
+    cfg = config(tmp_path)
+    run_benchmarks(cfg, RunOptions(quiet=True))
+    before = results(cfg.store)
+    spec = {"logme": {}}
+    with RunLock(cfg.store):  # a run holds the store
+        with pytest.raises(StoreError, match=f"in use by facebench run pid {os.getpid()} on host "):
+            score_store(cfg.store, spec, get_plugins().metrics)
+    assert results(cfg.store) == before  # refused before writing anything
+    with RunLock(cfg.store, command="facebench score --store"):  # a scorer holds it
+        with pytest.raises(StoreError, match=f"in use by facebench score --store pid {os.getpid()} on host "):
+            run_benchmarks(cfg, RunOptions(quiet=True))
+    out = score_store(cfg.store, spec, get_plugins().metrics)  # free again: it scores and records
+    assert not out.errors and out.results and results(cfg.store)["scores"] != before["scores"]
+
+
 @pytest.mark.slow
 def test_two_runs_started_together_do_each_job_once(tmp_path):
     path = tmp_path / "toy.yaml"

@@ -15,6 +15,7 @@ from ..evaluation import correlations
 from ..metric_factory import MetricSpec, create_metrics
 from ..store import ResultsStore
 from .run import TargetScorer
+from .run_lock import RunLock
 
 
 @dataclass
@@ -31,6 +32,11 @@ def score_store(store_path: str | Path, spec: MetricSpec, metric_registry) -> St
     if not Path(store_path).exists():
         raise FacebenchError(f"{store_path}: no such results store (run 'facebench run' first)")
     metrics = create_metrics(spec, metric_registry)
+    with RunLock(store_path, command="facebench score --store"):  # it records scores: one writer at a time
+        return _score_locked(store_path, metrics)
+
+
+def _score_locked(store_path: str | Path, metrics) -> StoreScores:
     store = ResultsStore(store_path)
     try:
         benchmarks = store.benchmarks()

@@ -1,4 +1,6 @@
-"""One ``facebench run`` at a time per results store: an exclusive lock next to the store.
+"""One writer at a time per results store: an exclusive lock next to the store.
+
+``facebench run`` and ``facebench score --store`` (which records its scores) take it.
 
 The lock is ``<store>.lock``, held with ``fcntl.flock`` for the whole run and holding a line of
 JSON that names its holder (pid, host, start time). A second run on the same store is refused
@@ -28,9 +30,10 @@ def lock_path(store: str | os.PathLike[str]) -> Path:
 class RunLock:
     """Context manager: ``with RunLock(store_path): ...``; raises :class:`StoreError` if held."""
 
-    def __init__(self, store: str | os.PathLike[str]) -> None:
+    def __init__(self, store: str | os.PathLike[str], command: str = "facebench run") -> None:
         self.store = Path(store)
         self.path = lock_path(store)
+        self.command = command  # what the holder is doing, for the refusal of the next one
         self._fd: int | None = None
 
     def holder(self) -> str:
@@ -42,7 +45,7 @@ class RunLock:
         if not info:
             return "another process"
         since = _dt.datetime.fromtimestamp(info.get("started", 0), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        return f"facebench run pid {info.get('pid')} on host {info.get('host')} (started {since})"
+        return f"{info.get('command', 'facebench run')} pid {info.get('pid')} on host {info.get('host')} (started {since})"
 
     def acquire(self) -> None:
         import fcntl
@@ -61,7 +64,8 @@ class RunLock:
                     f"{self.store}: in use by {self.holder()}; wait for it to finish, or give another --store"
                 ) from None
             raise
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "started": _dt.datetime.now().timestamp()}
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "started": _dt.datetime.now().timestamp(),
+                "command": self.command}
         self._fd = fd
         try:
             os.ftruncate(fd, 0)
