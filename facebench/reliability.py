@@ -20,6 +20,11 @@ out). All such splits are used when there are at most ``max_splits`` of them
 sample of ``max_splits`` random splits. The reliability is the mean over splits of
 ``tau(mean_{k in A} Y_.k, mean_{k in B} Y_.k)``: the agreement of two independent replications
 of the experiment with h seeds each (the test set held fixed, so test-set noise is not in it).
+The lowest and highest tau_w over the splits (``seeds_tau_w_low``, ``seeds_tau_w_high``) stand
+beside it: how far one replication pair can disagree from another on these very seeds. The
+splits share seeds, so this range is not a confidence interval. It shows how much the figure could
+move: on the embedded textures target the 10 splits of seeds 0-5 ranged over 0.74-0.93, and 6
+other seeds gave 0.63 (``benchmarks/embedded_classification.md``).
 
 **Test-set reliability** (``test``, needs the stored predictions): two independent bootstrap
 resamples ``a, b`` of the N test samples (within each class when the true labels are known, as
@@ -158,6 +163,8 @@ class Reliability:
     n_splits: int
     seeds_tau_w: float
     seeds_kendall: float
+    seeds_tau_w_low: float  # lowest tau_w over the seed splits
+    seeds_tau_w_high: float  # highest
     test_tau_w: float
     test_kendall: float
     both_tau_w: float
@@ -212,13 +219,25 @@ def seed_splits(n_seeds: int, *, max_splits: int = DEFAULT_MAX_SPLITS, seed: int
     return np.sort(perms[:, : 2 * h].reshape(max_splits, 2, h), axis=2)
 
 
+def _halves(values: np.ndarray, splits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n_splits, models) means of each split's two halves."""
+    return values[:, splits[:, 0, :]].mean(axis=2).T, values[:, splits[:, 1, :]].mean(axis=2).T
+
+
 def split_half_reliability(values: np.ndarray, splits: np.ndarray) -> tuple[float, float]:
     """Mean tau_w and Kendall between the half means of every split (values: (models, seeds))."""
     if len(splits) == 0:
         return math.nan, math.nan
-    a = values[:, splits[:, 0, :]].mean(axis=2).T  # (n_splits, models)
-    b = values[:, splits[:, 1, :]].mean(axis=2).T
-    return _mean_tau(a, b)
+    return _mean_tau(*_halves(values, splits))
+
+
+def split_half_range(values: np.ndarray, splits: np.ndarray) -> tuple[float, float]:
+    """Lowest and highest tau_w between the half means over the splits (NaN if none is defined)."""
+    if len(splits) == 0:
+        return math.nan, math.nan
+    v = weighted_tau_rows(*_halves(values, splits))
+    v = v[np.isfinite(v)]
+    return (float(v.min()), float(v.max())) if v.size else (math.nan, math.nan)
 
 
 def resample_counts(n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -407,6 +426,7 @@ def reliability(gt: GroundTruth, *, max_splits: int = DEFAULT_MAX_SPLITS, draws:
     nan2 = (math.nan, math.nan)
     usable = n >= 2 and not is_unresolved(gt.mean)
     seeds = split_half_reliability(gt.values, splits) if usable else nan2
+    seeds_range = split_half_range(gt.values, splits) if usable else nan2
     test = both = nan2
     if gt.correct is not None and usable:
         test = resampled_test_set_reliability(gt.correct, gt.labels, draws=draws, seed=seed)
@@ -423,7 +443,8 @@ def reliability(gt: GroundTruth, *, max_splits: int = DEFAULT_MAX_SPLITS, draws:
                if h >= 1 and math.isfinite(model.sigma2) else (math.nan, math.nan, math.nan))
     return Reliability(
         n_models=n, n_seeds=s, n_test=gt.n_test, n_splits=len(splits),
-        seeds_tau_w=seeds[0], seeds_kendall=seeds[1], test_tau_w=test[0], test_kendall=test[1],
+        seeds_tau_w=seeds[0], seeds_kendall=seeds[1], seeds_tau_w_low=seeds_range[0], seeds_tau_w_high=seeds_range[1],
+        test_tau_w=test[0], test_kendall=test[1],
         both_tau_w=both[0], both_kendall=both[1], ceiling_tau_w=ceiling[0], ceiling_kendall=ceiling[1],
         seed_sd=math.sqrt(model.sigma2) if math.isfinite(model.sigma2) else math.nan, spread_factor=ceiling[2],
     )

@@ -40,6 +40,11 @@ def boards(tmp_path_factory):
 
 def _split_half_brute_force(values: np.ndarray) -> float:
     """Mean scipy weighted tau between the half means of every balanced split (3 seeds: 1 vs 1)."""
+    return float(np.mean(_split_taus_brute_force(values)))
+
+
+def _split_taus_brute_force(values: np.ndarray) -> list[float]:
+    """scipy weighted tau between the half means of each balanced split, one per split."""
     s = values.shape[1]
     h = s // 2
     taus = []
@@ -47,7 +52,7 @@ def _split_half_brute_force(values: np.ndarray) -> float:
         for b in itertools.combinations([k for k in range(s) if k not in a], h):
             if a < b:
                 taus.append(stats.weightedtau(values[:, list(a)].mean(1), values[:, list(b)].mean(1)).statistic)
-    return float(np.mean(taus))
+    return taus
 
 
 def test_reliability_per_target_recomputed_from_the_store(boards):
@@ -62,6 +67,9 @@ def test_reliability_per_target_recomputed_from_the_store(boards):
                     r = doc[bench]["reliability"][target][truth]
                     assert r["n_models"] == len(MODELS) and r["n_seeds"] == len(SEEDS) and r["n_test"] == 0
                     assert r["seeds_tau_w"] == pytest.approx(_split_half_brute_force(values), rel=1e-12)
+                    taus = _split_taus_brute_force(values)
+                    assert r["seeds_tau_w_low"] == pytest.approx(min(taus), rel=1e-12)
+                    assert r["seeds_tau_w_high"] == pytest.approx(max(taus), rel=1e-12)
                     assert r["reliability"] == r["seeds_tau_w"]
                     assert r["test_tau_w"] is None and r["both_tau_w"] is None
                     # the pooled seed sd estimates the KNOWN noise (18 residual degrees of freedom)
@@ -85,10 +93,11 @@ def test_csv_rows_carry_the_json_figures(boards):
     b = boards["default"]
     rows = [r for r in b["csv"] if r["metric"] == ""]
     doc = {x["benchmark"]: x for x in b["json"]["benchmarks"]}
-    assert len(rows) == 7 * 9  # 7 (target, truth) pairs x the figures of RELIABILITY_STATISTICS
+    assert len(rows) == 7 * 11  # 7 (target, truth) pairs x the figures of RELIABILITY_STATISTICS
     for r in rows:
         want = doc[r["benchmark"]]["reliability"][r["target"]][r["truth"]][
             {"reliability_seeds_tau_w": "seeds_tau_w", "reliability_seeds_kendall": "seeds_kendall",
+             "reliability_seeds_tau_w_low": "seeds_tau_w_low", "reliability_seeds_tau_w_high": "seeds_tau_w_high",
              "reliability_test_tau_w": "test_tau_w", "reliability_test_kendall": "test_kendall",
              "reliability_both_tau_w": "both_tau_w", "reliability_both_kendall": "both_kendall",
              "noise_ceiling_tau_w": "ceiling_tau_w", "noise_ceiling_kendall": "ceiling_kendall",

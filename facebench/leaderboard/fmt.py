@@ -68,3 +68,10 @@ def marks(values: Sequence[float], decimals: int = DECIMALS) -> list[str]:
     second = distinct[1] if len(distinct) > 1 else None
     return ["best" if v is not None and v == best else "second" if v is not None and v == second else ""
             for v in shown]
+
+
+def split_range(r) -> str:
+    """A reliability's lowest-highest tau_w over the seed splits ("0.74–0.93"), or the missing mark."""
+    if not (math.isfinite(r.seeds_tau_w_low) and math.isfinite(r.seeds_tau_w_high)):
+        return MISSING
+    return f"{fmt(r.seeds_tau_w_low)}–{fmt(r.seeds_tau_w_high)}"

@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Sequence
 
 from ..diagnostics import diagnostic
 from . import plots
-from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks
+from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks, split_range
 from .ablation import VARIANTS, AblationTable
 from .cd_plot import cd_diagram
 from .markdown import COST_RATIO, DETAIL_STATISTICS, MAIN_STATISTICS, diagnostic_names
@@ -286,17 +286,18 @@ def reliability_section(b: BenchmarkData) -> str:
             bad = r.flagged(b.reliability_threshold)
             rows.append([(escape(t.target), ""), (escape(truth), ""), (str(r.n_models), ""), (str(r.n_seeds), ""),
                          (str(r.n_test or MISSING), ""),
-                         (f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", ""),
+                         (f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", ""), (split_range(r), ""),
                          (f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})", ""),
                          (f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})", ""),
                          (f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})", ""),
                          (flag_text(r, b.reliability_threshold), "flag" if bad else "")])
     head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
-            "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
+            "τ_w over the splits: lowest–highest", "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
     notes = "".join(f"<li>{escape(n)}</li>" for n in b.trust_notes)
     return ("<h3>Ground-truth reliability</h3>" + table("", head, rows, "reliability")
             + "<p class='meta'>Reliability: mean agreement of the models' ground-truth ranking between two independent "
-              "halves of the seeds; with stored test predictions also between independent bootstrap resamples of the "
+              "halves of the seeds, and its lowest and highest value over the splits (they share seeds: a range of how "
+              "far one replication pair can differ from another, not a confidence interval); with stored test predictions also between independent bootstrap resamples of the "
               "test set, and between seed halves evaluated on disjoint halves of the test set. The flag is on the seed "
               "halves. Noise ceiling: the τ_w a perfect metric "
               "would expect against this ground truth (Gaussian noise model calibrated on the reliability).</p>"

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 from ..diagnostics import diagnostic
 from ..evaluation import STATISTICS
-from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks
+from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks, split_range
 from .ablation import VARIANTS, AblationTable
 from .tables import BenchmarkData, Leaderboard, RankRow
 from .trust import flag_text, flagged
@@ -263,13 +263,16 @@ def reliability_section(b: BenchmarkData) -> str:
                 continue
             flag = flag_text(r, b.reliability_threshold)
             rows.append([esc(t.target), esc(truth), str(r.n_models), str(r.n_seeds), str(r.n_test or MISSING),
-                         f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})",
+                         f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", split_range(r),
+                         f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})",
                          f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})",
                          f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})", flag])
     head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
-            "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
+            "τ_w over the splits: lowest–highest", "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
     note = ("Reliability: mean agreement of the models' ground-truth ranking between two independent halves of "
-            "the seeds (the flag is on it); with stored test predictions also between independent bootstrap "
+            "the seeds (the flag is on it), and its lowest and highest value over the splits (they share seeds: "
+            "a range of how far one replication pair can differ from another, not a confidence interval); "
+            "with stored test predictions also between independent bootstrap "
             "resamples of the test set, and between seed halves evaluated on disjoint halves of the test set. "
             "Noise ceiling: the τ_w a perfect metric would expect against this ground truth (a Gaussian noise "
             "model calibrated on the reliability; `facebench.reliability`). A metric's τ_w near the ceiling is as "

@@ -128,7 +128,8 @@ def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTru
 
 # -- machine-readable forms (used by the CSV / JSON renderers) --------------------------------
 RELIABILITY_STATISTICS = (
-    "reliability", "reliability_seeds_tau_w", "reliability_seeds_kendall", "reliability_test_tau_w",
+    "reliability", "reliability_seeds_tau_w", "reliability_seeds_kendall", "reliability_seeds_tau_w_low",
+    "reliability_seeds_tau_w_high", "reliability_test_tau_w",
     "reliability_test_kendall", "reliability_both_tau_w", "reliability_both_kendall",
     "noise_ceiling_tau_w", "noise_ceiling_kendall",
 )
@@ -138,6 +139,7 @@ def _rel_values(r: Reliability) -> dict[str, float]:
     return {
         "reliability": r.value,
         "reliability_seeds_tau_w": r.seeds_tau_w, "reliability_seeds_kendall": r.seeds_kendall,
+        "reliability_seeds_tau_w_low": r.seeds_tau_w_low, "reliability_seeds_tau_w_high": r.seeds_tau_w_high,
         "reliability_test_tau_w": r.test_tau_w, "reliability_test_kendall": r.test_kendall,
         "reliability_both_tau_w": r.both_tau_w, "reliability_both_kendall": r.both_kendall,
         "noise_ceiling_tau_w": r.ceiling_tau_w, "noise_ceiling_kendall": r.ceiling_kendall,
