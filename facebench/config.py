@@ -15,6 +15,8 @@ benchmarks:
     targets: [semeion, digits, mnist-5k]   # instances above, or registered datasets used as they are
     seeds: [0, 1, 2]
     finetune: {epochs: 20, lr: 0.01}  # updates the task's default fine-tuning hyper-parameters
+    per_target:                       # what differs for some targets (updates the block's settings)
+      semeion: {finetune: {lr: 0.005}}
     options: {}                       # task options (sizes, image size, ...)
     diagnostics: [variance_collapse]  # per-epoch diagnostics to record while fine-tuning
     resources: {finetune: {num_gpus: 1}}  # Ray only: per job kind, updates the top-level ray.resources
@@ -71,11 +73,17 @@ class BenchmarkConfig:
     diagnostics: tuple[str, ...] = ()
     resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # Ray: job kind -> resources
     where: str = ""  # "config.yaml: benchmarks[0]", for messages
+    # target -> fine-tuning hyper-parameters that update ``finetune`` for that target only
+    target_finetune: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
         """Benchmark id: task/zoo (the leaderboard groups by it)."""
         return f"{self.task}/{self.zoo}"
+
+    def finetune_for(self, target: str) -> dict[str, Any]:
+        """The block's ``finetune`` updated by ``per_target.<target>.finetune`` (if any)."""
+        return {**dict(self.finetune), **dict(self.target_finetune.get(target, {}))}
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             raise ConfigError(f"{where}: must be a mapping")
         if "nc_trace" in b:
             raise ConfigError(f"{where}: 'nc_trace' is now a diagnostic: write 'diagnostics: [variance_collapse]'")
-        bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics", "resources"}
+        bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics", "resources", "per_target"}
         _refuse_unknown(b, bknown, where)
         targets = _require(b, "targets", where)
         if isinstance(targets, str):
@@ -191,6 +199,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             diagnostics=tuple(str(d) for d in diagnostics),
             resources=_parse_resources(b.get("resources"), f"{where}: resources"),
             where=where,
+            target_finetune=_parse_per_target(b.get("per_target"), targets, f"{where}: per_target"),
         )
         if (bench.task, bench.zoo) in blocks:
             raise ConfigError(
@@ -240,6 +249,32 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         source=source,
         raw=dict(raw),
     )
+
+
+def _parse_per_target(raw: Any, targets: list[str], where: str) -> dict[str, dict[str, Any]]:
+    """``per_target: {<target>: {finetune: {...}}}`` -> ``{target: finetune updates}``.
+
+    A target's own settings update the block's for that target only: the other targets' jobs, and
+    their keys in the store, stay the same. Only ``finetune`` may differ today (seeds and options
+    are the block's: a board compares every target over the same seeds).
+    """
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: must map target names to {{finetune: {{...}}}}")
+    out: dict[str, dict[str, Any]] = {}
+    for target, entry in raw.items():
+        if target not in targets:
+            raise ConfigError(f"{where}: {target!r} is not one of this block's targets ({', '.join(targets)})"
+                              f"{did_you_mean(str(target), set(targets))}")
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}.{target}: must be a mapping with 'finetune'")
+        _refuse_unknown(entry, {"finetune"}, f"{where}.{target}")
+        finetune = entry.get("finetune") or {}
+        if not isinstance(finetune, Mapping):
+            raise ConfigError(f"{where}.{target}.finetune: must be a mapping of hyper-parameters")
+        out[str(target)] = dict(finetune)
+    return out
 
 
 RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory")

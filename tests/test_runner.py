@@ -202,3 +202,55 @@ def test_a_store_that_is_not_sqlite_is_one_line_and_left_unchanged(tmp_path, com
     assert f"{bad}: not a facebench results store" in proc.stderr
     assert hashlib.sha256(bad.read_bytes()).hexdigest() == before
     assert not (tmp_path / "results.sqlite-wal").exists() or (tmp_path / "results.sqlite-wal").stat().st_size == 0
+
+
+def test_per_target_finetune_changes_that_targets_jobs_only(tmp_path, toy_plugin):
+    # tb is fine-tuned for 5 epochs (its variance-collapse trace has 6 points), ta keeps the block's 3;
+    # ta's jobs are the very jobs of a run without per_target (same keys), tb's are new ones.
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "own").mkdir()
+    plain = load_config(toy_config(tmp_path / "plain", diagnostics=["variance_collapse"]))
+    own = load_config(toy_config(tmp_path / "own", diagnostics=["variance_collapse"],
+                                 per_target={"tb": {"finetune": {"epochs": 5}}}))
+    for cfg in (plain, own):
+        assert not run_benchmarks(cfg, RunOptions(quiet=True)).failed
+
+    def finetune_keys(cfg):
+        db = sqlite3.connect(cfg.store)
+        rows = db.execute("SELECT target, key FROM jobs WHERE kind='finetune'").fetchall()
+        return {t: {k for tt, k in rows if tt == t} for t in ("ta", "tb")}
+
+    def trace_lengths(cfg):
+        db = sqlite3.connect(cfg.store)
+        return dict(db.execute("SELECT target, MAX(epoch) + 1 FROM diagnostics GROUP BY target").fetchall())
+
+    p, o = finetune_keys(plain), finetune_keys(own)
+    assert p["ta"] == o["ta"] and len(o["ta"]) == 8
+    assert not p["tb"] & o["tb"] and len(o["tb"]) == 8
+    assert trace_lengths(plain) == {"ta": 4, "tb": 4} and trace_lengths(own) == {"ta": 4, "tb": 6}
+
+
+@pytest.mark.parametrize("per_target, needle", [
+    ({"tc": {"finetune": {"epochs": 5}}}, r"per_target: 'tc' is not one of this block's targets \(ta, tb\)"),
+    ({"tb": {"seeds": [3]}}, r"per_target\.tb: unknown key\(s\) seeds"),
+    ({"tb": {"finetune": 5}}, r"per_target\.tb\.finetune: must be a mapping"),
+    ({"tb": [1]}, r"per_target\.tb: must be a mapping with 'finetune'"),
+])
+def test_bad_per_target_settings_are_named(tmp_path, per_target, needle):
+    with pytest.raises(ConfigError, match=needle):
+        load_config(toy_config(tmp_path, per_target=per_target))
+
+
+def test_a_targets_own_hyper_parameters_are_validated_before_any_job(tmp_path):
+    from facebench.plugins import get_plugins
+    from facebench.runner.context import task_context
+    from facebench.runner.plan import resolve_benchmarks, validate_benchmarks
+
+    raw = {"benchmarks": [{"task": "classification", "zoo": "embedded-classification", "targets": ["mnist-5k", "digits"],
+                           "per_target": {"digits": {"finetune": {"optimizer": "lbfgs"}}}}]}
+    cfg = parse_config(raw, "x.yaml")
+    benches = resolve_benchmarks(cfg, get_plugins())
+    with pytest.raises(ConfigError, match=r"benchmark classification/embedded-classification: per_target\.digits: "
+                                          r"classification: unknown optimizer 'lbfgs'"):
+        validate_benchmarks(benches, lambda rb: task_context(get_plugins(), cache_dir=tmp_path,
+                                                             options=rb.config.options))

@@ -8,7 +8,7 @@ undecodable images...).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from ..config import BenchmarkConfig, RunConfig
@@ -32,6 +32,11 @@ class ResolvedBenchmark:
     @property
     def id(self) -> str:
         return self.config.id
+
+    def hparams_for(self, target: str) -> dict[str, Any]:
+        """``hparams`` updated by the block's ``per_target.<target>.finetune`` (the same dict without one)."""
+        own = self.config.target_finetune.get(target)
+        return {**self.hparams, **dict(own)} if own else self.hparams
 
 
 def resolve_metrics(cfg: RunConfig, plugins: Plugins) -> dict[str, Metric]:
@@ -92,6 +97,11 @@ def validate_benchmarks(benchmarks: list[ResolvedBenchmark], make_ctx: Callable[
     for rb in benchmarks:
         try:
             rb.task.validate(rb.config, make_ctx(rb))
+            for target in rb.config.target_finetune:  # a target's own hyper-parameters, checked the same way
+                try:
+                    rb.task.validate(replace(rb.config, finetune=rb.config.finetune_for(target)), make_ctx(rb))
+                except ConfigError as exc:
+                    raise ConfigError(f"per_target.{target}: {exc}") from None
         except ConfigError as exc:
             where = f"{rb.config.where}: " if rb.config.where else ""
             raise ConfigError(f"{where}benchmark {rb.id}: {exc}") from None

@@ -286,7 +286,7 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
                    record=record, artifact=key)
 
     def finetune_job(m, t: str, seed: int) -> Job:
-        key = content_key("finetune", bench, t, cfg.task, m, rb.targets[t].content, seed, rb.hparams, options,
+        key = content_key("finetune", bench, t, cfg.task, m, rb.targets[t].content, seed, rb.hparams_for(t), options,
                           sorted(rb.diagnostics))
 
         def record(store, result, secs: float) -> None:
@@ -294,7 +294,7 @@ def _plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Res
             store.record_ground_truth(key, bench, t, m.name, seed, result.metrics, result.seconds or secs,
                                       result.diagnostics)
 
-        fn = measured(lambda: task.finetune(m, t, seed, dict(rb.hparams), ctx), ctx.device)
+        fn = measured(lambda: task.finetune(m, t, seed, dict(rb.hparams_for(t)), ctx), ctx.device)
         return Job(key, "finetune", f"finetune {m.name} on {t} (seed {seed})", fn, bench, t, m.name, seed, record=record)
 
     def score_jobs(t: str) -> list[Job]:
