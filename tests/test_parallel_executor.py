@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -114,41 +115,13 @@ def test_workers_key_and_flag_choose_the_executor(tmp_path):
         load_config(toy_config(tmp_path / "d", workers=0))
 
 
-@pytest.mark.slow  # worker processes start (seconds each)
-def test_ctrl_c_stops_the_run_and_its_workers(tmp_path):
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    path = toy_config(tmp_path / "run")
-    env = {**os.environ, "FACEBENCH_PLUGINS": "toytask.plugin", "TOY_HOLD_AT": "finetune", "TOY_HOLD_DIR": str(hold),
-           "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "facebench", "run", str(path), "--workers", "2", "--quiet",
-                             "--no-leaderboard"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 120
-        while len(list(hold.glob("*.pid"))) < 2 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        workers = [int(p.stem) for p in hold.glob("*.pid")]
-        assert len(workers) == 2, proc.stderr.read().decode() if proc.poll() is not None else "workers never started"
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        (hold / "release").touch()
-    assert rc == 130, proc.stderr.read().decode()[-2000:]  # the CLI's exit status for an interrupt
-    time.sleep(0.5)
-    for pid in workers:  # no worker outlives the run
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
-    import sqlite3
+@contextmanager
+def held_run(tmp_path: Path):
+    """A ``facebench run --workers 2`` subprocess whose two workers are held inside fine-tuning jobs.
 
-    states = dict(sqlite3.connect(tmp_path / "run" / "results.sqlite").execute(
-        "SELECT kind, COUNT(*) FROM jobs WHERE state='done' GROUP BY kind").fetchall())
-    assert "finetune" not in states and states.get("extract") == 8  # nothing half-done; resume picks it up
-
-
-def test_workers_exit_when_their_driver_is_killed(tmp_path):
-    # SIGKILL cannot be handled: the driver leaves without terminating its pool, and the workers
-    # (held inside a fine-tuning job) must notice and exit on their own.
+    Yields ``(process, worker pids)``; on the way out the held jobs are released, and the driver
+    and its workers are killed if still alive.
+    """
     hold = tmp_path / "hold"
     hold.mkdir()
     path = toy_config(tmp_path / "run")
@@ -163,29 +136,49 @@ def test_workers_exit_when_their_driver_is_killed(tmp_path):
             time.sleep(0.1)
         workers = [int(p.stem) for p in hold.glob("*.pid")]
         assert len(workers) == 2, proc.stderr.read().decode() if proc.poll() is not None else "workers never started"
-        proc.kill()
-        proc.wait(timeout=30)
-
-        def alive(pid: int) -> bool:
-            status = Path(f"/proc/{pid}/status")
-            try:
-                return "zombie" not in status.read_text()
-            except OSError:
-                return False
-
-        deadline = time.time() + 15
-        while any(alive(pid) for pid in workers) and time.time() < deadline:
-            time.sleep(0.1)
-        assert not [pid for pid in workers if alive(pid)], "workers outlived their killed driver"
+        yield proc, workers
     finally:
         if proc.poll() is None:
             proc.kill()
         (hold / "release").touch()
         for pid in workers:
-            try:
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.slow  # worker processes start (seconds each)
+def test_ctrl_c_stops_the_run_and_its_workers(tmp_path):
+    with held_run(tmp_path) as (proc, workers):
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=30)
+        assert rc == 130, proc.stderr.read().decode()[-2000:]  # the CLI's exit status for an interrupt
+        time.sleep(0.5)
+        assert not [pid for pid in workers if alive(pid)]  # no worker outlives the run
+    import sqlite3
+
+    states = dict(sqlite3.connect(tmp_path / "run" / "results.sqlite").execute(
+        "SELECT kind, COUNT(*) FROM jobs WHERE state='done' GROUP BY kind").fetchall())
+    assert "finetune" not in states and states.get("extract") == 8  # nothing half-done; resume picks it up
+
+
+def test_workers_exit_when_their_driver_is_killed(tmp_path):
+    # SIGKILL cannot be handled: the driver leaves without terminating its pool, and the workers
+    # (held inside a fine-tuning job) must notice and exit on their own.
+    with held_run(tmp_path) as (proc, workers):
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.time() + 15
+        while any(alive(pid) for pid in workers) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if alive(pid)], "workers outlived their killed driver"
 
 
 def test_workers_are_pinned_to_one_gpu_each_round_robin(monkeypatch):
