@@ -41,6 +41,17 @@ def store_contents(path) -> dict[str, list[tuple]]:
         db.close()
 
 
+def hold_at(folder: Path, label: str) -> tuple[Path, dict[str, str]]:
+    """A folder for the toy task's hold and the environment that holds the job matching ``label``.
+
+    The toy task's job whose label contains ``TOY_HOLD_AT`` writes ``<pid>.pid`` in ``TOY_HOLD_DIR``
+    and waits there until a file ``release`` appears.
+    """
+    hold = folder / "hold"
+    hold.mkdir()
+    return hold, {"TOY_HOLD_AT": label, "TOY_HOLD_DIR": str(hold)}
+
+
 @contextlib.contextmanager
 def killing_the_held_job(hold: Path, polls: int = 1200):
     """SIGKILL the process running the toy job held at ``TOY_HOLD_AT`` (the pid file it writes in

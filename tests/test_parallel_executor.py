@@ -18,7 +18,7 @@ from facebench.runner import RunOptions, run_benchmarks
 from facebench.runner.executor import LocalExecutor
 from facebench.runner.executors import make_executor
 from facebench.runner.pool import ProcessExecutor
-from store_compare import killing_the_held_job, store_contents
+from store_compare import hold_at, killing_the_held_job, store_contents
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -93,10 +93,9 @@ def test_a_job_that_kills_its_worker_is_recorded_failed_and_the_others_finish(tm
 @pytest.mark.slow  # worker processes start (seconds each)
 def test_a_worker_killed_from_outside_mid_job_is_run_again_and_the_store_is_the_same(tmp_path, monkeypatch):
     cfg, _ = run(tmp_path / "seq", LocalExecutor())
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    monkeypatch.setenv("TOY_HOLD_AT", "finetune m3 ta 1")
-    monkeypatch.setenv("TOY_HOLD_DIR", str(hold))
+    hold, env = hold_at(tmp_path, "finetune m3 ta 1")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     with killing_the_held_job(hold, polls=1200) as killed:
         cfg2, summary = run(tmp_path / "par", ProcessExecutor(2))
     assert killed and killed[0] != os.getpid()
@@ -122,10 +121,9 @@ def held_run(tmp_path: Path):
     Yields ``(process, worker pids)``; on the way out the held jobs are released, and the driver
     and its workers are killed if still alive.
     """
-    hold = tmp_path / "hold"
-    hold.mkdir()
+    hold, held = hold_at(tmp_path, "finetune")
     path = toy_config(tmp_path / "run")
-    env = {**os.environ, "FACEBENCH_PLUGINS": "toytask.plugin", "TOY_HOLD_AT": "finetune", "TOY_HOLD_DIR": str(hold),
+    env = {**os.environ, **held, "FACEBENCH_PLUGINS": "toytask.plugin",
            "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen([sys.executable, "-m", "facebench", "run", str(path), "--workers", "2", "--quiet",
                              "--no-leaderboard"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -10,7 +10,7 @@ from facebench.config import load_config
 from facebench.runner import RunOptions, run_benchmarks
 from facebench.runner.executor import LocalExecutor, dependencies
 from facebench.runner.executors import make_executor
-from store_compare import killing_the_held_job, store_contents
+from store_compare import hold_at, killing_the_held_job, store_contents
 from test_parallel_executor import toy_config, toy_plugin  # noqa: F401 - the toy task's fixture
 
 ray = pytest.importorskip("ray")
@@ -48,15 +48,14 @@ def test_ray_writes_the_same_store_as_the_local_executor(tmp_path, cluster):
 
 def test_a_worker_killed_mid_job_is_retried_and_the_store_is_the_same(tmp_path, cluster, monkeypatch):
     cfg, _ = run(tmp_path / "local", LocalExecutor())
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    monkeypatch.setenv("TOY_HOLD_AT", "finetune m1 tb 0")
-    monkeypatch.setenv("TOY_HOLD_DIR", str(hold))
+    hold, env = hold_at(tmp_path, "finetune m1 tb 0")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     # the pid the job wrote is its Ray worker's; the workers read TOY_HOLD_* from the job's
     # runtime env (the cluster was started before)
     with killing_the_held_job(hold, polls=2400) as killed:
         executor = RayExecutor(max_retries=2)
-        executor.runtime_env = {"env_vars": {"TOY_HOLD_AT": "finetune m1 tb 0", "TOY_HOLD_DIR": str(hold)}}
+        executor.runtime_env = {"env_vars": env}
         cfg2, summary = run(tmp_path / "ray", executor)
     assert killed and killed[0] != os.getpid()
     assert not summary.failed
