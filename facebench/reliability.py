@@ -23,8 +23,9 @@ of the experiment with h seeds each (the test set held fixed, so test-set noise 
 The lowest and highest tau_w over the splits (``seeds_tau_w_low``, ``seeds_tau_w_high``) stand
 beside it: how far one replication pair can disagree from another on these very seeds. The
 splits share seeds, so this range is not a confidence interval. It shows how much the figure could
-move: on the embedded textures target the 10 splits of seeds 0-5 ranged over 0.74-0.93, and 6
-other seeds gave 0.63 (``benchmarks/embedded_classification.md``).
+move: on the embedded textures target of 64-px patches the 10 splits of seeds 0-5 ranged over
+0.74-0.93, and 6 other seeds gave 0.63 (``benchmarks/embedded_classification.md``; the target
+now uses 32-px patches).
 
 **Test-set reliability** (``test``, needs the stored predictions): two independent bootstrap
 resamples ``a, b`` of the N test samples (within each class when the true labels are known, as
@@ -193,14 +194,19 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), stream])
 
 
+def _finite(v: np.ndarray) -> np.ndarray:
+    return v[np.isfinite(v)]
+
+
+def _finite_mean(v: np.ndarray) -> float:
+    """Mean of the defined values (NaN left out; NaN if none)."""
+    v = _finite(v)
+    return float(v.mean()) if v.size else math.nan
+
+
 def _mean_tau(x: np.ndarray, y: np.ndarray, kendall: bool = True) -> tuple[float, float]:
     """Mean over rows of tau_w and Kendall (NaN rows left out; NaN if none)."""
-    out = [math.nan, math.nan]
-    for i, fn in enumerate((weighted_tau_rows, kendall_rows)[: 2 if kendall else 1]):
-        v = fn(x, y)
-        v = v[np.isfinite(v)]
-        out[i] = float(v.mean()) if v.size else math.nan
-    return out[0], out[1]
+    return _finite_mean(weighted_tau_rows(x, y)), (_finite_mean(kendall_rows(x, y)) if kendall else math.nan)
 
 
 def seed_splits(n_seeds: int, *, max_splits: int = DEFAULT_MAX_SPLITS, seed: int = DEFAULT_SEED) -> np.ndarray:
@@ -219,25 +225,19 @@ def seed_splits(n_seeds: int, *, max_splits: int = DEFAULT_MAX_SPLITS, seed: int
     return np.sort(perms[:, : 2 * h].reshape(max_splits, 2, h), axis=2)
 
 
-def _halves(values: np.ndarray, splits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n_splits, models) means of each split's two halves."""
-    return values[:, splits[:, 0, :]].mean(axis=2).T, values[:, splits[:, 1, :]].mean(axis=2).T
+def split_half_taus(values: np.ndarray, splits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """tau_w and Kendall between the two half means of each split, one per split (NaN where undefined)."""
+    a = values[:, splits[:, 0, :]].mean(axis=2).T  # (n_splits, models)
+    b = values[:, splits[:, 1, :]].mean(axis=2).T
+    return weighted_tau_rows(a, b), kendall_rows(a, b)
 
 
 def split_half_reliability(values: np.ndarray, splits: np.ndarray) -> tuple[float, float]:
     """Mean tau_w and Kendall between the half means of every split (values: (models, seeds))."""
     if len(splits) == 0:
         return math.nan, math.nan
-    return _mean_tau(*_halves(values, splits))
-
-
-def split_half_range(values: np.ndarray, splits: np.ndarray) -> tuple[float, float]:
-    """Lowest and highest tau_w between the half means over the splits (NaN if none is defined)."""
-    if len(splits) == 0:
-        return math.nan, math.nan
-    v = weighted_tau_rows(*_halves(values, splits))
-    v = v[np.isfinite(v)]
-    return (float(v.min()), float(v.max())) if v.size else (math.nan, math.nan)
+    tau_w, kendall = split_half_taus(values, splits)
+    return _finite_mean(tau_w), _finite_mean(kendall)
 
 
 def resample_counts(n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -425,8 +425,12 @@ def reliability(gt: GroundTruth, *, max_splits: int = DEFAULT_MAX_SPLITS, draws:
     splits = seed_splits(s, max_splits=max_splits, seed=seed)
     nan2 = (math.nan, math.nan)
     usable = n >= 2 and not is_unresolved(gt.mean)
-    seeds = split_half_reliability(gt.values, splits) if usable else nan2
-    seeds_range = split_half_range(gt.values, splits) if usable else nan2
+    seeds = seeds_range = nan2
+    if usable and len(splits):  # the mean over the splits, and the lowest and highest split
+        tau_w, kendall = split_half_taus(gt.values, splits)
+        seeds = _finite_mean(tau_w), _finite_mean(kendall)
+        if _finite(tau_w).size:
+            seeds_range = float(_finite(tau_w).min()), float(_finite(tau_w).max())
     test = both = nan2
     if gt.correct is not None and usable:
         test = resampled_test_set_reliability(gt.correct, gt.labels, draws=draws, seed=seed)
