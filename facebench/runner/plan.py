@@ -26,7 +26,6 @@ class ResolvedBenchmark:
     task: Task
     zoo: Zoo
     targets: dict[str, DatasetInstance]
-    hparams: dict[str, Any]  # the task's default_finetune updated by the benchmark's finetune
     diagnostics: dict[str, Callable] = field(default_factory=dict)
 
     @property
@@ -34,9 +33,8 @@ class ResolvedBenchmark:
         return self.config.id
 
     def hparams_for(self, target: str) -> dict[str, Any]:
-        """``hparams`` updated by the block's ``per_target.<target>.finetune`` (the same dict without one)."""
-        own = self.config.target_finetune.get(target)
-        return {**self.hparams, **dict(own)} if own else self.hparams
+        """The task's default_finetune updated by the block's finetune for ``target`` (its per_target entry included)."""
+        return {**dict(self.task.default_finetune), **self.config.finetune_for(target)}
 
 
 def resolve_metrics(cfg: RunConfig, plugins: Plugins) -> dict[str, Metric]:
@@ -87,8 +85,7 @@ def resolve_benchmarks(cfg: RunConfig, plugins: Plugins) -> list[ResolvedBenchma
         if not task.ground_truth:
             raise ConfigError(f"{where}: task {b.task!r} declares no ground-truth statistics")
         diagnostics = resolve_diagnostics(b.diagnostics, b.task, task.diagnostics, where)
-        hparams = {**dict(task.default_finetune), **dict(b.finetune)}
-        out.append(ResolvedBenchmark(b, task, zoo, targets, hparams, diagnostics))
+        out.append(ResolvedBenchmark(b, task, zoo, targets, diagnostics))
     return out
 
 
@@ -98,8 +95,9 @@ def validate_benchmarks(benchmarks: list[ResolvedBenchmark], make_ctx: Callable[
         try:
             rb.task.validate(rb.config, make_ctx(rb))
             for target in rb.config.target_finetune:  # a target's own hyper-parameters, checked the same way
-                try:
-                    rb.task.validate(replace(rb.config, finetune=rb.config.finetune_for(target)), make_ctx(rb))
+                try:  # (with that target alone: the others' data were checked above)
+                    own = replace(rb.config, targets=(target,), finetune=rb.config.finetune_for(target))
+                    rb.task.validate(own, make_ctx(rb))
                 except ConfigError as exc:
                     raise ConfigError(f"per_target.{target}: {exc}") from None
         except ConfigError as exc:
