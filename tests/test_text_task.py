@@ -73,18 +73,85 @@ class _Masks(torch.nn.Module):
         return h * next(self.masks)
 
 
-def test_multi_sample_dropout_averages_the_logits_of_its_masks():
-    head = heads.MultiSampleDropoutHead(2, 2, dropout=0.5, samples=2)
+def _msd_head(average="loss"):
+    """A two-sample multi-sample dropout head with fixed weights and the masks (2, 0) then (0, 2)."""
+    head = heads.MultiSampleDropoutHead(2, 2, dropout=0.5, samples=2, average=average)
     with torch.no_grad():
         head.classifier.weight.copy_(torch.tensor([[1.0, 2.0], [3.0, -1.0]]))
         head.classifier.bias.copy_(torch.tensor([0.5, -0.5]))
     head.dropout = _Masks([torch.tensor([2.0, 0.0]), torch.tensor([0.0, 2.0])])
-    head.train()
-    h = torch.tensor([[1.0, 1.0]])
-    # mask 1: (2, 0) -> (2.5, 5.5); mask 2: (0, 2) -> (4.5, -2.5); mean (3.5, 1.5)
+    return head
+
+
+class _Net(torch.nn.Module):
+    """A network whose features are its input: ``sample_logits`` as TextNet's, through ``head``."""
+
+    def __init__(self, head):
+        super().__init__()
+        self.head = head
+
+    def forward(self, x):
+        return self.head(x)
+
+    def sample_logits(self, x):
+        return self.head.sample_logits(x)
+
+
+def _softplus(v):
+    return math.log1p(math.exp(v))
+
+
+def test_multi_sample_dropout_loss_is_the_mean_of_the_samples_losses():
+    # Inoue (2019): each sample through its own mask and the shared layer, the loss averaged.
+    # h = (1, 1): mask (2, 0) -> logits (2.5, 5.5); mask (0, 2) -> logits (4.5, -2.5); target 0
+    h, y = torch.tensor([[1.0, 1.0]]), torch.tensor([0])
+    per_sample = [_softplus(5.5 - 2.5), _softplus(-2.5 - 4.5)]  # CE = log(1 + e^(z_1 - z_0))
+    loss = heads.get_loss("ce")(_Net(_msd_head()).train(), h, y)
+    assert loss.item() == pytest.approx(np.mean(per_sample), rel=1e-6)
+    # the averaged-logits loss differs: CE of the mean logits (3.5, 1.5) = softplus(-2) = 0.127, not 1.525
+    averaged_logits = _softplus(1.5 - 3.5)
+    assert abs(loss.item() - averaged_logits) > 1.0
+    # poly-1 too is the mean of the samples' poly-1 losses
+    poly = heads.get_loss("poly-1", epsilon=1.0)(_Net(_msd_head()).train(), h, y)
+    p_t = [1.0 / (1.0 + math.exp(3.0)), 1.0 / (1.0 + math.exp(-7.0))]
+    assert poly.item() == pytest.approx(np.mean([c + (1.0 - p) for c, p in zip(per_sample, p_t)]), rel=1e-6)
+    # evaluation: no dropout, the plain linear head W h + b = (3.5, 1.5)
+    head = _msd_head().eval()
     assert head(h)[0].tolist() == pytest.approx([3.5, 1.5])
-    head.eval()  # no dropout at evaluation: the plain linear head, W h + b = (3.5, 1.5)
-    assert head(h)[0].tolist() == pytest.approx([3.5, 1.5])
+    assert [t[0].tolist() for t in head.sample_logits(h)] == [pytest.approx([3.5, 1.5])]
+
+
+def test_multi_sample_dropout_averaged_logits_variant_is_the_loss_of_the_mean_logits():
+    h, y = torch.tensor([[1.0, 1.0]]), torch.tensor([0])
+    loss = heads.get_loss("ce")(_Net(_msd_head(average="logits")).train(), h, y)
+    assert loss.item() == pytest.approx(_softplus(1.5 - 3.5), rel=1e-6)
+
+
+def test_multi_sample_dropout_with_one_sample_is_the_linear_heads_loss():
+    torch.manual_seed(0)
+    linear = heads.LinearHead(8, 3, dropout=0.5)
+    msd = heads.MultiSampleDropoutHead(8, 3, dropout=0.5, samples=1)
+    msd.load_state_dict(linear.state_dict())
+    h, y = torch.randn(6, 8), torch.tensor([0, 1, 2, 0, 1, 2])
+    losses = []
+    for head in (linear, msd):
+        torch.manual_seed(123)  # the same dropout mask
+        losses.append(heads.get_loss("ce")(_Net(head).train(), h, y).item())
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+    torch.manual_seed(123)
+    five = heads.get_loss("ce")(_Net(heads.MultiSampleDropoutHead(8, 3, dropout=0.5, samples=5)).train(), h, y)
+    assert np.isfinite(five.item())
+
+
+def test_highway_gate_bias_starts_negative_as_in_the_paper():
+    head = heads.HighwayHead(4, 2)
+    assert torch.equal(head.gate.bias, torch.full((4,), -1.0))  # Srivastava et al. 2015: e.g. -1, -3
+    assert torch.equal(heads.build_head("highway", 4, 2).gate.bias, torch.full((4,), -1.0))
+    assert torch.equal(heads.build_head("highway", 4, 2, gate_bias=-3).gate.bias, torch.full((4,), -3.0))
+    with pytest.raises(ConfigError, match="head 'highway' has no option"):
+        heads.build_head("highway", 4, 2, samples=3)
+    with pytest.raises(ConfigError, match="average must be one of loss, logits"):
+        heads.variant_of({"head": "multi-sample-dropout", "head_options": {"average": "mean"}})
 
 
 def test_highway_gate_mixes_transform_and_carry():

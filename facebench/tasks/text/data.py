@@ -8,7 +8,18 @@ Content checks, each a ConfigError naming the file (raised by validation before 
   tokens, after mapping curly quotes and dashes to ASCII): an error above
   ``options.max_unknown_rate``.
 
-A tokenized split is one long tensor N x 2 x L (token ids, attention mask) and its labels.
+A sentence-pair split (a dataset parameter names the second text column: CLUE AFQMC, OCNLI,
+CMNLI) has a ``text_pair`` column as well: the tokenizer joins the two as a pair
+(``tokenizer(text, text_pair)``, [CLS] a [SEP] b [SEP], b of token type 1), cutting the longer of
+the two first (``longest_first``); both texts are checked for emptiness and unknown tokens.
+
+Truncation (``options.truncation``): ``end`` keeps the first ``max_length`` tokens (the
+tokenizer's own truncation); ``head+tail`` keeps the first ``head_length`` and the last
+``max_length - 2 - head_length`` tokens of a longer text (Sun et al., 2019, "How to Fine-Tune BERT
+for Text Classification?", §5.3.1: 128 + 382 of BERT's 512), the special tokens kept.
+
+A tokenized split is one long tensor N x 3 x L (token ids, attention mask, token type ids) and
+its labels.
 """
 from __future__ import annotations
 
@@ -53,6 +64,8 @@ def load_text(name: str, split: str, ctx, opts: TaskOptions, extra: dict | None 
         raise ConfigError(f"dataset {name!r} has no {split!r} split (splits: {', '.join(spec.splits)})")
     data = spec.load(split, ctx, **dataset_params(name, ctx, opts, extra))
     empty = empty_rows(data.dataset["text"])
+    if is_pair(data):
+        empty = sorted(set(empty) | set(empty_rows(data.dataset["text_pair"])))
     if empty:
         if not opts.drop_empty:
             shown = ", ".join(str(i + 1) for i in empty[:5])
@@ -69,6 +82,17 @@ def load_text(name: str, split: str, ctx, opts: TaskOptions, extra: dict | None 
     return data
 
 
+def is_pair(data: TextData) -> bool:
+    """Whether the split is of sentence pairs (a ``text_pair`` column)."""
+    return "text_pair" in data.dataset.column_names
+
+
+def check_truncation(data: TextData, name: str, opts: TaskOptions) -> None:
+    if opts.truncation == "head+tail" and is_pair(data):
+        raise ConfigError(f"dataset {name!r}: {data.origin}: truncation head+tail is for single texts, and this "
+                          "dataset is of sentence pairs (its second text column): use truncation: end")
+
+
 def unknown_rate(tokenizer, texts) -> float:
     """Share of [UNK] among the non-special tokens of ``texts`` (after :func:`normalise`)."""
     enc = tokenizer([normalise(t) for t in texts], add_special_tokens=False)["input_ids"]
@@ -78,7 +102,8 @@ def unknown_rate(tokenizer, texts) -> float:
 
 
 def check_vocabulary(data: TextData, name: str, tokenizer, opts: TaskOptions) -> float:
-    rate = unknown_rate(tokenizer, data.dataset["text"])
+    texts = list(data.dataset["text"]) + (list(data.dataset["text_pair"]) if is_pair(data) else [])
+    rate = unknown_rate(tokenizer, texts)
     if rate > opts.max_unknown_rate:
         raise ConfigError(f"dataset {name!r}: {data.origin}: {rate:.1%} of the tokens are unknown to the model's "
                           f"vocabulary (max_unknown_rate {opts.max_unknown_rate:.1%})")
@@ -89,7 +114,7 @@ def check_vocabulary(data: TextData, name: str, tokenizer, opts: TaskOptions) ->
 class Split:
     name: str
     split: str
-    x: Any  # torch.LongTensor N x 2 x L
+    x: Any  # torch.LongTensor N x 3 x L
     labels: np.ndarray
     classes: list[str]
     unknown_rate: float
@@ -109,25 +134,55 @@ class Split:
         return TensorDataset(self.x, torch.as_tensor(self.labels))
 
 
-def tokenize(dataset, tokenizer, max_length: int):
-    """``dataset`` (text, label) -> N x 2 x max_length long tensor (ids, mask), through ``Dataset.map``."""
+def head_tail(ids: list[int], special: list[int], max_length: int, head_length: int) -> list[int]:
+    """Positions of ``ids`` (special tokens included) that head+tail truncation keeps: every special
+    token, the first ``head_length`` and the last ``budget - head_length`` of the others."""
+    content = [i for i, s in enumerate(special) if not s]
+    budget = max_length - (len(ids) - len(content))
+    if len(content) <= budget:
+        return list(range(len(ids)))
+    head = min(head_length, budget)
+    drop = set(content[head:len(content) - (budget - head)])
+    return [i for i in range(len(ids)) if i not in drop]
+
+
+def tokenize(dataset, tokenizer, max_length: int, truncation: str = "end", head_length: int | None = None):
+    """``dataset`` (text[, text_pair], label) -> N x 3 x max_length long tensor (ids, mask, token
+    types), through ``Dataset.map``."""
     import torch
 
-    def encode(batch):
-        return tokenizer([normalise(t) for t in batch["text"]], max_length=max_length, truncation=True,
-                         padding="max_length")
+    pair = "text_pair" in dataset.column_names
 
-    enc = dataset.map(encode, batched=True, remove_columns=["text"]).with_format("torch")[:]
-    return torch.stack([enc["input_ids"], enc["attention_mask"]], dim=1).long()
+    def encode(batch):
+        texts = [normalise(t) for t in batch["text"]]
+        if truncation == "end":
+            if pair:
+                return tokenizer(texts, [normalise(t) for t in batch["text_pair"]], max_length=max_length,
+                                 truncation="longest_first", padding="max_length")
+            return tokenizer(texts, max_length=max_length, truncation=True, padding="max_length")
+        enc = tokenizer(texts, truncation=False, return_special_tokens_mask=True, return_token_type_ids=True)
+        ids, types = [], []
+        for i, (row, special) in enumerate(zip(enc["input_ids"], enc["special_tokens_mask"])):
+            keep = head_tail(row, special, max_length, int(head_length if head_length is not None else 0))
+            ids.append([row[k] for k in keep])
+            types.append([enc["token_type_ids"][i][k] for k in keep])
+        return tokenizer.pad({"input_ids": ids, "token_type_ids": types}, padding="max_length", max_length=max_length,
+                             return_attention_mask=True)
+
+    enc = dataset.map(encode, batched=True, remove_columns=[c for c in ("text", "text_pair") if c in dataset.column_names])
+    enc = enc.with_format("torch")[:]
+    types = enc["token_type_ids"] if "token_type_ids" in enc else torch.zeros_like(enc["input_ids"])
+    return torch.stack([enc["input_ids"], enc["attention_mask"], types], dim=1).long()
 
 
 def load_split(name: str, split: str, ctx, opts: TaskOptions, tokenizer, per_class: int | None = None,
                extra: dict | None = None, seed: int | None = None) -> Split:
     """Load, cap at ``per_class`` items per class (seeded), check the vocabulary, tokenize."""
     data = load_text(name, split, ctx, opts, extra)
+    check_truncation(data, name, opts)
     labels = np.asarray(data.dataset["label"], dtype=np.int64)
     keep = per_class_subset(labels, per_class, seed=opts.subsample_seed if seed is None else seed)
     ds = data.dataset.select(keep.tolist())
     rate = check_vocabulary(TextData(ds, data.classes, data.origin), name, tokenizer, opts)
-    x = tokenize(ds, tokenizer, opts.max_length)
+    x = tokenize(ds, tokenizer, opts.max_length, opts.truncation, opts.head_length)
     return Split(name, split, x, labels[keep], list(data.classes), rate, data.dropped_empty)

@@ -26,13 +26,17 @@ from .pretrain import initial_net, load_pretrained
 
 
 @torch.no_grad()
-def predict(net, loader, device: str, *, logits: bool = True) -> dict[str, np.ndarray]:
-    """Eval-mode pass: pooled [CLS] ``features``, ``logits`` of the head, ``labels`` (float32)."""
+def predict(net, loader, device: str, *, logits: bool = True, pooling: str = "cls", layer="last") -> dict[str, np.ndarray]:
+    """Eval-mode pass: ``features`` (pooled [CLS] output by default; ``pooling``/``layer``:
+    :func:`.models.pool`), ``logits`` of the head (on the pooled [CLS] output), ``labels`` (float32)."""
     net.eval()
     feats, outs, labels = [], [], []
     for x, y in loader:
-        h = net.features(x.to(device)).float()
-        feats.append(h.cpu())
+        if pooling == "cls" and layer == "last":
+            h = f = net.features(x.to(device)).float()
+        else:
+            h, f = (t.float() for t in net.sentence_features(x.to(device), pooling, layer))
+        feats.append(f.cpu())
         if logits:
             outs.append(net.head(h).float().cpu())
         labels.append(y)
@@ -43,8 +47,9 @@ def predict(net, loader, device: str, *, logits: bool = True) -> dict[str, np.nd
 
 
 def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> FeatureBundle:
-    """Pooled [CLS] features of the target's train split; ``probs``: softmax of the source head
-    (None for a model without source training: it has no source head)."""
+    """Features of the target's train split (pooled [CLS] output, or ``options.pooling``/``layer``);
+    ``probs``: softmax of the source head (None for a model without source training: it has no
+    source head)."""
     set_cpu_threads(opts.num_threads, ctx.device)
     t0 = time.perf_counter()
     net, tokenizer, info = load_pretrained(spec, ctx, opts)
@@ -53,12 +58,12 @@ def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> Fe
         net = initial_net(spec, ctx, split.num_classes, len(tokenizer))
     net = net.to(ctx.device)
     out = predict(net, make_loader(split.torch_dataset(), opts.eval_batch_size, shuffle=False, device=ctx.device), ctx.device,
-                  logits=spec.pretrain is not None)
+                  logits=spec.pretrain is not None, pooling=opts.pooling, layer=opts.layer)
     probs = softmax(out["logits"].astype(np.float64), axis=1) if "logits" in out else None
     meta = {
         "task": "text", "model": spec.name, "arch": spec.arch, "weights": spec.weights, "variant": variant_of(spec.options),
         "dataset": target, "split": "train", "splits": {"features": "train", "finetune": "train", "evaluate": "test"},
-        "features": "pooled [CLS] output", "max_length": opts.max_length, "train_per_class": opts.train_per_class,
+        "features": opts.features_description(), "max_length": opts.max_length, "train_per_class": opts.train_per_class,
         "subsample_seed": opts.subsample_seed, "num_classes": split.num_classes, "classes": split.classes,
         "unknown_token_rate": split.unknown_rate, "dropped_empty": split.dropped_empty,
         "feature_dim": int(out["features"].shape[1]),

@@ -10,15 +10,29 @@ sequence length), ``dropout`` (hidden and head dropout, 0.1), ``vocab`` (``packa
 or a path; default cn-clip's ``vocab.txt``, bert-base-chinese's ids), ``head`` and ``loss``
 (:mod:`.heads`), ``head_options``/``loss_options``.
 
-Features (what the metrics see) are the pooled [CLS] output ``tanh(W h_[CLS] + b)``: the
-representation that BertForSequenceClassification's classifier, and every head here, reads; the
-pooler is trained with the classifier during source training, so it is the sentence
-representation that source training shaped (the mean of the last hidden states is not what any
-head reads). A batch ``x`` is one long tensor B x 2 x L: token ids and attention mask.
+Tokenizer (:func:`load_tokenizer`): a local checkpoint directory's own (``AutoTokenizer`` on the
+directory) when it has tokenizer files (:data:`TOKENIZER_FILES`), else ``BertTokenizerFast`` on
+the ``vocab`` file; a model without weights: the ``vocab`` file; a hub checkpoint: its vocabulary.
+
+Features (what the metrics see; benchmark options ``pooling`` and ``layer``, :func:`pool`): by
+default the pooled [CLS] output ``tanh(W h_[CLS] + b)``: the representation that
+BertForSequenceClassification's classifier, and every head here, reads; the pooler is trained
+with the classifier during source training, so it is the sentence representation that source
+training shaped. ``pooling: mean`` averages the token states over the non-padding tokens
+([CLS] and [SEP] included); ``layer``: ``last``, an index into the hidden states (0 the
+embedding output, 1..N the layers, negative from the last) or ``mean`` (the mean of the N
+layers' states, the embedding output excluded: transformer-ranker's ``layermean``, Garbas et al.,
+Findings of ACL 2024). ``pooling: cls`` at a layer other than ``last`` is that layer's raw [CLS]
+state (the pooler is trained on the last layer only). The head always reads the pooled output.
+
+A batch ``x`` is one long tensor B x 3 x L: token ids, attention mask, token type ids (the second
+text of a pair is type 1); a B x 2 x L tensor (no types) is read as all type 0.
 """
 from __future__ import annotations
 
 import functools
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +44,13 @@ from ..base import ModelSpec
 from .datasets.common import package_file
 from .heads import build_head, variant_of
 
+log = logging.getLogger(__name__)
 ARCHS = ("nezha", "bert")
 DEFAULT_VOCAB = "package:cn_clip/clip/vocab.txt"
+#: files that make a checkpoint directory's own tokenizer loadable (AutoTokenizer)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "spiece.model",
+                   "sentencepiece.bpe.model")
+LAYERS = ("last", "mean")  # or an integer index into the hidden states
 SIZE_KEYS = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings")
 MODEL_OPTION_KEYS = (*SIZE_KEYS, "dropout", "vocab", "head", "loss", "head_options", "loss_options", "max_relative_position")
 
@@ -57,9 +76,22 @@ def hub_id(spec: ModelSpec) -> str | None:
     return w[4:] if isinstance(w, str) and w.startswith("hub:") else None
 
 
+def local_checkpoint(spec: ModelSpec) -> Path | None:
+    """The model's local checkpoint directory (None: random initialisation or a hub checkpoint)."""
+    if spec.weights is None or hub_id(spec) is not None:
+        return None
+    return Path(spec.weights).expanduser()
+
+
+def has_tokenizer_files(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in TOKENIZER_FILES)
+
+
 def vocab_path(spec: ModelSpec) -> Path | None:
-    """The local vocabulary file (None for hub checkpoints and local checkpoint dirs: their own)."""
-    if spec.weights is not None:
+    """The local vocabulary file (None for hub checkpoints and local checkpoint dirs with a tokenizer:
+    their own); a local checkpoint directory without tokenizer files uses the ``vocab`` option's."""
+    folder = local_checkpoint(spec)
+    if hub_id(spec) is not None or (folder is not None and (not folder.is_dir() or has_tokenizer_files(folder))):
         return None
     ref = str((spec.options or {}).get("vocab", DEFAULT_VOCAB))
     if ref.startswith("package:"):
@@ -86,12 +118,69 @@ def _local_tokenizer(path: str):
     return transformers().BertTokenizerFast(vocab_file=path)
 
 
+@functools.lru_cache(maxsize=8)
+def _checkpoint_tokenizer(folder: str):
+    """The directory's own tokenizer (AutoTokenizer); BertTokenizerFast where AutoTokenizer cannot
+    tell the class (no tokenizer_config.json and no model_type) but a vocab.txt is there."""
+    tf = transformers()
+    try:
+        return tf.AutoTokenizer.from_pretrained(folder)
+    except (OSError, ValueError, KeyError) as exc:
+        if (Path(folder) / "vocab.txt").is_file():
+            return tf.BertTokenizerFast.from_pretrained(folder)
+        raise ConfigError(f"{folder}: its tokenizer files cannot be loaded ({str(exc).splitlines()[0]})") from None
+
+
 def load_tokenizer(spec: ModelSpec, ctx):
     vocab = vocab_path(spec)
     if vocab is not None:
+        if spec.weights is not None:
+            log.info("model %r: checkpoint folder %s has no tokenizer files: BertTokenizerFast on %s",
+                     spec.name, spec.weights, vocab)
         return _local_tokenizer(str(vocab))
-    source = hub_id(spec) or str(Path(spec.weights).expanduser())
-    return transformers().BertTokenizerFast.from_pretrained(source, cache_dir=str(Path(ctx.cache_dir) / "hub"))
+    folder = local_checkpoint(spec)
+    if folder is not None:
+        return _checkpoint_tokenizer(str(folder))
+    return transformers().BertTokenizerFast.from_pretrained(hub_id(spec), cache_dir=str(Path(ctx.cache_dir) / "hub"))
+
+
+def num_layers(spec: ModelSpec) -> int | None:
+    """The model's number of transformer layers where known without loading it (None: a hub checkpoint)."""
+    o = dict(spec.options or {})
+    if "num_hidden_layers" in o:
+        return int(o["num_hidden_layers"])
+    folder = local_checkpoint(spec)
+    if folder is not None:
+        try:
+            return int(json.loads((folder / "config.json").read_text())["num_hidden_layers"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+    return 12 if spec.weights is None else None  # BertConfig's and NezhaConfig's default
+
+
+def check_layer(layer: Any, layers: int, what: str) -> None:
+    """ConfigError unless ``layer`` (``last``, ``mean`` or an index) names a hidden state of a model of ``layers`` layers."""
+    if layer in LAYERS:
+        return
+    if not -(layers + 1) <= int(layer) <= layers:
+        raise ConfigError(f"options.layer {layer} is out of range for {what} ({layers} layers: 0 is the embedding "
+                          f"output, 1..{layers} the layers, -1..-{layers + 1} counted from the last)")
+
+
+def pool(out, mask: torch.Tensor, pooling: str = "cls", layer: Any = "last") -> torch.Tensor:
+    """Sentence features of one backbone output (``hidden_states`` needed unless ``layer`` is last)."""
+    if pooling == "cls" and layer == "last":
+        return out.pooler_output
+    if layer == "last":
+        states = out.last_hidden_state
+    elif layer == "mean":
+        states = torch.stack(tuple(out.hidden_states[1:])).mean(dim=0)
+    else:
+        states = out.hidden_states[int(layer)]
+    if pooling == "cls":
+        return states[:, 0]
+    m = mask[:, :states.shape[1]].unsqueeze(-1).to(states.dtype)
+    return (states * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
 
 
 def _config(spec: ModelSpec, vocab_size: int):
@@ -133,15 +222,35 @@ class TextNet(nn.Module):
         self.head = build_head(head_kind, self.dim, num_classes, dropout, **self.head_options)
         self.num_classes = num_classes
 
+    def encode(self, x: torch.Tensor, hidden_states: bool = False):
+        """(backbone output, attention mask) of a batch, cut to its last non-padding column."""
+        # the padding after the longest text is masked out, so the outputs are the same up to
+        # rounding, and short texts cost less (inews titles: median 24 characters)
+        columns = x[:, 1].any(dim=0).nonzero()
+        length = int(columns.max()) + 1 if len(columns) else 1
+        kwargs = {"output_hidden_states": True} if hidden_states else {}
+        if x.shape[1] > 2:
+            kwargs["token_type_ids"] = x[:, 2, :length]
+        out = self.backbone(input_ids=x[:, 0, :length], attention_mask=x[:, 1, :length], **kwargs)
+        return out, x[:, 1, :length]
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        # the batch is cut to its longest text: the padding after it is masked out, so the pooled
-        # [CLS] output is the same up to rounding, and short texts cost less (inews titles: median 24 characters)
-        length = max(int(x[:, 1].sum(dim=1).max()), 1)
-        out = self.backbone(input_ids=x[:, 0, :length], attention_mask=x[:, 1, :length])
-        return out.pooler_output
+        """The pooled [CLS] output: what the head reads."""
+        return self.encode(x)[0].pooler_output
+
+    def sentence_features(self, x: torch.Tensor, pooling: str = "cls", layer: Any = "last"):
+        """(pooled [CLS] output for the head, the features ``pooling``/``layer`` name), one forward pass."""
+        if layer not in LAYERS:
+            check_layer(layer, int(self.backbone.config.num_hidden_layers), "the model")
+        out, mask = self.encode(x, hidden_states=layer != "last")
+        return out.pooler_output, pool(out, mask, pooling, layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
+
+    def sample_logits(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The head's samples of the logits (:func:`.heads.sample_logits`), one backbone pass."""
+        return self.head.sample_logits(self.features(x))
 
     def reset_head(self, num_classes: int) -> None:
         """A fresh head of the same kind for ``num_classes`` (target fine-tuning)."""

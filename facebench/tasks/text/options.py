@@ -11,6 +11,20 @@ Benchmark ``options`` (all optional)::
     drop_empty: false         # drop empty / whitespace-only texts (else they are an error)
     num_threads: 1            # torch.set_num_threads on CPU
     eval_batch_size: 128      # batch size of feature extraction and evaluation
+    pooling: cls              # features: cls (default: the pooled [CLS] output at layer last) or mean
+                              # (mean of the token states over the non-padding tokens)
+    layer: last               # features: last (default), an index into the hidden states (0: the
+                              # embedding output, 1..N the layers, -1 the last) or mean (of the N layers)
+    truncation: end           # long texts: end (keep the first tokens) or head+tail (Sun et al., 2019)
+    head_length: 128          # head+tail: tokens kept from the start (default: Sun et al.'s 128 of 510,
+                              # scaled to max_length); the rest of the budget from the end
+
+The feature options (``pooling``, ``layer``) change only what the metrics see (the head reads the
+pooled [CLS] output); they and the truncation options enter the runner's feature key with the
+other options, and only when a config sets them (the defaults add no key: existing configs keep
+their keys). ``truncation`` also changes what source training sees: a non-default value enters
+the source-training cache key (:func:`.pretrain.pretrain_key`). ``head+tail`` is for single
+texts: a sentence-pair dataset is refused with it.
 
 Fine-tuning ``finetune``: lr, epochs, batch_size, weight_decay, warmup (fraction of the steps
 with a linear warm-up, then linear decay to 0: transformers' ``get_linear_schedule_with_warmup``);
@@ -26,8 +40,12 @@ from ...errors import ConfigError
 
 OPTION_KEYS = (
     "max_length", "train_per_class", "test_per_class", "subsample_seed", "datasets", "max_unknown_rate",
-    "drop_empty", "num_threads", "eval_batch_size",
+    "drop_empty", "num_threads", "eval_batch_size", "pooling", "layer", "truncation", "head_length",
 )
+POOLINGS = ("cls", "mean")
+TRUNCATIONS = ("end", "head+tail")
+#: Sun et al. (2019, "How to Fine-Tune BERT for Text Classification?"): 128 head + 382 tail tokens of 510
+HEAD_SHARE = 128 / 510
 HPARAM_KEYS = ("optimizer", "lr", "epochs", "batch_size", "weight_decay", "warmup")
 DEFAULT_FINETUNE = {"optimizer": "adamw", "lr": 2e-5, "epochs": 10, "batch_size": 16, "weight_decay": 0.01, "warmup": 0.1}
 
@@ -61,6 +79,10 @@ class TaskOptions:
     drop_empty: bool = False
     num_threads: int | None = None
     eval_batch_size: int = 128
+    pooling: str = "cls"
+    layer: Any = "last"  # "last", "mean" or an int
+    truncation: str = "end"
+    head_length: int | None = None  # head+tail only: tokens kept from the start
 
     @classmethod
     def parse(cls, options: Mapping[str, Any] | None) -> "TaskOptions":
@@ -77,6 +99,23 @@ class TaskOptions:
         max_length = positive_int(o.get("max_length", 32), "max_length", allow_none=False)
         if max_length < 3:
             raise ConfigError(f"text: max_length must be at least 3 ([CLS], one token, [SEP]), got {max_length}")
+        pooling, layer = o.get("pooling", "cls"), o.get("layer", "last")
+        if pooling not in POOLINGS:
+            raise ConfigError(f"text: pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
+        if layer not in ("last", "mean") and (isinstance(layer, bool) or not isinstance(layer, int)):
+            raise ConfigError(f"text: layer must be last, mean or an integer index into the hidden states, got {layer!r}")
+        truncation = o.get("truncation", "end")
+        if truncation not in TRUNCATIONS:
+            raise ConfigError(f"text: truncation must be one of {', '.join(TRUNCATIONS)}, got {truncation!r}")
+        head_length = None
+        if truncation == "head+tail":
+            budget = max_length - 2  # [CLS] and [SEP]
+            head_length = o.get("head_length", int(round(budget * HEAD_SHARE)))
+            if isinstance(head_length, bool) or not isinstance(head_length, int) or not 0 <= head_length <= budget:
+                raise ConfigError(f"text: head_length must be an integer from 0 to max_length - 2 = {budget}, "
+                                  f"got {head_length!r}")
+        elif "head_length" in o:
+            raise ConfigError("text: head_length applies to truncation: head+tail only")
         return cls(
             max_length=max_length,
             train_per_class=positive_int(o.get("train_per_class"), "train_per_class"),
@@ -87,7 +126,17 @@ class TaskOptions:
             drop_empty=bool(o.get("drop_empty", False)),
             num_threads=positive_int(o.get("num_threads"), "num_threads"),
             eval_batch_size=positive_int(o.get("eval_batch_size", 128), "eval_batch_size", allow_none=False),
+            pooling=pooling, layer=layer, truncation=truncation, head_length=head_length,
         )
+
+    def features_description(self) -> str:
+        """What the features are, in words (feature bundles' metadata)."""
+        if (self.pooling, self.layer) == ("cls", "last"):
+            return "pooled [CLS] output"
+        what = "[CLS] state" if self.pooling == "cls" else "mean of the non-padding token states"
+        where = "the mean of the layers" if self.layer == "mean" else "the last layer" if self.layer == "last" \
+            else f"hidden state {self.layer}"
+        return f"{what} of {where}"
 
     def dataset_options(self, name: str) -> dict[str, Any]:
         return dict(self.datasets.get(name, {}))

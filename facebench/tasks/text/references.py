@@ -1,7 +1,8 @@
 """The text task's loader for zoo files: ``hf:<checkpoint or local folder>`` -> ModelSpec.
 
 * ``hf:<folder>`` (or ``file:<folder>``, a bare path): a transformers checkpoint folder (``config.json`` with ``model_type`` bert or
-  nezha, weights, and the tokenizer's ``vocab.txt`` or ``tokenizer.json``);
+  nezha, weights, and its tokenizer's files: ``vocab.txt``, ``tokenizer.json``, ...; a folder
+  without them needs ``options.vocab``, the vocabulary file that BertTokenizerFast reads);
 * ``hf:<hub id>`` (e.g. ``hf:hfl/chinese-roberta-wwm-ext``): the snapshot already in the Hugging
   Face cache (``<cache_dir>/hub``, where the text task's downloads go, or the default cache),
   else, only with downloads allowed, the hub checkpoint (``arch`` names it when not ``bert``).
@@ -15,9 +16,7 @@ import json
 from pathlib import Path
 
 from ..base import ModelSpec
-from .models import ARCHS
-
-TOKENIZER_FILES = ("vocab.txt", "tokenizer.json")
+from .models import ARCHS, TOKENIZER_FILES, has_tokenizer_files
 MODEL_TYPES = {"bert": "bert", "nezha": "nezha"}
 
 
@@ -79,6 +78,7 @@ def _folder_spec(ref, folder: Path) -> ModelSpec:
     if arch not in ARCHS:
         raise ReferenceError(ref, f"model_type {model_type!r} of {config} is not one the text task reads "
                                   f"(BERT-family encoders: {', '.join(MODEL_TYPES)})")
-    if not any((folder / f).is_file() for f in TOKENIZER_FILES):
-        raise ReferenceError(ref, f"{folder} has no tokenizer files", [str(folder / f) for f in TOKENIZER_FILES])
+    if not has_tokenizer_files(folder) and "vocab" not in dict(ref.options or {}):
+        raise ReferenceError(ref, f"{folder} has no tokenizer files (options.vocab names a vocabulary file instead)",
+                             [str(folder / f) for f in TOKENIZER_FILES])
     return ModelSpec(ref.name, arch, str(folder), options=dict(ref.options))

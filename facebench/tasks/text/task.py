@@ -4,7 +4,8 @@
   vocabulary, weights, source recipe), target and source datasets (files, format, labels, empty
   texts, unknown-token rate under each vocabulary of the zoo), before anything expensive runs;
 * ``pretrain``: supervised source training of each zoo model, cached (:mod:`.pretrain`);
-* ``extract``: pooled [CLS] features + source-head softmax of the target's train split;
+* ``extract``: features (pooled [CLS] output, or ``options.pooling``/``layer``) + source-head
+  softmax of the target's train split;
 * ``finetune``: whole-model fine-tuning with the model's variant (head and loss), test accuracy.
 
 torch, transformers and datasets are imported on first use, not when the plugin registers the task.
@@ -37,8 +38,8 @@ class TextTask(Task):
     def validate(self, benchmark: Any, ctx) -> None:
         """Raise ConfigError naming whatever would make a job of this benchmark fail (the runner
         says which benchmark)."""
-        from .data import check_dataset, check_vocabulary, dataset_instance, load_text
-        from .models import check_weights, load_tokenizer
+        from .data import check_dataset, check_truncation, check_vocabulary, dataset_instance, load_text
+        from .models import check_layer, check_weights, load_tokenizer, num_layers
         from .options import Hparams
         from .pretrain import PretrainOptions, check_pretrain, is_cached
 
@@ -58,6 +59,9 @@ class TextTask(Task):
                 max_pos = (model.options or {}).get("max_position_embeddings")
                 if max_pos is not None and int(max_pos) < opts.max_length:
                     raise ConfigError(f"max_position_embeddings {max_pos} < options.max_length {opts.max_length}")
+                layers = num_layers(model)
+                if layers is not None:
+                    check_layer(opts.layer, layers, f"model {model.name!r}")
             except ConfigError as exc:
                 raise ConfigError(f"model {model.name!r}: {exc}" if model.name not in str(exc) else str(exc)) from None
             key = str(model.weights or (model.options or {}).get("vocab", "default"))
@@ -82,6 +86,7 @@ class TextTask(Task):
                 check_dataset(name, ctx, opts, extra)
                 checked.add((name, tag))
             data = load_text(name, split, ctx, opts, extra)
+            check_truncation(data, name, opts)
             for tokenizer in tokenizers.values():
                 check_vocabulary(data, name, tokenizer, opts)
 

@@ -17,6 +17,14 @@ one JSON object per line with ``sentence`` and ``label`` (``text_key``/``label_k
 
 headerless files (``header: false``) name columns by position (``text_column: 0``).
 
+Sentence pairs (CLUE AFQMC, OCNLI, CMNLI: ``sentence1``, ``sentence2``): ``text_pair_key``
+(clue-json) or ``text_pair_column`` (text-table) names the second text, joined with the first as
+a pair by the tokenizer; every row needs it (a file without that key/column is refused)::
+
+    datasets:
+      afqmc: {type: clue-json, train: afqmc/train.json, test: afqmc/dev.json,
+              text_key: sentence1, text_pair_key: sentence2}
+
 Labels: a label file (one label per line, or CLUE's ``labels.json`` lines with a ``label`` key)
 gives the class list and order; without one, the sorted distinct labels of the train file (numeric
 order when all are integers). Both have an ``encoding`` (utf-8). Files are read by HF datasets
@@ -38,8 +46,8 @@ from .common import TextData
 
 FILE_SPLITS = ("train", "test")
 COMMON_KEYS = {"train", "test", "labels", "encoding"}
-CLUE_KEYS = COMMON_KEYS | {"text_key", "label_key"}
-TABLE_KEYS = COMMON_KEYS | {"text_column", "label_column", "header", "delimiter"}
+CLUE_KEYS = COMMON_KEYS | {"text_key", "label_key", "text_pair_key"}
+TABLE_KEYS = COMMON_KEYS | {"text_column", "label_column", "header", "delimiter", "text_pair_column"}
 
 
 def _path(params: dict, split: str) -> Path:
@@ -122,7 +130,8 @@ def clue_rows(path: Path, params: dict) -> list[tuple[int, Any, str]]:
             raise ConfigError(f"{path}: line {no} is not valid JSON ({exc.msg})") from None
         if not isinstance(obj, dict):
             raise ConfigError(f"{path}: line {no} is not a JSON object")
-        for key in (tk, lk):
+        pair_key = params.get("text_pair_key")
+        for key in (tk, lk) if pair_key is None else (tk, str(pair_key), lk):
             if key not in obj:
                 raise ConfigError(f"{path}: line {no} has no {key!r} key")
         rows.append((no, obj[tk], str(obj[lk])))
@@ -144,7 +153,7 @@ def table_rows(path: Path, params: dict) -> list[tuple[int, Any, str]]:
     text_col, label_col = params.get("text_column", "text"), params.get("label_column", "label")
     lines = list(_lines(path, enc))
     reader = csv.reader((line for _, line in lines), delimiter=_delimiter(params, path), strict=True)
-    rows, header, ti, li = [], None, None, None
+    rows, header, ti, li, pi = [], None, None, None, None
     try:
         for k, record in enumerate(reader):
             no = lines[min(reader.line_num, len(lines)) - 1][0]
@@ -155,8 +164,10 @@ def table_rows(path: Path, params: dict) -> list[tuple[int, Any, str]]:
                 continue
             if ti is None:
                 ti, li = _column(header, text_col, "text column", path), _column(header, label_col, "label column", path)
-            if max(ti, li) >= len(record):
-                raise ConfigError(f"{path}: line {no} has {len(record)} fields, needs column {max(ti, li)}")
+                pi = ti if params.get("text_pair_column") is None else \
+                    _column(header, params["text_pair_column"], "text pair column (text_pair_column)", path)
+            if max(ti, li, pi) >= len(record):
+                raise ConfigError(f"{path}: line {no} has {len(record)} fields, needs column {max(ti, li, pi)}")
             rows.append((no, record[ti], record[li].strip()))
     except csv.Error as exc:
         raise ConfigError(f"{path}: line {reader.line_num} is not valid CSV ({exc})") from None
@@ -194,14 +205,18 @@ def _hf_cache(ctx) -> str | None:
     return str(Path(ctx.cache_dir) / "hf-datasets") if ctx is not None and getattr(ctx, "cache_dir", None) else None
 
 
-def _finish(ds, text_col: str, label_col: str, classes: list[str] | None, params: dict, origin: str, read_rows) -> TextData:
+def _finish(ds, text_col: str, label_col: str, classes: list[str] | None, params: dict, origin: str, read_rows,
+            pair_col: str | None = None) -> TextData:
     if classes is None:  # the train file's labels, in both splits
         classes = _sort_labels(label for _, _, label in read_rows(_path(params, "train"), params))
     index = {c: i for i, c in enumerate(classes)}
 
     def to_columns(batch):
-        return {"text": ["" if t is None else str(t) for t in batch[text_col]],
-                "label": [index[str(v).strip()] for v in batch[label_col]]}
+        out = {"text": ["" if t is None else str(t) for t in batch[text_col]]}
+        if pair_col is not None:
+            out["text_pair"] = ["" if t is None else str(t) for t in batch[pair_col]]
+        out["label"] = [index[str(v).strip()] for v in batch[label_col]]
+        return out
 
     ds = ds.map(to_columns, batched=True, remove_columns=ds.column_names)
     return TextData(ds, list(classes), origin)
@@ -214,8 +229,9 @@ def load_clue(split: str, ctx=None, **params) -> TextData:
     path = _path(params, split)
     ds = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=_hf_cache(ctx),
                                encoding=_encoding(params))
+    pair = params.get("text_pair_key")
     return _finish(ds, str(params.get("text_key", "sentence")), str(params.get("label_key", "label")),
-                   _label_file(params), params, str(path), clue_rows)
+                   _label_file(params), params, str(path), clue_rows, None if pair is None else str(pair))
 
 
 def load_table(split: str, ctx=None, **params) -> TextData:
@@ -227,8 +243,9 @@ def load_table(split: str, ctx=None, **params) -> TextData:
     ds = datasets.load_dataset("csv", data_files=str(path), split="train", cache_dir=_hf_cache(ctx),
                                sep=_delimiter(params, path), header=0 if header else None, keep_default_na=False,
                                encoding=_encoding(params))
+    pair = params.get("text_pair_column")
     return _finish(ds, str(params.get("text_column", "text")), str(params.get("label_column", "label")),
-                   _label_file(params), params, str(path), table_rows)
+                   _label_file(params), params, str(path), table_rows, None if pair is None else str(pair))
 
 
 DATASETS = (

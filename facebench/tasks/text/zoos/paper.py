@@ -5,12 +5,13 @@ base converted for transformers' NezhaModel) and ``hfl/chinese-roberta-wwm-ext``
 Each is trained on CLUE IFLYTEK (119 classes) with its variant's head and loss, 10 epochs,
 batch 16, AdamW lr 2e-5 with warm-up (the paper's recipe for both stages), then fine-tuned on
 TNEWS (``configs/paper/text.yaml``). The paper does not give the variants' parameters; the
-defaults of :mod:`..heads` are used (highway: one layer; 5 dropout samples; R-drop alpha 1;
-poly-1 epsilon 1).
+defaults of :mod:`..heads` are used (highway: one layer, gate bias -1; 5 dropout samples, the
+mean of their losses; R-drop alpha 1; poly-1 epsilon 1).
 """
 from __future__ import annotations
 
 from ...base import ModelSpec, PretrainSpec, Zoo
+from .embedded import HEAD_OPTIONS
 
 NEZHA = "hub:sijunhe/nezha-cn-base"
 ROBERTA = "hub:hfl/chinese-roberta-wwm-ext"
@@ -29,7 +30,8 @@ def _iflytek(loss: str) -> PretrainSpec:
 MODELS = (
     ModelSpec("nezha", "nezha", NEZHA, pretrain=_iflytek("ce")),
     ModelSpec("roberta", "bert", ROBERTA, pretrain=_iflytek("ce")),
-    *(ModelSpec(name, "bert", ROBERTA, pretrain=_iflytek(loss), options={"head": head, "loss": loss})
+    *(ModelSpec(name, "bert", ROBERTA, pretrain=_iflytek(loss),
+                options={"head": head, "loss": loss, **({"head_options": dict(HEAD_OPTIONS[head])} if head in HEAD_OPTIONS else {})})
       for name, head, loss in VARIANTS),
 )
 
