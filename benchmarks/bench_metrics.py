@@ -20,7 +20,7 @@ timed (the zoo step, ``combine``, is a min-max over a few numbers and is not tim
     python benchmarks/bench_metrics.py --together        # also: all metrics in one score_zoo call
 
 ``--together`` also times what a run does: every metric on one bundle through
-``facebench.scoring.score_zoo``, where metrics that share work (C, the class distances) reuse it.
+``facebench.score.zoo.score_zoo``, where metrics that share work (C, the class distances) reuse it.
 
 Every registered metric runs by default. At the large size ``nleep`` (a full-covariance Gaussian
 mixture with one component per class on ~1,400 PCA dimensions) is estimated at hours from its
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             failed |= bool(error)
             print(f"{name:<{width}}  {label:<34}  {seconds:9.4f}{note}", flush=True)
         if args.together:
-            from facebench.scoring import score_zoo
+            from facebench.score.zoo import score_zoo
 
             metrics = {m: get_plugins().create_metric(m) for m in args.metrics}
             start = time.perf_counter()

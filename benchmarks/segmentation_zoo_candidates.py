@@ -21,7 +21,7 @@ import numpy as np
 
 from facebench.config import load_config
 from facebench.plugins import get_plugins
-from facebench.reliability import GroundTruth, reliability
+from facebench.evaluate.reliability import GroundTruth, reliability
 from facebench.runner.context import task_context
 from facebench.tasks.base import ModelSpec, PretrainSpec
 from facebench.tasks.segmentation.finetune import finetune_model

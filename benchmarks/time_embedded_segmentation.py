@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from facebench.config import load_config
-from facebench.reliability import GroundTruth, reliability
+from facebench.evaluate.reliability import GroundTruth, reliability
 from facebench.runner import RunOptions, run_benchmarks
 from facebench.store import ResultsStore
 
@@ -98,7 +98,7 @@ def _from_scratch(cfg, names: list[str]) -> None:
     """Fine-tune ``names`` from random initialisation on each segmentation benchmark's targets."""
     from facebench.plugins import get_plugins
     from facebench.runner.context import task_context
-    from facebench.runner.plan import resolve_benchmarks, resolve_instances
+    from facebench.runner.resolve import resolve_benchmarks, resolve_instances
     from facebench.tasks.segmentation.finetune import finetune_model
     from facebench.tasks.segmentation.options import Hparams, TaskOptions
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from facebench.config import load_config
-from facebench.reliability import GroundTruth, reliability
+from facebench.evaluate.reliability import GroundTruth, reliability
 from facebench.runner.run import RunOptions, run_benchmarks
 from facebench.store import ResultsStore
 

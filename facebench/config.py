@@ -28,10 +28,12 @@ ray:                                  # facebench run --executor ray
     default: {num_cpus: 1}
     finetune: {num_cpus: 1, num_gpus: 0}
 scoring: {isolation: process, time_limit_s: 1800, memory_limit_mb: 16384}  # facebench.isolation
+sensitivity:                          # the board's sensitivity tables (facebench.leaderboard.sensitivity)
+  face: {pca_dim: [16, 64]}           # metric -> parameter -> values; {} turns a metric's own grid off
 ```
 
-``workers``, ``ray`` and ``scoring`` say how jobs run, not what they compute: they are not part of the
-config's digest.
+``workers``, ``ray``, ``scoring`` and ``sensitivity`` say how jobs run or what the board shows, not
+what a job computes: they are not part of the config's digest.
 
 A benchmark is one task x zoo (one section of the boards) and a result's identity is (task, zoo,
 target): two blocks of a config with the same task and zoo are refused, naming both.
@@ -99,13 +101,14 @@ class RunConfig:
     scoring: Limits = DEFAULT_LIMITS  # how metric scoring is isolated (time and memory limits)
     workers: int = 1
     ray: "RayConfig" = field(default_factory=lambda: RayConfig())
+    sensitivity: Mapping[str, Mapping[str, tuple[Any, ...]]] = field(default_factory=dict)  # metric -> param -> values
     source: str = "<dict>"
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
         """Content hash of what determines results (not where they are stored)."""
-        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name", "scoring", "workers", "ray", ORIGINS)}
+        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name", "scoring", "workers", "ray", "sensitivity", ORIGINS)}
         keep["benchmarks"] = [{k: v for k, v in b.items() if k != "resources"} if isinstance(b, Mapping) else b
                               for b in keep.get("benchmarks") or []]
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -137,7 +140,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
     raw = dict(raw)
     origins = list(raw.pop(ORIGINS, None) or [])
     known = {"name", "benchmarks", "metrics", "store", "cache_dir", "plugins", "download", "description", "include",
-             "datasets", "scoring", "workers", "ray"}
+             "datasets", "scoring", "workers", "ray", "sensitivity"}
     _refuse_unknown(raw, known, source)
     benchmarks_raw = _require(raw, "benchmarks", source)
     if benchmarks_raw is not None and not isinstance(benchmarks_raw, list):
@@ -246,17 +249,37 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         scoring=parse_limits(raw.get("scoring"), source),
         workers=_parse_workers(raw.get("workers", 1), source),
         ray=_parse_ray(raw.get("ray"), source),
+        sensitivity=_parse_sensitivity(raw.get("sensitivity"), source),
         source=source,
         raw=dict(raw),
     )
+
+
+def _parse_sensitivity(raw: Any, source: str) -> dict[str, dict[str, tuple[Any, ...]]]:
+    """``sensitivity: {<metric>: {<param>: [values]}}`` -> metric -> param -> values (names are checked at resolve)."""
+    if raw is None:
+        return {}
+    where = f"{source}: sensitivity"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: must be a mapping metric -> {{parameter: [values]}}, got {raw!r}")
+    out: dict[str, dict[str, tuple[Any, ...]]] = {}
+    for metric, grid in raw.items():
+        grid = {} if grid is None else grid
+        if not isinstance(grid, Mapping):
+            raise ConfigError(f"{where}.{metric}: must be a mapping parameter -> [values], got {grid!r}")
+        for param, values in grid.items():
+            if not isinstance(values, (list, tuple)) or not values:
+                raise ConfigError(f"{where}.{metric}.{param}: must be a non-empty list of values, got {values!r}")
+        out[str(metric)] = {str(k): tuple(v) for k, v in grid.items()}
+    return out
 
 
 def _parse_per_target(raw: Any, targets: list[str], where: str) -> dict[str, dict[str, Any]]:
     """``per_target: {<target>: {finetune: {...}}}`` -> ``{target: finetune updates}``.
 
     A target's own settings update the block's for that target only: the other targets' jobs, and
-    their keys in the store, stay the same. Only ``finetune`` may differ today (seeds and options
-    are the block's: a board compares every target over the same seeds).
+    their keys in the store, stay the same. Only ``finetune`` may differ (seeds and options are
+    the block's: a board compares every target over the same seeds).
     """
     if raw in (None, {}):
         return {}

@@ -13,6 +13,17 @@ class MetricInputError(BadInputError):
     """A bundle lacks what one metric needs (source probabilities, enough samples per class...)."""
 
 
+class MetricUndefined(FacebenchError):
+    """A metric that is undefined for this input by construction (not a failure: FaCe's fairness
+    term with K = 2 and rows over the other classes). The board compares the metric on the targets
+    where it is defined instead of counting this one against it."""
+
+    PREFIX = "undefined by construction: "
+
+    def __str__(self) -> str:
+        return self.PREFIX + super().__str__()
+
+
 class RegistryError(FacebenchError, KeyError):
     """Unknown or duplicate registry name."""
 

@@ -2,8 +2,8 @@
 
 A fine-tuning job evaluates the fine-tuned model on the target's test split; its predicted and
 true labels (one pair per test sample, in the test split's fixed order) are all that is needed
-to recompute its accuracy on any resample of the test set (:mod:`facebench.reliability`,
-:mod:`facebench.significance`) or any new per-sample statistic, without fine-tuning again.
+to recompute its accuracy on any resample of the test set (:mod:`facebench.evaluate.reliability`,
+:mod:`facebench.evaluate.significance`) or any new per-sample statistic, without fine-tuning again.
 
 File format: a compressed ``.npz`` with int64 arrays ``predicted`` and ``true``, written
 atomically (temporary file + ``os.replace``) with a SHA-256 sidecar (:mod:`facebench.checksum`);

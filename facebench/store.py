@@ -16,14 +16,16 @@ what is done. Tables:
 * ``diagnostics``   per-epoch diagnostics of a fine-tuning (name, epoch, value; epoch 0: pre-trained)
 * ``metric_values`` per-model metric outputs (raw JSON, seconds, error) with the metric's params
 * ``scores``        zoo-combined scores per benchmark, target, metric, model
+* ``metric_notes``  warnings and zoo-level errors of a metric on a benchmark target
+* ``job_costs``     what each job cost where it ran: seconds, device, peak host and GPU memory
 * ``benchmarks``    benchmark id -> task, zoo, target (one row per benchmark x target)
 * ``target_definitions`` what each target of a benchmark is (dataset type and parameters): a
                     second, different definition of the same (benchmark, target) is refused
 
 Correlations are not stored: they are computed from the scores and the ground truth when boards
-are built (:mod:`facebench.evaluation`). Stores written before these tables read as before: an
-``nc_trace`` table is the ``variance_collapse`` diagnostic; without ``truth_statistics`` no
-statistic is primary.
+are built (:mod:`facebench.evaluate.correlations`). A store without some of these tables still
+reads: an ``nc_trace`` table is read as the ``variance_collapse`` diagnostic, and without
+``truth_statistics`` no statistic is primary (``docs/design-notes.md``, "store.py").
 """
 from __future__ import annotations
 
@@ -38,8 +40,8 @@ from typing import Any, Iterator, Mapping
 from . import __version__
 from .errors import ConfigError, StoreError
 
-LEGACY_NC_TRACE = "variance_collapse"
-SCHEMA_VERSION = 1  # PRAGMA user_version; a store written by a newer schema is refused, not misread  # what an old store's nc_trace table holds
+LEGACY_NC_TRACE = "variance_collapse"  # what an nc_trace table holds
+SCHEMA_VERSION = 1  # PRAGMA user_version; a store written by a newer schema is refused, not misread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -177,7 +179,7 @@ class ResultsStore:
                 db.execute("INSERT INTO truth_statistics VALUES (?, ?, ?)", (benchmark, stat, i))
 
     def primary_truth(self, benchmark: str) -> str | None:
-        """The statistic that ranks metrics on ``benchmark`` (None for a store written before it was recorded)."""
+        """The statistic that ranks metrics on ``benchmark`` (None when the store does not record it)."""
         row = self.db.execute(
             "SELECT statistic FROM truth_statistics WHERE benchmark=? ORDER BY position LIMIT 1", (benchmark,)
         ).fetchone()
@@ -227,7 +229,7 @@ class ResultsStore:
 
     def record_cost(self, key: str, kind: str, benchmark: str, target: str | None, model: str | None,
                     seed: int | None, metric: str | None, cost: Mapping[str, Any]) -> None:
-        """What a job cost where it ran (:class:`facebench.runner.cost.JobCost` as a dict)."""
+        """What a job cost where it ran (:class:`facebench.runner.execute.cost.JobCost` as a dict)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO job_costs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -385,7 +387,7 @@ class ResultsStore:
             "SELECT name, model, seed, epoch, value FROM diagnostics WHERE benchmark=? AND target=? "
             "ORDER BY name, model, seed, epoch", (benchmark, target),
         ))
-        if self._has_table("nc_trace"):  # a store written before diagnostics were generic
+        if self._has_table("nc_trace"):  # the variance_collapse diagnostic in an older store's own table
             rows += [(LEGACY_NC_TRACE, *r) for r in self.db.execute(
                 "SELECT model, seed, epoch, value FROM nc_trace WHERE benchmark=? AND target=? ORDER BY model, seed, epoch",
                 (benchmark, target),
@@ -394,6 +396,14 @@ class ResultsStore:
         for name, model, seed, _epoch, value in rows:
             out.setdefault(name, {}).setdefault(model, {}).setdefault(seed, []).append(value)
         return out
+
+    def model_errors(self, benchmark: str, target: str, metric: str) -> dict[str, str]:
+        """model -> the metric's error on that model's bundle (models it scored are left out)."""
+        rows = self.db.execute(
+            "SELECT model, error FROM metric_values WHERE benchmark=? AND target=? AND metric=? AND error IS NOT NULL",
+            (benchmark, target, metric),
+        )
+        return {m: e for m, e in rows.fetchall()}
 
     def notes(self, benchmark: str, target: str, metric: str) -> list[tuple[str, str]]:
         return self.db.execute(

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from facebench.config import load_config  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
 from facebench.runner.context import task_context  # noqa: E402
-from facebench.runner.plan import resolve_benchmarks  # noqa: E402
+from facebench.runner.resolve import resolve_benchmarks  # noqa: E402
 
 
 class Clock:

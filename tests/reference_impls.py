@@ -4,7 +4,7 @@ Nothing here imports ``facebench``: every formula is re-derived from its paper w
 over classes, over ordered class pairs (i, j) and over samples, dense d x d matrices and
 ``np.linalg.inv`` / ``slogdet`` / ``pinv``. They are meant for small inputs (d <= ~100) only.
 
-* FaCe (Ding et al., ICLR 2024): variance collapse C (Eq. 2-3), class fairness F (Eq. 4-6),
+* FaCe (Ding et al., arXiv:2310.05754): variance collapse C (Eq. 2-3), class fairness F (Eq. 4-6),
   FaCe S = minmax(C) + minmax(F) over a zoo (Eq. 1); NC2(A) of its appendix A.2.
 * LEEP (Nguyen et al., ICML 2020), NCE (Tran et al., ICCV 2019; hard argmax source labels),
   LogME (You et al., ICML 2021; MacKay fixed point with a dense solve per class),

@@ -1,4 +1,4 @@
-"""Constant-up-to-rounding scores, metric cards and FaCe's ablation table on the boards."""
+"""Constant-up-to-rounding scores, metric cards and the sensitivity tables on the boards."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ import reference_impls as ref  # noqa: E402
 from facebench.bundle import FeatureBundle  # noqa: E402
 from facebench.checksum import write_sidecar  # noqa: E402
 from facebench.cli import cli  # noqa: E402
-from facebench.evaluation import STATISTICS, correlations, undefined_reason  # noqa: E402
+from facebench.evaluate.correlations import STATISTICS, correlations, undefined_reason  # noqa: E402
 from facebench.leaderboard import build_leaderboards  # noqa: E402
 from facebench.leaderboard.bootstrap import bootstrap_intervals  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
@@ -146,6 +146,10 @@ def board_store(tmp_path_factory):
     raw = {m: face.score(b) for m, b in bundles.items()}
     store.record_scores("sf", bench, "tgt", "face", face.params(), raw, {m: 0.01 for m in MODELS}, {},
                         face.combine(raw), [])
+    cf = plugins.create_metric("face-cf")
+    raw_cf = {m: cf.score(b) for m, b in bundles.items()}
+    store.record_scores("sc", bench, "tgt", "face-cf", cf.params(), raw_cf, {m: 0.01 for m in MODELS}, {},
+                        cf.combine(raw_cf), [])
     flat = dict(zip(MODELS, [9.0, 9.000000000000002, 8.999999999999998, 9.0, 9.0]))
     store.record_scores("sh", bench, "tgt", "hscore", {}, flat, {m: 0.01 for m in MODELS}, {}, flat, [])
     store.close()
@@ -165,7 +169,7 @@ def test_board_shows_no_statistic_for_constant_scores(board_store):
 def test_board_has_metric_cards_with_stored_parameters(board_store):
     doc = json.loads((board_store["out"] / "leaderboard.json").read_text())
     cards = {c["name"]: c for c in doc["metrics"]}
-    assert set(cards) == {"face", "hscore"}
+    assert set(cards) == {"face", "face-cf", "hscore"}
     assert cards["face"]["params"] == {"t": 0.05, "pca_dim": 64, "covariance": "diagonal", "row": "others"}
     assert any("j != i" in d for d in cards["face"]["departures"])
     assert cards["hscore"]["source"].startswith("Bao")
@@ -175,27 +179,141 @@ def test_board_has_metric_cards_with_stored_parameters(board_store):
     assert "id='metrics'" in html and "departs:" in html
 
 
-def test_ablation_table_recomputed_from_cached_features(board_store):
+def test_sensitivity_tables_recomputed_from_cached_features(board_store):
     doc = json.loads((board_store["out"] / "leaderboard.json").read_text())
-    (table,) = doc["ablation"]
-    assert table["targets"] == ["tgt"] and len(table["rows"]) == 16
-    assert sum(r["default"] for r in table["rows"]) == 1
+    tables = {t["metric"]: t for t in doc["sensitivity"]}
+    assert set(tables) == {"face", "face-cf"}  # hscore names no parameters worth varying
     y, truth, bundles = board_store["y"], board_store["truth"], board_store["bundles"]
     models = sorted(bundles)
     acc = [truth[m] for m in models]
-    for row in table["rows"]:
-        if row["covariance"] != "diagonal":
+    for name, table in tables.items():
+        assert table["targets"] == ["tgt"] and len(table["rows"]) == 16
+        (default,) = [r for r in table["rows"] if r["default"]]
+        assert default["params"] == {"row": "others", "covariance": "diagonal", "pca_dim": 64}
+    checked = 0
+    for row in tables["face-cf"]["rows"]:
+        if row["params"]["covariance"] != "diagonal":
             continue
         # independent: the brute-force F of the reference implementations, then scipy's tau_w
-        f = [ref.fairness_pca_diag(bundles[m].features, y, t=0.05, pca_dim=row["pca_dim"], row=row["row"])
-             for m in models]
+        f = [ref.fairness_pca_diag(bundles[m].features, y, t=0.05, pca_dim=row["params"]["pca_dim"],
+                                   row=row["params"]["row"]) for m in models]
         expected = stats.weightedtau(f, acc).statistic
-        assert row["tau_w_F"]["tgt"] == pytest.approx(expected, rel=1e-9, abs=1e-12), row
+        assert row["tau_w"]["tgt"] == pytest.approx(expected, rel=1e-9, abs=1e-12), row
+        checked += 1
+    assert checked == 8
+    for row in tables["face"]["rows"]:  # FaCe = minmax(C) + minmax(F), both terms by the reference loops
+        if row["params"]["covariance"] != "diagonal":
+            continue
+        values = {m: {"C": ref.variance_collapse(bundles[m].features, y),
+                      "F": ref.fairness_pca_diag(bundles[m].features, y, t=0.05, pca_dim=row["params"]["pca_dim"],
+                                                 row=row["params"]["row"])} for m in models}
+        s_ref = ref.face_combine(values)
+        expected = stats.weightedtau([s_ref[m] for m in models], acc).statistic
+        assert row["tau_w"]["tgt"] == pytest.approx(expected, rel=1e-9, abs=1e-12), row
     md = (board_store["out"] / "leaderboard.md").read_text()
-    assert "## Ablation: FaCe's fairness term" in md and "PCA-64, diagonal, row j≠i (default)" in md
+    assert "## Sensitivity to parameters" in md and "**row=others, covariance=diagonal, pca_dim=64 (default)**" in md
 
 
-def test_ablation_skips_a_feature_file_that_fails_its_checksum(board_store, tmp_path):
+PLUGIN_SOURCE = '''
+import numpy as np
+import facebench
+from facebench.metrics.base import Metric
+
+
+class ColumnMean(Metric):
+    """Test metric: the mean of feature column k (so each k ranks the zoo its own way)."""
+
+    name = "column-mean"
+    sensitivity = {"k": (0, 1, 2)}
+
+    def __init__(self, k: int = 3) -> None:
+        self.k = int(k)
+
+    def compute(self, bundle):
+        return float(np.mean(bundle.features[:, self.k]))
+
+
+@facebench.hookimpl
+def facebench_metrics():
+    return [ColumnMean]
+'''
+
+
+def _store_with(root, config_text: str, metrics: dict, bundles, truth):
+    """A store holding ``bundles``' feature files, two seeds of ``truth`` and each metric's scores."""
+    store = ResultsStore(root / "r.sqlite")
+    store.begin_run("dig", "plugin", config_text)
+    bench = "classification/toy"
+    store.add_benchmark(bench, "classification", "toy", "tgt", "dig")
+    for m, b in bundles.items():
+        path = root / f"{m}.npz"
+        b.save_npz(path)
+        write_sidecar(path)
+        store.record_features(f"x{m}", bench, "tgt", m, "train", str(path), "ck", b.n, b.dim, 0.1)
+        for seed in (0, 1):
+            store.record_ground_truth(f"g{m}{seed}", bench, "tgt", m, seed, {"accuracy": truth[m]}, 1.0)
+    for name, metric in metrics.items():
+        raw = {m: metric.score(b) for m, b in bundles.items()}
+        store.record_scores(f"s{name}", bench, "tgt", name, metric.params(), raw, {m: 0.01 for m in bundles}, {},
+                            metric.combine(raw), [])
+    store.close()
+
+
+def test_a_plugin_metric_gets_a_sensitivity_table_without_code_in_facebench(board_store, tmp_path, monkeypatch):
+    (tmp_path / "colmean_plugin.py").write_text(PLUGIN_SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = get_plugins(("colmean_plugin",))
+    bundles, truth = board_store["bundles"], board_store["truth"]
+    _store_with(tmp_path, "name: plugin\nplugins: [colmean_plugin]\n",
+                {"column-mean": plugins.create_metric("column-mean")}, bundles, truth)
+    build_leaderboards(tmp_path / "r.sqlite", tmp_path / "out", date=DATE, figures=False, n_boot=50)
+    (table,) = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["sensitivity"]
+    assert table["metric"] == "column-mean" and table["params"] == {"k": 3}
+    rows = table["rows"]
+    assert [r["params"]["k"] for r in rows] == [3, 0, 1, 2]  # the scored value, not in the grid, comes first
+    assert [r["default"] for r in rows] == [True, False, False, False]
+    models = sorted(bundles)
+    for row in rows:
+        k = row["params"]["k"]
+        expected = stats.weightedtau([bundles[m].features[:, k].mean() for m in models],
+                                     [truth[m] for m in models]).statistic
+        assert row["tau_w"]["tgt"] == pytest.approx(expected, rel=1e-12), row
+
+
+def test_the_config_names_the_grid_or_turns_it_off(board_store, tmp_path):
+    plugins = get_plugins()
+    bundles, truth = board_store["bundles"], board_store["truth"]
+    cases = {"grid": ("sensitivity: {face: {pca_dim: [8, 64]}, face-cf: {}}", 1),
+             "off": ("sensitivity: {face: {}, face-cf: {}}", 0)}
+    for case, (block, n_tables) in cases.items():
+        root = tmp_path / case
+        root.mkdir()
+        _store_with(root, f"name: grid\n{block}\n",
+                    {"face": plugins.create_metric("face"), "face-cf": plugins.create_metric("face-cf")}, bundles, truth)
+        build_leaderboards(root / "r.sqlite", root / "out", date=DATE, figures=False, n_boot=50)
+        tables = json.loads((root / "out" / "leaderboard.json").read_text())["sensitivity"]
+        assert len(tables) == n_tables, case
+        if n_tables:
+            assert [r["params"] for r in tables[0]["rows"]] == [{"pca_dim": 8}, {"pca_dim": 64}]
+            assert [r["default"] for r in tables[0]["rows"]] == [False, True]
+
+
+def test_a_config_grid_is_checked_before_any_job(tmp_path):
+    from facebench.config import parse_config
+    from facebench.errors import ConfigError
+    from facebench.runner.resolve import resolve_metrics
+
+    plugins = get_plugins()
+    bench = [{"task": "classification", "zoo": "embedded", "targets": ["digits"]}]
+    cfg = parse_config({"name": "x", "metrics": ["face"], "benchmarks": bench,
+                        "sensitivity": {"face": {"covariance": ["diagonal", "ful"]}}})
+    with pytest.raises(ConfigError, match="sensitivity.face.covariance: value 'ful'"):
+        resolve_metrics(cfg, plugins)
+    with pytest.raises(ConfigError, match="non-empty list"):
+        parse_config({"name": "x", "benchmarks": bench, "sensitivity": {"face": {"pca_dim": 8}}})
+
+
+def test_sensitivity_skips_a_feature_file_that_fails_its_checksum(board_store, tmp_path):
     import shutil
 
     root = tmp_path / "copy"
@@ -207,11 +325,11 @@ def test_ablation_skips_a_feature_file_that_fails_its_checksum(board_store, tmp_
     victim.write_bytes(victim.read_bytes()[:-7] + b"garbage")
     build_leaderboards(root / "r.sqlite", root / "out", date=DATE, figures=False, n_boot=50)
     doc = json.loads((root / "out" / "leaderboard.json").read_text())
-    assert doc["ablation"][0]["targets"] == [] and "checksum" in doc["ablation"][0]["skipped"]["tgt"]
-    assert "m2" in doc["ablation"][0]["skipped"]["tgt"]
+    for table in doc["sensitivity"]:
+        assert table["targets"] == [] and "checksum" in table["skipped"]["tgt"] and "m2" in table["skipped"]["tgt"]
 
 
-def test_ablation_is_skipped_with_a_reason_when_features_are_gone(board_store, tmp_path):
+def test_sensitivity_is_skipped_with_a_reason_when_features_are_gone(board_store, tmp_path):
     import shutil
 
     root = tmp_path / "copy"
@@ -221,4 +339,5 @@ def test_ablation_is_skipped_with_a_reason_when_features_are_gone(board_store, t
     store.close()
     build_leaderboards(root / "r.sqlite", root / "out", date=DATE, figures=False, n_boot=50)
     doc = json.loads((root / "out" / "leaderboard.json").read_text())
-    assert doc["ablation"][0]["targets"] == [] and "missing" in doc["ablation"][0]["skipped"]["tgt"]
+    for table in doc["sensitivity"]:
+        assert table["targets"] == [] and "missing" in table["skipped"]["tgt"]

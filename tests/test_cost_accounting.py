@@ -9,8 +9,10 @@ import pytest
 
 from facebench.config import load_config
 from facebench.runner import RunOptions, run_benchmarks
-from facebench.runner.cost import measured
-from test_parallel_executor import toy_config, toy_plugin  # noqa: F401 - the toy task's fixture
+from facebench.runner.execute.cost import measured
+from test_parallel_executor import toy_config
+
+pytestmark = pytest.mark.usefixtures("toy_plugin")  # tests/conftest.py
 
 
 def test_peak_memory_is_the_jobs_own():

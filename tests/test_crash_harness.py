@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from facebench.plugins import reset_plugins_cache
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "benchmarks"))
@@ -20,13 +19,9 @@ import crash_harness  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def toy(monkeypatch):
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("FACEBENCH_PLUGINS", "toytask.plugin")
+def toy(toy_plugin, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    reset_plugins_cache()
-    yield
-    reset_plugins_cache()
+    yield toy_plugin
 
 
 def small_config():

@@ -13,7 +13,7 @@ from facebench.subsets import stratified_split
 from facebench.tasks.classification.datasets.common import labels_of
 from facebench.errors import BadInputError, ConfigError
 from facebench.plugins import get_plugins
-from facebench.tasks.base import JobContext
+from facebench.tasks.base import TaskContext
 
 PAPER_NAMES = {
     "cifar-10", "cifar-100", "oxford-pets", "cub-200-2011", "gtsrb", "dtd", "stl-10", "flowers-102",
@@ -23,7 +23,7 @@ OFFLINE_NAMES = {"fashion-mnist", "mnist-5k", "digits", "lfw-subset", "textures"
 
 
 def _ctx(tmp_path, download=False):
-    return JobContext(cache_dir=tmp_path / "cache", download=download)
+    return TaskContext(cache_dir=tmp_path / "cache", download=download)
 
 
 def test_registry_holds_offline_and_paper_datasets():

@@ -25,7 +25,7 @@ from facebench.bundle import FeatureBundle  # noqa: E402
 from facebench.errors import FacebenchWarning  # noqa: E402
 from facebench.metrics.face import fairness_from_distances  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
-from facebench.scoring import score_zoo  # noqa: E402
+from facebench.score.zoo import score_zoo  # noqa: E402
 
 
 def metric(name: str, **params):

@@ -12,20 +12,13 @@ import yaml
 from facebench.config import load_config, parse_config
 from facebench.errors import ConfigError
 from facebench.isolation import IsolationError, Limits, run_limited
-from facebench.plugins import reset_plugins_cache
 from facebench.runner import RunOptions, run_benchmarks
 
 HERE = Path(__file__).parent
 HOSTILE = ["boom", "nan-metric", "inf-metric", "hang", "leak", "crash"]
 
 
-@pytest.fixture(autouse=True)
-def plugins(monkeypatch):
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("FACEBENCH_PLUGINS", "toytask.plugin,hostile_plugin")
-    reset_plugins_cache()
-    yield
-    reset_plugins_cache()
+pytestmark = pytest.mark.usefixtures("toy_and_hostile_plugins")  # tests/conftest.py
 
 
 def write_config(tmp_path, metrics, scoring):

@@ -1,6 +1,6 @@
 """Every facebench module imports, and the imports follow the layers (no cycles).
 
-cli -> runner -> tasks / scoring / leaderboard -> core. Read from the source (every ``import``
+cli -> runner -> tasks / leaderboard -> score / evaluate / metrics -> core. Read from the source (every ``import``
 statement, at module level or inside a function), so a lazy import that breaks a layer is caught
 too. A task's package imports neither the plugin manager, a metric, the runner nor the CLI: what
 it needs comes in its TaskContext.
@@ -19,8 +19,16 @@ import facebench
 ROOT = Path(facebench.__file__).parent
 
 # Modules of the middle layer (everything not listed in a layer is core).
-MIDDLE_PREFIXES = ("facebench.leaderboard", "facebench.metrics", "facebench.scoring", "facebench.diagnostics",
-                   "facebench.testing", "facebench.tasks.")
+MIDDLE_PREFIXES = ("facebench.leaderboard", "facebench.metrics", "facebench.score", "facebench.evaluate",
+                   "facebench.diagnostics", "facebench.testing", "facebench.tasks.")
+# Inside the middle layer, a stage imports only the stages before it on the data path
+# (score -> evaluate -> leaderboard): module prefix -> middle-layer prefixes it may not import.
+STAGE_FORBIDDEN = {
+    "facebench.evaluate": ("facebench.metrics", "facebench.score", "facebench.leaderboard", "facebench.diagnostics",
+                           "facebench.testing", "facebench.tasks."),
+    "facebench.score": ("facebench.evaluate", "facebench.leaderboard", "facebench.tasks."),
+    "facebench.metrics": ("facebench.score", "facebench.evaluate", "facebench.leaderboard", "facebench.tasks."),
+}
 CORE_EXCEPTIONS = ("facebench.metrics.base", "facebench.metrics._linalg", "facebench.metrics._backend", "facebench.tasks.base")
 # The package's __init__ is the public facade: ``facebench.rank`` hands the call on to the runner,
 # importing it inside the function (``import facebench`` loads nothing of the runner).
@@ -110,7 +118,21 @@ def test_layers():
                 bad.append(f"task module {module} imports another task's module {dep} (share it through the core)")
             if module.startswith("facebench.leaderboard") and is_task(dep):
                 bad.append(f"{module} imports the task module {dep}")
+            for stage, forbidden in STAGE_FORBIDDEN.items():
+                if module.startswith(stage) and dep.startswith(forbidden) and dep not in CORE_EXCEPTIONS:
+                    bad.append(f"{module} (stage {stage}) imports {dep}, a stage after it or beside it")
     assert not bad, "\n".join(bad)
+
+
+def test_the_stages_have_homes():
+    """Each stage of the data path is a folder of its own (config -> resolve -> plan -> execute -> score -> evaluate -> leaderboard)."""
+    for module in ("facebench.runner.resolve", "facebench.runner.plan", "facebench.runner.execute.local",
+                   "facebench.runner.execute.pool", "facebench.runner.execute.ray", "facebench.runner.score",
+                   "facebench.score.zoo", "facebench.evaluate.correlations", "facebench.evaluate.reliability",
+                   "facebench.evaluate.significance", "facebench.leaderboard.build"):
+        assert module in all_modules(), module
+    assert "facebench.runner.plan" in imports_of("facebench.runner.run")
+    assert "facebench.runner.resolve" in imports_of("facebench.runner.plan")
 
 
 def test_no_import_cycles():

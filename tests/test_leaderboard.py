@@ -16,10 +16,10 @@ from scipy import stats
 
 from facebench import __version__
 from facebench.errors import FacebenchError
-from facebench.evaluation import STATISTICS
+from facebench.evaluate.correlations import STATISTICS
 from facebench.leaderboard import build_leaderboards
 from facebench.leaderboard.bootstrap import bootstrap_intervals
-from facebench.rowstats import weighted_tau_rows
+from facebench.evaluate.rowstats import weighted_tau_rows
 from facebench.leaderboard.fmt import fmt, marks
 from facebench.store import ResultsStore
 
@@ -164,6 +164,9 @@ def test_best_bold_second_underlined(built):
             for stat, label in (("tau_w", "Kendall τ_w"), ("pearson", "Pearson ρ")):
                 header, cells = _md_table(md, bench, f"**{label}** (ground truth: {truth})")
                 assert header == ["Metric", *targets, "Avg."]
+                if stat == "tau_w":  # a row for what random rankings score (test_verdict.py checks the band)
+                    band = cells.pop("*random ranking: 95% band*")
+                    assert all(c.startswith("[") for c in band[:-1]) and band[-1] == ""
                 assert sorted(cells) == sorted(METRICS)
                 for j, target in enumerate(targets + ["Avg."]):
                     if target == "Avg.":
@@ -188,6 +191,8 @@ def test_best_bold_second_underlined(built):
     for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1]):
         cells = re.findall(r'<td(?: class="(\w+)")?>(.*?)</td>', row)
         metric = cells[0][1]
+        if metric == "random ranking: 95% band":
+            continue
         for (cls, text), md_cell in zip(cells[1:], md_cells[metric], strict=True):
             want = "best" if md_cell.startswith("**") else "second" if md_cell.startswith("<ins>") else ""
             assert (cls, text) == (want, re.sub(r"\*\*|</?ins>", "", md_cell))
@@ -211,24 +216,28 @@ def test_mean_tau_w_and_ranks_per_task_and_overall(built):
             for m in METRICS:  # a target with two truths counts once: average its tau_w first
                 per_target[m][(bench, target)] = np.mean([_f(index[(bench, target, m, t, "tau_w")]["value"]) for t in truths])
 
-    def expected(scope):
-        means = {m: np.mean([v for k, v in per_target[m].items() if scope(k)]) for m in METRICS}
+    def expected(scope, weights):
+        """Precision-weighted means with the board's weights (the weights themselves: test_verdict.py)."""
+        w = {k: weights[f"{k[0]} {k[1]}"] for k in per_target[METRICS[0]] if scope(k)}
+        assert sum(w.values()) == pytest.approx(1.0)
+        means = {m: sum(w[k] * v for k, v in per_target[m].items() if scope(k)) for m in METRICS}
         order = sorted(METRICS, key=lambda m: -means[m])
         return [(i + 1, m, means[m]) for i, m in enumerate(order)]
 
     ranking = built["json"]["ranking"]
+    overall_weights = built["json"]["significance"]["weights"]
     got = [(r["rank"], r["metric"], r["mean_tau_w"]) for r in ranking["overall"]]
-    for (rank, metric, mean), (erank, emetric, emean) in zip(got, expected(lambda k: True), strict=True):
+    for (rank, metric, mean), (erank, emetric, emean) in zip(got, expected(lambda k: True, overall_weights), strict=True):
         assert (rank, metric) == (erank, emetric) and mean == pytest.approx(emean, rel=1e-12)
     assert all(r["targets_covered"] == r["targets_total"] == 5 for r in ranking["overall"])
     assert set(ranking["by_task"]) == {"classification", "segmentation"}
     for task, rows in ranking["by_task"].items():
-        exp = expected(lambda k, task=task: task_of[k] == task)
+        exp = expected(lambda k, task=task: task_of[k] == task, built["json"]["task_significance"][task]["weights"])
         assert [(r["rank"], r["metric"]) for r in rows] == [(a, b) for a, b, _ in exp]
         assert [r["mean_tau_w"] for r in rows] == pytest.approx([c for _, _, c in exp], rel=1e-12)
     # the Markdown ranking table shows the same order
     table = built["md"].split("## Ranking\n\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
-    assert [ln.split(" | ")[1] for ln in table] == [m for _, m, _ in expected(lambda k: True)]
+    assert [ln.split(" | ")[1] for ln in table] == [m for _, m, _ in expected(lambda k: True, overall_weights)]
 
 
 def test_ground_truth_spread_cost_and_nc_trace(built):
@@ -274,15 +283,15 @@ def test_html_is_self_contained(built):
     assert "<script" not in html and "<link" not in html
     images = re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)"', html)
     # 1 ranking + a scatter grid per (target, truth): 3 + 2 x 2, + an NC plot per classification target,
-    # + a critical-difference diagram overall and per benchmark
-    assert len(images) == 1 + 7 + 3 + 3
+    # + a critical-difference diagram overall, per task (2) and per benchmark
+    assert len(images) == 1 + 7 + 3 + 3 + 2
     for _, data in images:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
-    # ranking; per benchmark and truth 2 main + 4 detail tables and a ground-truth table; cost, zoo
+    # ranking; per benchmark and truth 2 main + 6 detail tables, a stability table and a ground-truth table; cost, zoo
     # totals and cost ratio per benchmark (this store records no per-job costs: no "where the jobs ran");
     # the NC table of the classification benchmark; a reliability table per benchmark; a group table and
-    # a pairwise table overall and per benchmark
-    assert html.count("<table") == 1 + (6 + 1) * 1 + (6 + 1) * 2 + 2 * 3 + 1 + 2 + 2 * 3
+    # a pairwise table overall, per task (2) and per benchmark
+    assert html.count("<table") == 1 + (9 + 1) * 1 + (9 + 1) * 2 + 2 * 3 + 1 + 2 + 2 * 3 + 2 * 2
 
 
 def test_rebuild_is_identical(built, tmp_path):
@@ -337,7 +346,7 @@ def test_html_opens_in_headless_chromium(built, tmp_path):
     for bench in BENCHMARKS:
         assert f">{bench}</h2>" in html
     assert html.count("<table") == built["html"].count("<table")
-    assert html.count("<img") == 14 and html.count('src="data:image/png;base64,') == 14
+    assert html.count("<img") == 16 and html.count('src="data:image/png;base64,') == 16
     assert 'class="best"' in html and 'class="second"' in html
 
     shot = tmp_path / "shot.png"

@@ -70,7 +70,7 @@ def test_reliability_per_target_recomputed_from_the_store(boards):
                     taus = _split_taus_brute_force(values)
                     assert r["seeds_tau_w_low"] == pytest.approx(min(taus), rel=1e-12)
                     assert r["seeds_tau_w_high"] == pytest.approx(max(taus), rel=1e-12)
-                    assert r["reliability"] == r["seeds_tau_w"]
+                    assert r["reliability"] == r["full_tau_w"] >= r["seeds_tau_w"] - 1e-12
                     assert r["test_tau_w"] is None and r["both_tau_w"] is None
                     # the pooled seed sd estimates the KNOWN noise (18 residual degrees of freedom)
                     assert 0.5 * TRUTH_SD < r["seed_sd"] < 1.6 * TRUTH_SD
@@ -89,11 +89,24 @@ def test_noise_ceiling_near_the_brute_force_truth_of_the_known_noise(boards):
         assert abs(got - true_ceiling) < 0.05, (bench, target, truth, got, true_ceiling)
 
 
+def test_full_seed_reliability_near_the_brute_force_truth_of_the_known_noise(boards):
+    """The agreement of two fresh replications with every seed, from the fixture's known means and noise."""
+    rng = np.random.default_rng(1)
+    doc = {b["benchmark"]: b for b in boards["default"]["json"]["benchmarks"]}
+    errors = []
+    for (bench, target, truth), mu in boards["true_means"].items():
+        sd = TRUTH_SD / math.sqrt(len(SEEDS))
+        true_full = np.mean([stats.weightedtau(mu + rng.normal(0, sd, mu.size), mu + rng.normal(0, sd, mu.size)).statistic
+                             for _ in range(300)])
+        errors.append(doc[bench]["reliability"][target][truth]["full_tau_w"] - true_full)
+    assert abs(np.mean(errors)) < 0.05 and max(map(abs, errors)) < 0.2, errors
+
+
 def test_csv_rows_carry_the_json_figures(boards):
     b = boards["default"]
     rows = [r for r in b["csv"] if r["metric"] == ""]
     doc = {x["benchmark"]: x for x in b["json"]["benchmarks"]}
-    assert len(rows) == 7 * 11  # 7 (target, truth) pairs x the figures of RELIABILITY_STATISTICS
+    assert len(rows) == 7 * 12  # 7 (target, truth) pairs x the figures of RELIABILITY_STATISTICS
     for r in rows:
         want = doc[r["benchmark"]]["reliability"][r["target"]][r["truth"]][
             {"reliability_seeds_tau_w": "seeds_tau_w", "reliability_seeds_kendall": "seeds_kendall",
@@ -101,7 +114,7 @@ def test_csv_rows_carry_the_json_figures(boards):
              "reliability_test_tau_w": "test_tau_w", "reliability_test_kendall": "test_kendall",
              "reliability_both_tau_w": "both_tau_w", "reliability_both_kendall": "both_kendall",
              "noise_ceiling_tau_w": "ceiling_tau_w", "noise_ceiling_kendall": "ceiling_kendall",
-             "reliability": "reliability"}[r["statistic"]]]
+             "reliability": "reliability", "reliability_full_tau_w": "full_tau_w"}[r["statistic"]]]
         assert (None if r["value"] == "" else float(r["value"])) == want
 
 
@@ -115,30 +128,35 @@ def test_metric_comparison_on_every_board(boards):
     for scope, comp in scopes.items():
         targets = [(bench, t, truths) for bench, (_, _, ts, truths) in BENCHMARKS.items() for t in ts
                    if scope in ("(all)", bench)]
-        assert comp["targets"] == len(targets) and comp["n_boot"] == 300 and comp["correction"] == "holm"
+        assert comp["targets"] == len(targets) and comp["n_boot"] == 300 and comp["correction"] == "maxt"
 
         def tau(metric, bench, t, truths):  # a target with several truths counts once
             return np.mean([index[(bench, t, metric, truth)] for truth in truths])
 
-        means = {m: np.mean([tau(m, *x) for x in targets]) for m in METRICS}
+        w = {(bench, t): comp["weights"][f"{bench} {t}"] for bench, t, _ in targets}  # precision weights
+        assert sum(w.values()) == pytest.approx(1.0)
+        means = {m: sum(w[(x[0], x[1])] * tau(m, *x) for x in targets) for m in METRICS}
         assert [x["metric"] for x in comp["metrics"]] == sorted(METRICS, key=lambda m: -means[m])
         for x in comp["metrics"]:
             assert x["mean_tau_w"] == pytest.approx(means[x["metric"]], rel=1e-12)
         for p in comp["pairs"]:
-            assert p["delta_mean_tau_w"] == pytest.approx(means[p["a"]] - means[p["b"]], rel=1e-12, abs=1e-14)
+            assert p["delta_mean_tau_w"] == pytest.approx(means[p["a"]] - means[p["b"]], rel=1e-9, abs=1e-14)
             assert p["ci_low"] <= p["delta_mean_tau_w"] + 0.3 and p["ci_low"] <= p["ci_high"]
             assert p["significant"] == (p["p_adjusted"] < 0.05)
             row = deltas[(scope, p["a"], p["b"])]
             assert float(row["value"]) == p["delta_mean_tau_w"] and float(row["ci_low"]) == p["ci_low"]
-        # groups: consecutive in the order, no significant pair inside a group
+        # letters: two metrics share one exactly when their pair is not significant
         sig = {frozenset((p["a"], p["b"])) for p in comp["pairs"] if p["significant"]}
+        letters = {x["metric"]: set(x["letters"]) for x in comp["metrics"]}
+        for m1, m2 in itertools.combinations(letters, 2):
+            assert bool(letters[m1] & letters[m2]) == (frozenset((m1, m2)) not in sig)
         for g in comp["groups"]:
             assert not any(frozenset(pair) in sig for pair in itertools.combinations(g, 2))
     overall = b["json"]["significance"]
     assert overall["metrics"][0]["metric"] == "face" and overall["metrics"][-1]["metric"] == "noise"
     assert not set(overall["metrics"][0]["letters"]) & set(overall["metrics"][-1]["letters"])
     md, html = b["md"], b["html"]
-    assert "## Which metrics can be told apart?" in md and "**All benchmarks** (5 targets)" in md
+    assert "## Which metrics can be told apart?" in md and "**All benchmarks** (5 targets;" in md
     assert "<h2>Which metrics can be told apart?</h2>" in html  # (its diagrams: test_leaderboard.py)
 
 
@@ -161,7 +179,7 @@ def test_flagged_targets_are_marked(boards):
 
 
 def test_one_seed_gives_no_reliability_and_a_flag(tmp_path):
-    from facebench.evaluation import correlations
+    from facebench.evaluate.correlations import correlations
 
     store = ResultsStore(tmp_path / "one.sqlite")
     rng = np.random.default_rng(3)

@@ -86,10 +86,13 @@ def test_hand_1d_fairness(name, params, t):
 
 
 @pytest.mark.parametrize("name", ["face-cf", "face-cf-literal"])
-def test_two_classes_fairness_over_other_classes_is_refused(name):
+def test_two_classes_fairness_over_other_classes_is_undefined_by_construction(name):
     # row="others" with K = 2: each row holds the one other class, P = 1, F = 0 for any features
-    with pytest.raises(MetricInputError, match="K >= 3"):
+    from facebench.errors import MetricUndefined
+
+    with pytest.raises(MetricUndefined, match="K >= 3") as info:
         metric(name).score(bundle(X1, Y1))
+    assert str(info.value).startswith(MetricUndefined.PREFIX)
 
 
 def test_hand_1d_gbc_hscore_nc2():

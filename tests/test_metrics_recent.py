@@ -22,7 +22,7 @@ import reference_impls_recent as rref  # noqa: E402
 from facebench.bundle import FeatureBundle  # noqa: E402
 from facebench.errors import MetricInputError  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
-from facebench.scoring import score_zoo  # noqa: E402
+from facebench.score.zoo import score_zoo  # noqa: E402
 
 SEEDS = (0, 1)
 SHAPES = [([40, 30, 50], 6), ([25] * 4, 10), ([8, 12, 6], 20)]  # the last: n_k < d

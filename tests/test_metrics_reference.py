@@ -18,7 +18,7 @@ import reference_impls as ref  # noqa: E402
 from facebench.bundle import FeatureBundle  # noqa: E402
 from facebench.errors import FacebenchWarning, MetricInputError  # noqa: E402
 from facebench.plugins import get_plugins  # noqa: E402
-from facebench.scoring import ZOO, score_zoo  # noqa: E402
+from facebench.score.zoo import ZOO, score_zoo  # noqa: E402
 
 SEEDS = (0, 1, 2)
 # (counts per class, d): n_k > d ("well conditioned"), and n_k < d (singular class covariances).

@@ -13,26 +13,17 @@ import pytest
 import yaml
 
 from facebench.config import load_config
-from facebench.plugins import reset_plugins_cache
 from facebench.runner import RunOptions, run_benchmarks
-from facebench.runner.executor import LocalExecutor
-from facebench.runner.executors import make_executor
-from facebench.runner.pool import ProcessExecutor
+from facebench.runner.execute.local import LocalExecutor
+from facebench.runner.execute.choose import make_executor
+from facebench.runner.execute.pool import ProcessExecutor
 from store_compare import hold_at, killing_the_held_job, store_contents
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 
 
-@pytest.fixture(autouse=True)
-def toy_plugin(monkeypatch):
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("FACEBENCH_PLUGINS", "toytask.plugin")
-    for var in ("TOY_FAIL_AT", "TOY_KILL_AT", "TOY_HOLD_AT"):
-        monkeypatch.delenv(var, raising=False)
-    reset_plugins_cache()
-    yield
-    reset_plugins_cache()
+pytestmark = pytest.mark.usefixtures("toy_plugin")  # tests/conftest.py
 
 
 def toy_config(folder: Path, **top) -> Path:
@@ -180,7 +171,7 @@ def test_workers_exit_when_their_driver_is_killed(tmp_path):
 
 
 def test_workers_are_pinned_to_one_gpu_each_round_robin(monkeypatch):
-    from facebench.runner.pool import pin_gpu
+    from facebench.runner.execute.pool import pin_gpu
 
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     pin_gpu(5, 4)
@@ -196,7 +187,7 @@ def test_workers_are_pinned_to_one_gpu_each_round_robin(monkeypatch):
 def test_copies_of_a_scorer_in_one_process_share_its_bundles():
     import pickle
 
-    from facebench.runner.run import TargetScorer
+    from facebench.runner.score import TargetScorer
 
     scorer = TargetScorer("b", "t", {"m": ("/x/features/k.npz", "k")})
     scorer._loaded["m"] = "a bundle"

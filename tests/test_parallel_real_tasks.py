@@ -7,8 +7,8 @@ import pytest
 
 from facebench.config import parse_config
 from facebench.runner import RunOptions, run_benchmarks
-from facebench.runner.executor import LocalExecutor
-from facebench.runner.pool import ProcessExecutor
+from facebench.runner.execute.local import LocalExecutor
+from facebench.runner.execute.pool import ProcessExecutor
 from segmentation_helpers import CLASSES, IGNORE, write_segnet
 from store_compare import store_contents
 from test_text_task import clue_pair, needs_vocab

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from facebench.bundle import FeatureBundle
 from facebench.errors import BadInputError, FacebenchError
 from facebench.plugins import get_plugins
-from facebench.scoring import score_zoo
+from facebench.score.zoo import score_zoo
 
 EXAMPLES = 6  # per metric in the fast suite; the slow tests below run many more
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

@@ -8,13 +8,16 @@ import pytest
 
 from facebench.config import load_config
 from facebench.runner import RunOptions, run_benchmarks
-from facebench.runner.executor import LocalExecutor, dependencies
-from facebench.runner.executors import make_executor
+from facebench.runner.execute.local import LocalExecutor
+from facebench.runner.jobs import dependencies
+from facebench.runner.execute.choose import make_executor
 from store_compare import hold_at, killing_the_held_job, store_contents
-from test_parallel_executor import toy_config, toy_plugin  # noqa: F401 - the toy task's fixture
+from test_parallel_executor import toy_config
+
+pytestmark = pytest.mark.usefixtures("toy_plugin")  # tests/conftest.py
 
 ray = pytest.importorskip("ray")
-from facebench.runner.ray_executor import RayExecutor  # noqa: E402
+from facebench.runner.execute.ray import RayExecutor  # noqa: E402
 
 HERE = Path(__file__).parent
 SLOW = pytest.mark.slow  # a Ray cluster starts (tens of seconds on 2 busy cores): the two tests
@@ -98,7 +101,7 @@ def test_resources_come_from_the_config_per_kind_and_benchmark(tmp_path):
     executor = make_executor(cfg, "ray")
     assert executor.address == "auto" and executor.max_retries == 5
     assert make_executor(cfg, "ray", address="ray://x:1").address == "ray://x:1"
-    from facebench.runner.executor import Job
+    from facebench.runner.jobs import Job
 
     job = Job("k", "finetune", "l", lambda: None, "toy/toy-zoo")
     assert executor.resources_for(job) == {"num_cpus": 2, "num_gpus": 1, "memory": 1000}
@@ -106,7 +109,7 @@ def test_resources_come_from_the_config_per_kind_and_benchmark(tmp_path):
 
 
 def test_ray_auth_mode_is_disabled_only_when_unset(monkeypatch):
-    from facebench.runner.ray_executor import ensure_auth_mode
+    from facebench.runner.execute.ray import ensure_auth_mode
 
     monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     ensure_auth_mode()

@@ -12,22 +12,12 @@ import yaml
 
 from facebench.config import load_config, parse_config
 from facebench.errors import ConfigError
-from facebench.plugins import reset_plugins_cache
 from facebench.runner import RunOptions, run_benchmarks
 
 HERE = Path(__file__).parent
 
 
-@pytest.fixture(autouse=True)
-def toy_plugin(monkeypatch):
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("FACEBENCH_PLUGINS", "toytask.plugin")
-    reset_plugins_cache()
-    import toytask.task as tp
-
-    tp.CALLS.clear()
-    yield tp
-    reset_plugins_cache()
+pytestmark = pytest.mark.usefixtures("toy_plugin")  # tests/conftest.py
 
 
 def toy_config(tmp_path, **bench):
@@ -129,7 +119,7 @@ def test_kill_9_then_resume_matches_uninterrupted(tmp_path):
 
 
 def test_config_errors_name_the_problem(tmp_path):
-    from facebench.runner.plan import resolve_benchmarks
+    from facebench.runner.resolve import resolve_benchmarks
     from facebench.plugins import get_plugins
 
     base = {"benchmarks": [{"task": "toy", "zoo": "toy-zoo", "targets": ["ta"]}]}
@@ -244,7 +234,7 @@ def test_bad_per_target_settings_are_named(tmp_path, per_target, needle):
 def test_a_targets_own_hyper_parameters_are_validated_before_any_job(tmp_path):
     from facebench.plugins import get_plugins
     from facebench.runner.context import task_context
-    from facebench.runner.plan import resolve_benchmarks, validate_benchmarks
+    from facebench.runner.resolve import resolve_benchmarks, validate_benchmarks
 
     raw = {"benchmarks": [{"task": "classification", "zoo": "embedded-classification", "targets": ["mnist-5k", "digits"],
                            "per_target": {"digits": {"finetune": {"optimizer": "lbfgs"}}}}]}

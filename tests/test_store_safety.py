@@ -24,13 +24,7 @@ from facebench.store import SCHEMA_VERSION, ResultsStore
 HERE = Path(__file__).parent
 
 
-@pytest.fixture(autouse=True)
-def toy(monkeypatch):
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("FACEBENCH_PLUGINS", "toytask.plugin")
-    reset_plugins_cache()
-    yield
-    reset_plugins_cache()
+pytestmark = pytest.mark.usefixtures("toy_plugin")  # tests/conftest.py
 
 
 def config(tmp_path, metrics=("face", "leep")):

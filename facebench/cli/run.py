@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from ..errors import FacebenchError
+from ..package_data import DEFAULT_CONFIG
 
 LEADERBOARDS = Path("leaderboards")
 
 
 def default_config_path() -> Path:
-    """The embedded default config: ``configs/embedded/default.yaml`` of the source tree."""
-    return Path(__file__).resolve().parents[2] / "configs" / "embedded" / "default.yaml"
+    """The embedded default config, shipped with the package (``configs/embedded/default.yaml``)."""
+    return DEFAULT_CONFIG
 
 
 def default_board_dir(config_name: str) -> Path:
@@ -96,7 +97,7 @@ def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir,
     """
     from ..config import load_config
     from ..runner import RunOptions, plan_run, run_benchmarks
-    from ..runner.executors import make_executor
+    from ..runner.execute.choose import make_executor
 
     path = Path(config) if config else default_config_path()
     if not path.exists():

@@ -8,14 +8,14 @@ import click
 
 from ..byof import bundle_loaders, read_ground_truth
 from ..errors import FacebenchError
-from ..evaluation import STATISTICS, correlations, undefined_reason
+from ..evaluate.correlations import STATISTICS, correlations, undefined_reason
 from ..output import dumps, fmt_number as _fmt
 from ..metric_factory import create_metrics
-from ..scoring import ZooScores, score_zoo
+from ..score.zoo import ZooScores, score_zoo
 
 
 def metric_spec(names: list[str], params: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``--metric``/``--param`` as a spec for :func:`facebench.scoring.create_metrics` (all when no name)."""
+    """``--metric``/``--param`` as a spec for :func:`facebench.metric_factory.create_metrics` (all when no name)."""
     from ..plugins import get_plugins
 
     names = names or get_plugins().metrics.names()
@@ -26,7 +26,7 @@ def metric_spec(names: list[str], params: dict[str, dict[str, Any]]) -> dict[str
 
 
 def build_metrics(names: list[str], params: dict[str, dict[str, Any]]):
-    """Instantiate metrics by name through the one door, :func:`facebench.scoring.create_metrics`."""
+    """Instantiate metrics by name through the one door, :func:`facebench.metric_factory.create_metrics`."""
     from ..plugins import get_plugins
 
     return create_metrics(metric_spec(names, params), get_plugins().metrics)

@@ -8,9 +8,9 @@ of seeds, or another test set of the same size, would rank the models differentl
 below is float64 and deterministic given ``seed`` (one ``numpy.random.default_rng`` stream per
 quantity, ``default_rng([seed, k])``, so adding a quantity never changes another).
 
-Agreement of two rankings is measured with the statistics of :mod:`facebench.evaluation`
+Agreement of two rankings is measured with the statistics of :mod:`facebench.evaluate.correlations`
 (tau_w: ``scipy.stats.weightedtau`` defaults, and Kendall tau-b), computed for many draws at
-once by :mod:`facebench.rowstats`; a draw where one side is constant up to float64 rounding
+once by :mod:`facebench.evaluate.rowstats`; a draw where one side is constant up to float64 rounding
 gives no value (:mod:`facebench.resolution`) and is left out of the mean.
 
 **Split-half reliability over seeds** (``seeds``). With ``h = floor(S / 2)`` (S >= 2), a split is
@@ -22,10 +22,7 @@ sample of ``max_splits`` random splits. The reliability is the mean over splits 
 of the experiment with h seeds each (the test set held fixed, so test-set noise is not in it).
 The lowest and highest tau_w over the splits (``seeds_tau_w_low``, ``seeds_tau_w_high``) stand
 beside it: how far one replication pair can disagree from another on these very seeds. The
-splits share seeds, so this range is not a confidence interval. It shows how much the figure could
-move: on the embedded textures target of 64-px patches the 10 splits of seeds 0-5 ranged over
-0.74-0.93, and 6 other seeds gave 0.63 (``benchmarks/embedded_classification.md``; the target
-now uses 32-px patches).
+splits share seeds, so this range is not a confidence interval.
 
 **Test-set reliability** (``test``, needs the stored predictions): two independent bootstrap
 resamples ``a, b`` of the N test samples (within each class when the true labels are known, as
@@ -42,12 +39,17 @@ anew for each of ``n_draws`` draws): ``tau(acc^{A, T1}, acc^{B, T2})``. Nothing 
 the two sides, so this is the agreement of two independent replications of the experiment with
 h seeds and about N / 2 test samples each, every source of noise the stored data show included.
 (Resampling the test samples of both seed halves with replacement instead would count the
-samples on which two seeds disagree twice, Owen 2007: measured on synthetic data, 0.57 for a true
-0.59 where halves give 0.594.)
+samples on which two seeds disagree twice, Owen 2007.)
 
-The board flags on the seed split-half figure (``Reliability.value``), the measure the issue's
-targets are stated in; the test-set figures stand beside it, and the noise ceiling includes the
-test set's noise whenever the predictions are stored.
+**Full-seed reliability** (``full``): the split-half figure is the agreement of two replications
+with h = floor(S / 2) seeds each, so targets with different S are not comparable on it (two 3-seed
+runs for S = 6, two 1-seed runs for S = 3), and the board's ground truth, the mean of all S seeds,
+is more reliable than either half. With the spread factor c calibrated on the seed split-half
+(step 2 below, ``sigma^2 / h`` noise per side), ``full = E tau_w(mu(c) + e_A, mu(c) + e_B)`` with
+``e_A, e_B ~ N(0, sigma^2 / S I)``: the agreement of two independent replications of the whole
+ground truth with S seeds each, on the same test set (a Spearman-Brown step for tau_w through the
+noise model). The board flags on it (``Reliability.value``), so one threshold means the same for
+every target; the split-half and test-set figures stand beside it.
 
 **Noise ceiling** (``ceiling``): the tau_w that a perfect metric, one that scores every model by
 its noise-free expected result ``mu_i``, would reach in expectation against this noisy ground
@@ -77,20 +79,8 @@ seed variances from 2-5 seeds are too noisy to use one by one); the true results
 observed ones up to one common scale of their deviations from the mean. A noiseless ground truth
 (sigma = 0 and no test noise) has reliability 1 and ceiling 1 exactly.
 
-Measured on synthetic ground truths with known mu and sigma (14 models, sigma = 0.02; mean of
-the estimate over 40 realisations vs the true ceiling computed by brute force from mu and sigma;
-``tests/test_reliability.py::test_noise_ceiling_scenarios``): evenly spread 0.5-0.9, 3 seeds:
-0.978 vs 0.993; 0.80-0.88, 3 seeds: 0.800 vs 0.809; 0.85-0.89, 4 seeds: 0.622 vs 0.665 (sd of
-one estimate 0.195); four clusters of near-duplicates, 4 seeds: 0.904 vs 0.838 (uniform scaling
-cannot shrink the within-cluster gaps alone, so clustered zoos get a ceiling too high); pure
-noise, 4 seeds: 0.230 vs 0 (c >= 0 truncates the chance-positive reliabilities, never the
-negative ones). The plug-in alternative (simulate around ybar itself) gives about 0.55 on pure
-noise. With per-sample predictions (14 models 0.78-0.88, 4 seeds, seed sd 0.01, 400 test
-samples with shared hard ones, 25 realisations; ``test_noise_ceiling_with_test_predictions``
-checks 12): ceiling 0.827 vs 0.821, ``both`` 0.594 vs 0.589, the brute-force agreement of two
-fresh half-size replications.
-One estimate from 3-4 seeds has a standard deviation of 0.01 (well separated models) to 0.26
-(pure noise): read a ceiling as a rough figure, the reliability as the measured one.
+How close these estimates come to the truth on synthetic ground truths with a known answer is
+measured in ``docs/statistics.md`` (and checked in ``tests/test_reliability.py``).
 """
 from __future__ import annotations
 
@@ -100,7 +90,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .resolution import is_unresolved
+from ..resolution import is_unresolved
 from .rowstats import kendall_rows, weighted_tau_rows
 
 DEFAULT_MAX_SPLITS = 100
@@ -112,7 +102,7 @@ MAX_SPREAD = 4.0  # largest spread factor c the calibration may pick
 BISECTION_STEPS = 16  # c to within MAX_SPREAD / 2^16
 
 # stream ids of default_rng([seed, stream])
-_SPLITS, _TEST, _BOTH, _SIM = 1, 2, 3, 4
+_SPLITS, _TEST, _BOTH, _SIM, _FULL = 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -174,11 +164,12 @@ class Reliability:
     ceiling_kendall: float
     seed_sd: float  # pooled seed standard deviation sigma
     spread_factor: float  # calibrated c (NaN when no ceiling)
+    full_tau_w: float = math.nan  # two independent replications with all S seeds each (noise model)
 
     @property
     def value(self) -> float:
-        """The reliability the board flags on: the split-half agreement over seeds (tau_w)."""
-        return self.seeds_tau_w
+        """The reliability the board flags on: the full-seed agreement (tau_w) of the module docstring."""
+        return self.full_tau_w
 
     def flagged(self, threshold: float) -> bool:
         """True when the reliability is below ``threshold`` or undefined."""
@@ -418,6 +409,37 @@ def noise_ceiling(mean: np.ndarray, observed: float, half_cov: np.ndarray, full_
     return tau_w, kendall, c
 
 
+def full_seed_reliability(mean: np.ndarray, observed: float, sigma2: float, h: int, s: int, *,
+                          draws: int = DEFAULT_SIM_DRAWS, seed: int = DEFAULT_SEED) -> float:
+    """tau_w of two independent S-seed replications, the noise model calibrated on ``observed``, the
+    split-half agreement of two h-seed replications (``sigma2``: the pooled seed variance)."""
+    mean = np.asarray(mean, dtype=np.float64)
+    n = mean.size
+    if n < 2 or h < 1 or not (math.isfinite(observed) and math.isfinite(sigma2)) or is_unresolved(mean):
+        return math.nan
+    if sigma2 == 0:
+        return 1.0
+    if observed <= 0:
+        return 0.0  # no ranking beyond noise (c = 0): more seeds of noise agree no better
+    dev = mean - mean.mean()
+    rng = _rng(seed, _FULL)
+    za, zb = (rng.standard_normal((draws, n)) for _ in range(2))
+    half_sd, full_sd = math.sqrt(sigma2 / h), math.sqrt(sigma2 / s)
+
+    def agreement(c: float, sd: float) -> float:
+        return _mean_tau(c * dev + sd * za, c * dev + sd * zb, kendall=False)[0]
+
+    lo, hi = 0.0, MAX_SPREAD
+    if agreement(hi, half_sd) <= observed:
+        c = hi
+    else:
+        for _ in range(BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if agreement(mid, half_sd) < observed else (lo, mid)
+        c = 0.5 * (lo + hi)
+    return agreement(c, full_sd)
+
+
 def reliability(gt: GroundTruth, *, max_splits: int = DEFAULT_MAX_SPLITS, draws: int = DEFAULT_DRAWS,
                 sim_draws: int = DEFAULT_SIM_DRAWS, seed: int = DEFAULT_SEED) -> Reliability:
     """All the figures of the module docstring for one target's ground truth."""
@@ -445,10 +467,13 @@ def reliability(gt: GroundTruth, *, max_splits: int = DEFAULT_MAX_SPLITS, draws:
     full_cov = model.cov(n, s, gt.n_test or None)
     ceiling = (noise_ceiling(gt.mean, observed, half_cov, full_cov, draws=sim_draws, seed=seed)
                if h >= 1 and math.isfinite(model.sigma2) else (math.nan, math.nan, math.nan))
+    full = (full_seed_reliability(gt.mean, seeds[0], model.sigma2, h, s, draws=sim_draws, seed=seed)
+            if usable else math.nan)
     return Reliability(
         n_models=n, n_seeds=s, n_test=gt.n_test, n_splits=len(splits),
         seeds_tau_w=seeds[0], seeds_kendall=seeds[1], seeds_tau_w_low=seeds_range[0], seeds_tau_w_high=seeds_range[1],
         test_tau_w=test[0], test_kendall=test[1],
         both_tau_w=both[0], both_kendall=both[1], ceiling_tau_w=ceiling[0], ceiling_kendall=ceiling[1],
         seed_sd=math.sqrt(model.sigma2) if math.isfinite(model.sigma2) else math.nan, spread_factor=ceiling[2],
+        full_tau_w=full,
     )

@@ -1,43 +1,45 @@
-"""Can two metrics be told apart? A paired bootstrap of their difference in mean tau_w.
+"""Can two metrics be told apart? A paired bootstrap of their difference in mean tau_w, step-down max-T.
 
-A metric's verdict on a benchmark is its mean over targets of tau_w (a target with several
-ground-truth statistics counts once: its tau_w values are averaged first, as on the board). Its
-uncertainty has three sources, all resampled here, independently per target and *paired*
-across metrics (every metric sees the same resample, so what the metrics share cancels in
-their difference):
+A metric's verdict on a set of targets (a benchmark, or all of them) is its mean over targets of
+tau_w against each target's primary ground truth, the quantity the board's Ranking shows. Its
+uncertainty has three sources, all resampled here, independently per target and *paired* across
+metrics (every metric sees the same resample, so what the metrics share cancels in a difference):
 
 * the models of the zoo: ``n`` model indices drawn with replacement (a resample with fewer than
   two distinct models gives no value);
-* the seeds: ``S`` seed indices drawn with replacement, the ground truth of a model being the
-  mean of its result over the drawn seeds (a seed drawn twice counts twice);
+* the seeds: ``S`` seed indices drawn with replacement, a model's ground truth being the mean of
+  its result over the drawn seeds;
 * the test samples, where the runner stored the test predictions (accuracy only): ``N`` sample
-  indices drawn with replacement (within each class, when the true labels are known), each
-  seed's accuracy recomputed on them. Resampling seeds and samples at once (a "pigeonhole"
-  bootstrap of a crossed design) counts their interaction, the samples on which two seeds of a
-  model disagree, twice (Owen, Ann. Appl. Stat. 2007): the intervals are conservative (too wide)
-  by that much, never too narrow.
+  indices drawn with replacement within each class, each seed's accuracy recomputed on them.
+  Resampling seeds and samples at once counts their interaction twice (Owen, Ann. Appl. Stat.
+  2007): conservative, never too narrow.
 
-For replicate b and target t, ``tau_b(t, m) = tau_w(score_m[idx_b], ybar_b[idx_b])`` (computed
-for all replicates at once by :mod:`facebench.rowstats`), NaN where undefined. For a set of
-targets (a benchmark, or all of them) and metrics m1, m2:
+Targets are not equally informative (6 models and 3 seeds against 11 models and 6 seeds), so the
+mean over targets is *precision-weighted*: target t has weight ``w_t`` proportional to ``1 / v_t``,
+``v_t`` the variance of tau_w over the replicates on that target, averaged over the metrics (the
+same weights for every metric, so that a difference is a difference of like with like; the
+inverse-variance weighting is the least-variance unbiased combination of independent estimates).
+``weighting="equal"`` keeps the plain mean. For metrics a, b:
+``Delta = sum_t w_t (tau(t, a) - tau(t, b)) / sum_t w_t`` over the targets where both have a
+value, ``Delta_r`` the same on replicate r (same weights), ``se`` the standard deviation of the ``Delta_r`` and
+``T = Delta / se``. The interval is the percentile interval of ``Delta_r`` at ``level``.
 
-    Delta = mean_t (tau(t, m1) - tau(t, m2))        over the targets where both have a value,
+**The test** (``correction="maxt"``, the default): the step-down max-T procedure of Romano and
+Wolf (Econometrica 2005; Westfall and Young 1993) on the centred, studentised replicates
+``T_r = (Delta_r - Delta) / se``, which share the replicates' dependence between pairs. With the
+pairs ordered by ``|T|`` (largest first), the k-th pair's adjusted p is
 
-the same on every replicate (``Delta_b``); the percentile interval of ``Delta_b`` at ``level``
-and the two-sided bootstrap p-value ``p = min(1, 2 min((#{Delta_b <= 0} + 1) / (V + 1),
-(#{Delta_b >= 0} + 1) / (V + 1)))`` over the V valid replicates. With k metrics there are
-k (k - 1) / 2 pairs, so by default the p-values are Holm-adjusted (family-wise error rate
-1 - level, as a critical-difference diagram controls it; ``correction="none"`` tests each pair at
-1 - level); the intervals are not adjusted. Two metrics differ significantly when the adjusted p
-is below 1 - level.
+    p_k = max(p_{k-1}, (#{r : max_{j >= k} |T_{r,j}| >= |T_k|} + 1) / (R + 1)),
 
-**Groups**, as the bars of a critical-difference diagram (Demsar, JMLR 2006): the metrics sorted
-by mean tau_w (descending; each over the targets where it has a value, so a metric that failed
-on some targets may sit higher here than in the board's ranking, which puts coverage first);
-a group is a maximal run of consecutive metrics in that order among
-which no pair differs significantly. Groups may overlap; each gets a letter ("a", "b", ...) and a
-metric is labelled with the letters of its groups (a compact letter display: metrics that
-share a letter cannot be told apart).
+so the family-wise error rate is controlled at ``1 - level`` over all pairs, and the smallest
+attainable adjusted p is ``1 / (R + 1)`` whatever the number of pairs (with Holm on per-pair
+bootstrap p-values it is ``pairs x 2 / (R + 1)``: 210 pairs and R = 1000 cannot go below 0.42).
+``"holm"`` (Holm's step-down on the per-pair two-sided studentised p-values) and ``"none"`` (each
+pair at ``1 - level``) are kept as options.
+
+**Letters**: a compact letter display (Piepho, J. Comput. Graph. Stat. 2004, insert-and-absorb):
+two metrics share a letter exactly when their difference is not significant. Letters are
+assigned in the order of the metrics' mean tau_w, so "a" holds the best metric.
 
 The models of a target are those with a complete ground truth (every seed) and a score from
 every metric that scored the target, so that all metrics are compared on the same zoo.
@@ -61,7 +63,8 @@ DEFAULT_N_BOOT = 1000
 DEFAULT_LEVEL = 0.95
 DEFAULT_SEED = 0
 MIN_VALID_FRACTION = 0.5
-CORRECTIONS = ("holm", "none")
+CORRECTIONS = ("maxt", "holm", "none")
+WEIGHTINGS = ("precision", "equal")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,14 @@ class TauDraws:
     metrics: tuple[str, ...]
     observed: np.ndarray
     boot: np.ndarray
+    label: str = ""  # "<benchmark> <target>"
+
+    @property
+    def variance(self) -> float:
+        """The target's sampling variance of tau_w: over replicates, averaged over the metrics (NaN if none)."""
+        with _quiet():
+            per_metric = np.nanvar(self.boot, axis=0, ddof=1) if self.boot.shape[0] > 1 else np.full(len(self.metrics), np.nan)
+            return float(np.nanmean(per_metric)) if np.isfinite(per_metric).any() else math.nan
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,7 @@ class Comparison:
     metrics: list[str]  # by mean tau_w, descending
     mean_tau_w: dict[str, float]
     pairs: list[PairDelta]
-    groups: list[list[str]]
+    groups: list[list[str]]  # the metrics of each letter (the columns of the letter display)
     letters: dict[str, str]
     n_boot: int
     level: float
@@ -168,7 +179,8 @@ def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int 
             observed[i, j] = weighted_tau_rows(x, gt.mean)[0]
             boot[i, :, j] = np.where(distinct, weighted_tau_rows(x[idx], y), np.nan)
     with _quiet():
-        return TauDraws(metrics, np.nanmean(observed, axis=0), np.nanmean(boot, axis=0))
+        return TauDraws(metrics, np.nanmean(observed, axis=0), np.nanmean(boot, axis=0),
+                        f"{target.benchmark} {target.target}")
 
 
 @contextlib.contextmanager
@@ -190,26 +202,115 @@ def holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def cd_groups(metrics: list[str], differs) -> list[list[str]]:
-    """Maximal runs of consecutive ``metrics`` with no pair for which ``differs(a, b)``."""
-    runs: list[tuple[int, int]] = []
-    for i in range(len(metrics)):
-        j = i
-        while j + 1 < len(metrics) and not any(differs(metrics[k], metrics[j + 1]) for k in range(i, j + 1)):
-            j += 1
-        if not runs or j > runs[-1][1]:
-            runs.append((i, j))
-    return [metrics[i: j + 1] for i, j in runs]
+def stepdown_maxt(t_obs: np.ndarray, t_boot: np.ndarray) -> np.ndarray:
+    """Romano-Wolf step-down adjusted p-values of ``|t_obs|`` (P,) against centred replicates (R, P).
+
+    A NaN replicate value never exceeds anything (it is left out of that replicate's maximum);
+    a NaN observed statistic gets p = NaN.
+    """
+    t_obs = np.abs(np.asarray(t_obs, dtype=np.float64))
+    t_boot = np.abs(np.asarray(t_boot, dtype=np.float64))
+    out = np.full(t_obs.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(t_obs))
+    if finite.size == 0 or t_boot.shape[0] == 0:
+        return out
+    order = finite[np.argsort(-t_obs[finite], kind="stable")]
+    boot = np.where(np.isfinite(t_boot[:, order]), t_boot[:, order], -np.inf)
+    # max over the pairs from k on, for every k: a reversed running maximum
+    tail_max = np.maximum.accumulate(boot[:, ::-1], axis=1)[:, ::-1]
+    r = t_boot.shape[0]
+    raw = ((tail_max >= t_obs[order][None, :]).sum(axis=0) + 1.0) / (r + 1.0)
+    out[order] = np.minimum(1.0, np.maximum.accumulate(raw))
+    return out
 
 
-def _letter(k: int) -> str:
+def letter_display(ordered: list[str], differs) -> dict[str, str]:
+    """Compact letter display (Piepho 2004, insert-and-absorb): metric -> letters.
+
+    Start from one column holding every metric; for each significant pair (i, j), every column
+    holding both is replaced by two copies, one without i and one without j; then every column
+    contained in another is absorbed. The columns left are the maximal sets of metrics no two of
+    which differ, so two metrics share a column exactly when they do not differ.
+    """
+    columns: list[frozenset[str]] = [frozenset(ordered)] if ordered else []
+    for ia, a in enumerate(ordered):
+        for b in ordered[ia + 1:]:
+            if not differs(a, b):
+                continue
+            split: list[frozenset[str]] = []
+            for col in columns:
+                split += [col - {a}, col - {b}] if a in col and b in col else [col]
+            unique = list(dict.fromkeys(c for c in split if c))
+            columns = [c for c in unique if not any(c < other for other in unique)]
+    rank = {m: i for i, m in enumerate(ordered)}
+    columns.sort(key=lambda c: sorted(rank[m] for m in c))
+    return {m: "".join(letter_name(k) for k, col in enumerate(columns) if m in col) for m in ordered}
+
+
+def groups_of(letters: dict[str, str]) -> list[list[str]]:
+    """The metrics of each letter, in the order of ``letters`` (the columns of the display)."""
+    names = sorted({ch for v in letters.values() for ch in _split_letters(v)}, key=_letter_index)
+    return [[m for m, v in letters.items() if name in _split_letters(v)] for name in names]
+
+
+def _split_letters(text: str) -> list[str]:
+    out: list[str] = []
+    for ch in text:
+        if ch.isdigit() and out:
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+def _letter_index(name: str) -> int:
+    return string.ascii_lowercase.index(name[0]) + len(string.ascii_lowercase) * int(name[1:] or 0)
+
+
+def letter_name(k: int) -> str:
+    """The k-th letter of the display: a..z, then a1..z1, ..."""
     letters = string.ascii_lowercase
     return letters[k] if k < len(letters) else f"{letters[k % len(letters)]}{k // len(letters)}"
 
 
-def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: str = "holm",
-            min_valid: float = MIN_VALID_FRACTION) -> Comparison:
-    """Pairwise paired comparison of the metrics over a set of targets (see the module docstring)."""
+def precision_weights(draws: list[TauDraws]) -> np.ndarray:
+    """Inverse-variance weight of each target (summing to 1): a target whose tau_w the resampling
+    shows to be noisy (few models, few seeds, a noisy ground truth) counts less. A target without a
+    measurable variance gets the median variance of the others; with none measurable, equal weights."""
+    var = np.array([d.variance for d in draws], dtype=np.float64)
+    ok = np.isfinite(var) & (var > 0)
+    if not ok.any():
+        return np.full(len(draws), 1.0 / len(draws)) if draws else np.zeros(0)
+    var = np.where(ok, var, np.median(var[ok]))
+    w = 1.0 / var
+    return w / w.sum()
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Mean of ``values`` with ``weights`` along ``axis``, over the finite values only (NaN if none)."""
+    values = np.asarray(values, dtype=np.float64)
+    shape = [1] * values.ndim
+    shape[axis] = -1
+    w = np.where(np.isfinite(values), np.reshape(weights, shape), 0.0)
+    total = w.sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, np.nansum(values * w, axis=axis) / total, np.nan)
+
+
+def min_attainable_p(correction: str, n_pairs: int, n_boot: int) -> float:
+    """The smallest adjusted p the design can give (the board says when it is not below 1 - level)."""
+    if n_pairs == 0 or n_boot == 0:
+        return math.nan
+    one = 1.0 / (n_boot + 1)
+    return min(1.0, n_pairs * 2 * one) if correction == "holm" else (one if correction == "maxt" else 2 * one)
+
+
+def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: str = "maxt",
+            min_valid: float = MIN_VALID_FRACTION, weighting: str = "precision") -> Comparison:
+    """Pairwise paired comparison of the metrics over a set of targets (see the module docstring).
+
+    ``weighting``: "precision" (inverse-variance weights of :func:`precision_weights`) or "equal".
+    """
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
     if not 0 < level < 1:
@@ -222,38 +323,58 @@ def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: 
         cols = [names.index(m) for m in d.metrics]
         obs[t, cols] = d.observed
         boot[:, t, cols] = d.boot
-    with _quiet():
-        means = np.nanmean(obs, axis=0) if draws else np.full(len(names), np.nan)
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    weights = precision_weights(draws) if weighting == "precision" else np.full(len(draws), 1.0 / max(len(draws), 1))
+    means = weighted_mean(obs.T, weights) if draws else np.full(len(names), np.nan)
     mean_tau = {m: float(v) for m, v in zip(names, means) if math.isfinite(v)}
     ordered = sorted(mean_tau, key=lambda m: (-mean_tau[m], m))
     alpha = 1.0 - level
-    raw: list[tuple[str, str, float, float, float, float, int]] = []
-    for ia, a in enumerate(ordered):
-        for b in ordered[ia + 1:]:
-            i, j = names.index(a), names.index(b)
-            with _quiet():
-                delta = float(np.nanmean(obs[:, i] - obs[:, j]))
-                db = np.nanmean(boot[:, :, i] - boot[:, :, j], axis=1)
-            db = db[np.isfinite(db)]
-            v = db.size
-            if v < max(1, math.ceil(min_valid * n_boot)) or not math.isfinite(delta):
-                raw.append((a, b, delta, math.nan, math.nan, math.nan, v))
-                continue
-            lo, hi = np.quantile(db, [alpha / 2, 1 - alpha / 2])
-            p = min(1.0, 2 * min((np.sum(db <= 0) + 1) / (v + 1), (np.sum(db >= 0) + 1) / (v + 1)))
-            raw.append((a, b, delta, float(lo), float(hi), float(p), v))
-    ps = np.array([r[5] for r in raw], dtype=np.float64)
-    finite = np.isfinite(ps)
-    adjusted = np.full(ps.shape, np.nan)
-    if finite.any():
-        adjusted[finite] = holm(ps[finite]) if correction == "holm" else ps[finite]
-    pairs = [PairDelta(a, b, d, lo, hi, p, float(pa), bool(math.isfinite(pa) and pa < alpha), v)
-             for (a, b, d, lo, hi, p, v), pa in zip(raw, adjusted)]
+    pair_names = [(a, b) for ia, a in enumerate(ordered) for b in ordered[ia + 1:]]
+    n_pairs = len(pair_names)
+    deltas = np.full(n_pairs, np.nan)
+    low, high, se = (np.full(n_pairs, np.nan) for _ in range(3))
+    valid = np.zeros(n_pairs, dtype=int)
+    centred = np.full((n_boot, n_pairs), np.nan)
+    for k, (a, b) in enumerate(pair_names):
+        i, j = names.index(a), names.index(b)
+        both = np.isfinite(obs[:, i]) & np.isfinite(obs[:, j])  # the targets where both have a value
+        if not both.any():
+            continue
+        delta = float(weighted_mean(obs[both, i] - obs[both, j], weights[both]))
+        db = weighted_mean(boot[:, both, i] - boot[:, both, j], weights[both], axis=1)
+        ok = np.isfinite(db)
+        valid[k] = int(ok.sum())
+        if valid[k] < max(2, math.ceil(min_valid * n_boot)):
+            deltas[k] = delta
+            continue
+        deltas[k] = delta
+        low[k], high[k] = np.quantile(db[ok], [alpha / 2, 1 - alpha / 2])
+        sd = float(np.std(db[ok], ddof=1))
+        if sd > 0:
+            se[k] = sd
+            centred[:, k] = (db - delta) / sd
+    t_obs = deltas / se
+    # per-pair two-sided studentised bootstrap p (the "none" and "holm" corrections start from it)
+    with np.errstate(invalid="ignore"):
+        exceed = (np.abs(centred) >= np.abs(t_obs)[None, :]).sum(axis=0)
+    p_raw = np.where(np.isfinite(t_obs), (exceed + 1.0) / (valid + 1.0), np.nan)
+    if correction == "maxt":
+        adjusted = stepdown_maxt(t_obs, centred)
+    else:
+        adjusted = np.full(n_pairs, np.nan)
+        finite = np.isfinite(p_raw)
+        if finite.any():
+            adjusted[finite] = holm(p_raw[finite]) if correction == "holm" else p_raw[finite]
+    pairs = [PairDelta(a, b, float(deltas[k]), float(low[k]), float(high[k]), float(p_raw[k]), float(adjusted[k]),
+                       bool(math.isfinite(adjusted[k]) and adjusted[k] < alpha), int(valid[k]))
+             for k, (a, b) in enumerate(pair_names)]
     significant = {(p.a, p.b) for p in pairs if p.significant}
 
     def differs(x: str, y: str) -> bool:
         return (x, y) in significant or (y, x) in significant
 
-    groups = cd_groups(ordered, differs)
-    letters = {m: "".join(_letter(k) for k, g in enumerate(groups) if m in g) for m in ordered}
-    return Comparison(ordered, mean_tau, pairs, groups, letters, n_boot, level, correction, len(draws))
+    letters = letter_display(ordered, differs)
+    return Comparison(ordered, mean_tau, pairs, groups_of(letters), letters, n_boot, level, correction, len(draws),
+                      extra={"min_attainable_p": min_attainable_p(correction, n_pairs, n_boot), "weighting": weighting,
+                             "weights": {d.label: float(w) for d, w in zip(draws, weights)}})

@@ -9,7 +9,7 @@ noise ceiling (flagging targets below ``reliability_threshold``) and per benchma
 the groups of metrics that cannot be told apart.
 
 Modules: :mod:`.tables` (data, read from the store), :mod:`.trust` (reliability and metric
-significance, from :mod:`facebench.reliability` / :mod:`facebench.significance`),
+significance, from :mod:`facebench.evaluate.reliability` / :mod:`facebench.evaluate.significance`),
 :mod:`.cd_plot` (critical-difference diagram), :mod:`.bootstrap` (intervals),
 :mod:`.fmt` (numbers, best/second marks), :mod:`.markdown`, :mod:`.csvjson`, :mod:`.html`,
 :mod:`.plots`, :mod:`.build`.

@@ -3,12 +3,12 @@
 A zoo has few models (6 to 15), so a metric's tau_w on one target is uncertain. We resample the
 models with replacement (``n_boot`` resamples from ``numpy.random.default_rng(seed)``; the same
 resamples for every metric of a zoo of the same size, so intervals are paired), recompute each
-statistic of :mod:`facebench.evaluation` on every resample, skip degenerate resamples (fewer than
+statistic of :mod:`facebench.evaluate.correlations` on every resample, skip degenerate resamples (fewer than
 two distinct models, or a statistic that is undefined because the scores or the accuracies are
 constant), and report the percentile interval ``[q_(1-level)/2, q_(1+level)/2]``. With fewer than
 ``min_valid`` x ``n_boot`` usable resamples the interval is NaN.
 
-The statistics are computed for all resamples at once by :mod:`facebench.rowstats` (the
+The statistics are computed for all resamples at once by :mod:`facebench.evaluate.rowstats` (the
 same definitions as scipy's).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..rowstats import ROW_STATISTICS
+from ..evaluate.rowstats import ROW_STATISTICS
 
 DEFAULT_N_BOOT = 1000
 DEFAULT_SEED = 0

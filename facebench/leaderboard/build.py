@@ -8,15 +8,15 @@ from pathlib import Path
 from .. import __version__, phase_probe
 from ..atomic import replacing
 from ..errors import FacebenchError
-from ..reliability import DEFAULT_THRESHOLD
-from ..significance import CORRECTIONS
+from ..evaluate.reliability import DEFAULT_THRESHOLD
+from ..evaluate.significance import CORRECTIONS
 from ..store import ResultsStore
-from .ablation import ablation_table
 from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
-from .cards import metric_cards
+from .cards import metric_cards, store_plugins
 from .csvjson import render_csv, render_json
 from .html import render_html
 from .markdown import render_markdown
+from .sensitivity import sensitivity_tables
 from .tables import Leaderboard, load_leaderboard
 from .trust import attach_trust
 
@@ -44,12 +44,12 @@ def configs_of(store: ResultsStore) -> str:
 
 def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, version: str = __version__,
          date: str | _dt.date | None = None, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED,
-         level: float = DEFAULT_LEVEL, ablation: bool = True, reliability_threshold: float = DEFAULT_THRESHOLD,
-         correction: str = "holm") -> Leaderboard:
+         level: float = DEFAULT_LEVEL, sensitivity: bool = True, reliability_threshold: float = DEFAULT_THRESHOLD,
+         correction: str = "maxt") -> Leaderboard:
     """Read a store into a :class:`Leaderboard` (what the renderers take).
 
-    ``ablation``: recompute FaCe's sensitivity table (:mod:`.ablation`) from the cached features
-    of every benchmark on which a FaCe metric was scored; ``reliability_threshold`` and
+    ``sensitivity``: recompute the sensitivity tables (:mod:`.sensitivity`) of every metric that
+    names parameters worth varying, from the cached features; ``reliability_threshold`` and
     ``correction``: see :func:`build_leaderboards`.
     """
     path = Path(store_path)
@@ -68,10 +68,13 @@ def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, 
         attach_trust(board, store, threshold=reliability_threshold, n_boot=n_boot, seed=seed, level=level,
                      correction=correction)
         board.config_text = configs_of(store) if config_text is None else config_text
-        board.cards = metric_cards(store, board.metrics)
-        if ablation:
-            board.ablations = [ablation_table(store, b.benchmark, [t.target for t in b.targets])
-                               for b in board.benchmarks if {"face", "face-cf"} & set(b.metrics)]
+        plugins = store_plugins(store)
+        board.cards = metric_cards(store, board.metrics, plugins)
+        board.controls = [m for m in board.metrics if m in plugins.metrics
+                          and getattr(plugins.metrics.get(m), "control", False)]
+        if sensitivity:
+            board.sensitivity = [table for b in board.benchmarks for table in sensitivity_tables(
+                store, plugins, b.benchmark, [t.target for t in b.targets], b.metrics)]
     finally:
         store.close()
     board.version = version
@@ -90,21 +93,21 @@ def build_leaderboards(
     seed: int = DEFAULT_SEED,
     level: float = DEFAULT_LEVEL,
     figures: bool = True,
-    ablation: bool = True,
+    sensitivity: bool = True,
     reliability_threshold: float = DEFAULT_THRESHOLD,
-    correction: str = "holm",
+    correction: str = "maxt",
 ) -> list[Path]:
     """Write leaderboard.{md,csv,json,html} for the store into ``out_dir``; returns their paths.
 
     ``config_text``: the config to show in the header (default: the configs recorded in the
     store's runs); ``date``: the date to print (default: today), fixed for reproducible files;
     ``n_boot``/``seed``/``level``: the bootstrap; ``figures=False`` leaves the plots out of the HTML;
-    ``ablation=False`` leaves out FaCe's sensitivity table (which reads the cached features);
+    ``sensitivity=False`` leaves out the sensitivity tables (which read the cached features);
     ``reliability_threshold``: a target whose ground-truth reliability (tau_w) is below it is
-    flagged; ``correction``: multiple-comparison correction of the metric comparisons ("holm", "none").
+    flagged; ``correction``: multiple-comparison correction of the metric comparisons ("maxt": step-down max-T, "holm", "none").
     """
     board = load(store_path, config_text=config_text, version=version, date=date, n_boot=n_boot, seed=seed,
-                 level=level, ablation=ablation, reliability_threshold=reliability_threshold, correction=correction)
+                 level=level, sensitivity=sensitivity, reliability_threshold=reliability_threshold, correction=correction)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     renderers = {

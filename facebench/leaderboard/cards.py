@@ -30,16 +30,17 @@ def _plugin_modules(store: ResultsStore) -> tuple[str, ...]:
     return tuple(modules)
 
 
-def _plugins(store: ResultsStore) -> Plugins:
+def store_plugins(store: ResultsStore) -> Plugins:
+    """The plugins a board of ``store`` uses: the installed ones and the modules its configs named."""
     try:
         return get_plugins(_plugin_modules(store))
     except Exception:  # noqa: BLE001 - a plugin that no longer imports must not stop the board
         return get_plugins()
 
 
-def metric_cards(store: ResultsStore, metrics: list[str]) -> list[MetricCard]:
+def metric_cards(store: ResultsStore, metrics: list[str], plugins: Plugins | None = None) -> list[MetricCard]:
     """One card per (metric, distinct parameter set) scored in the store, in ``metrics`` order."""
-    plugins = _plugins(store)
+    plugins = plugins or store_plugins(store)
     cards = []
     for name in metrics:
         for params_json in store.metric_params(name):

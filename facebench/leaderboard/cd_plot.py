@@ -1,16 +1,17 @@
-"""A critical-difference-style diagram of one metric comparison (:mod:`facebench.significance`).
+"""A critical-difference-style diagram of one metric comparison (:mod:`facebench.evaluate.significance`).
 
 Like Demsar's (JMLR 2006) diagram, with the metrics' mean tau_w on the axis instead of their
 average rank: each metric is a tick on the axis, labelled above it (three staggered rows); every
-group of metrics that cannot be told apart (a maximal run with no significant pairwise
-difference) is a thick bar under the axis spanning its members.
+letter of the compact letter display (a maximal set of metrics no two of which differ
+significantly) is a row under the axis: a thin line across its span and a thick mark at each of
+its metrics (a letter's metrics need not be neighbours on the axis).
 """
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..significance import Comparison
+from ..evaluate.significance import Comparison, letter_name as _letter_name
 from .plots import to_png
 
 
@@ -38,12 +39,13 @@ def cd_diagram(c: Comparison, title: str) -> bytes:
     for k, group in enumerate(c.groups):
         vs = [c.mean_tau_w[m] for m in group]
         y = -0.3 - 0.3 * k
-        ax.plot([min(vs), max(vs)] if len(vs) > 1 else [vs[0] - pad * 0.1, vs[0] + pad * 0.1], [y, y],
-                color="black", lw=4, solid_capstyle="round")
-        right = max(vs) > 0.5 * (lo + hi)  # label on the side with room, just under the bar
-        ax.text(max(vs) if right else min(vs), y - 0.06, ", ".join(group), ha="right" if right else "left",
-                va="top", fontsize=7, color="0.25")
+        ax.plot([min(vs), max(vs)], [y, y], color="0.6", lw=1)
+        for v in vs:
+            ax.plot([v - pad * 0.05, v + pad * 0.05], [y, y], color="black", lw=4, solid_capstyle="round")
+        right = max(vs) > 0.5 * (lo + hi)  # label on the side with room, just under the row
+        ax.text(max(vs) if right else min(vs), y - 0.06, f"{_letter_name(k)}: " + ", ".join(group),
+                ha="right" if right else "left", va="top", fontsize=7, color="0.25")
     ax.set_axis_off()
-    ax.set_title(f"{title}\nmean τ_w; bars join metrics that cannot be told apart "
+    ax.set_title(f"{title}\nmean τ_w; each row joins metrics that cannot be told apart "
                  f"({c.level:.0%}, {c.correction})", fontsize=9)
     return to_png(fig)

@@ -10,7 +10,7 @@ adds the metadata and the summaries the tables show::
 
     {"facebench_version", "date", "store", "config", "bootstrap": {n_boot, seed, level},
      "columns": [...], "rows": [{column: value}, ...],
-     "ranking": {"overall": [...], "by_task": {task: [...]}},      # mean tau_w, coverage, rank
+     "ranking": {"overall": [...], "by_task": {task: [...]}},      # mean tau_w, coverage, rank, letters
      "benchmarks": [{"benchmark", "task", "zoo", "models", "seeds", "targets", "metrics",
                      "cost": {...}, "cost_ratio": {"ratio": {metric: r}, "finetune_once_seconds"},
                      "job_costs": [{kind, jobs, seconds, devices, peak_rss_bytes, peak_gpu_bytes}],
@@ -18,7 +18,7 @@ adds the metadata and the summaries the tables show::
                      "reliability": {target: {truth: {...figures, "flagged"}}},
                      "significance": {metrics (mean_tau_w, letters), groups, pairs}}],
      "metrics": [{name, summary, params, source, reference_code, departures}],   # metric cards
-     "ablation": [{benchmark, targets, rows: [{pca_dim, covariance, row, default, tau_w_F, tau_w_face}]}],
+     "sensitivity": [{benchmark, metric, params, grid, targets, rows: [{params, default, tau_w, mean}], skipped}],
      "reliability_threshold", "significance": {... all benchmarks together}}
 """
 from __future__ import annotations
@@ -67,7 +67,7 @@ def render_csv(board: Leaderboard) -> str:
 
 def _ranking(rows: list[RankRow]) -> list[dict[str, Any]]:
     return [{"rank": r.rank, "metric": r.metric, "mean_tau_w": r.mean_tau_w, "targets_covered": r.covered,
-             "targets_total": r.total} for r in rows]
+             "targets_total": r.total, "letters": r.letters} for r in rows]
 
 
 def _benchmark(b: BenchmarkData) -> dict[str, Any]:
@@ -117,8 +117,9 @@ def render_json(board: Leaderboard) -> str:
                     "by_task": {task: _ranking(rows) for task, rows in board.by_task.items()}},
         "benchmarks": [{**_benchmark(b), **_trust(b)} for b in board.benchmarks],
         "metrics": [card.as_dict() for card in board.cards],
-        "ablation": [a.as_dict() for a in board.ablations],
+        "sensitivity": [a.as_dict() for a in board.sensitivity],
         "reliability_threshold": board.reliability_threshold,
         "significance": comparison_json(board.significance),
+        "task_significance": {task: comparison_json(c) for task, c in board.task_significance.items()},
     }
     return json.dumps(_clean(doc), indent=1, allow_nan=False) + "\n"

@@ -18,6 +18,8 @@ STAT_LABELS = {
     "spearman": "Spearman ρ_s",
     "kendall": "Kendall τ",
     "top1_rel": "Top-1 relative accuracy",
+    "regret1": "Regret@1 (best minus top pick; lower is better)",
+    "top3_hit": "Top-3 hit rate (a best model among the top 3)",
 }
 
 
@@ -60,9 +62,10 @@ def fmt_bytes(b: int | None) -> str:
     return f"{b} B"
 
 
-def marks(values: Sequence[float], decimals: int = DECIMALS) -> list[str]:
-    """'best', 'second' or '' for each value (ties share a mark)."""
-    shown = [round(float(f"{v:.{decimals}f}"), decimals) if is_num(v) else None for v in values]
+def marks(values: Sequence[float], decimals: int = DECIMALS, lower: bool = False) -> list[str]:
+    """'best', 'second' or '' for each value (ties share a mark; ``lower``: the smallest is best)."""
+    sign = -1.0 if lower else 1.0
+    shown = [sign * round(float(f"{v:.{decimals}f}"), decimals) if is_num(v) else None for v in values]
     distinct = sorted({v for v in shown if v is not None}, reverse=True)
     best = distinct[0] if distinct else None
     second = distinct[1] if len(distinct) > 1 else None

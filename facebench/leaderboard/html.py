@@ -10,11 +10,14 @@ from html import escape
 from typing import Callable, Iterable, Sequence
 
 from ..diagnostics import diagnostic
+from ..evaluate.correlations import LOWER_IS_BETTER
 from . import plots
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks, split_range
-from .ablation import VARIANTS, AblationTable
+from .sensitivity import SensitivityTable
 from .cd_plot import cd_diagram
-from .markdown import COST_RATIO, DETAIL_STATISTICS, MAIN_STATISTICS, diagnostic_names
+from .markdown import (COST_RATIO, DETAIL_STATISTICS, MAIN_STATISTICS, RELIABILITY_HEAD, RELIABILITY_NOTE,
+                       RANKING_NOTE, SENSITIVITY_NOTE, STABILITY_NOTE, chance_text, diagnostic_names, ranking_cells, reliability_rows, separated, stability_cells,
+                       significance_note, weights_text)
 from .tables import BenchmarkData, Leaderboard
 from .trust import flag_text, flagged
 
@@ -58,9 +61,10 @@ def table(caption: str, header: Sequence[str], rows: Iterable[Sequence[tuple[str
     return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def marked_cells(values: Sequence[float], text: Callable[[int], str] | None = None) -> list[tuple[str, str]]:
+def marked_cells(values: Sequence[float], text: Callable[[int], str] | None = None,
+                 lower: bool = False) -> list[tuple[str, str]]:
     out = []
-    for i, (v, mark) in enumerate(zip(values, marks(values))):
+    for i, (v, mark) in enumerate(zip(values, marks(values, lower=lower))):
         s = escape(text(i)) if text else (fmt(v) if is_num(v) else MISSING)
         out.append((s, mark))
     return out
@@ -78,13 +82,20 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
             base = fmt(values[i])
             return base + (" " + fmt_interval(iv.low, iv.high) if with_ci and iv and is_num(iv.low) else "")
 
-        cells = marked_cells(values, text)
+        cells = marked_cells(values, text, lower=stat in LOWER_IS_BETTER)
         if flagged(b, t.target, truth):
             cells = [(txt, f"{cls} unreliable".strip()) for txt, cls in cells]
         cols.append(cells)
+    if stat == "tau_w" and not with_ci and any(t.chance for t in targets):
+        chance_row = [(escape("random ranking: 95% band"), "")] + [(escape(chance_text(t)), "") for t in targets] + [("", "")]
+    else:
+        chance_row = None
     avgs = [b.average(m, truth, stat) for m in b.metrics]
-    cols.append(marked_cells(avgs, lambda i: fmt(avgs[i]) + ("*" if is_num(avgs[i]) and not b.complete(b.metrics[i], truth, stat) else "")))
+    cols.append(marked_cells(avgs, lambda i: fmt(avgs[i]) + ("*" if is_num(avgs[i]) and not b.complete(b.metrics[i], truth, stat) else ""),
+                             lower=stat in LOWER_IS_BETTER))
     rows = [[(escape(m), "")] + [col[i] for col in cols] for i, m in enumerate(b.metrics)]
+    if chance_row:
+        rows.append(chance_row)
     caption = f"{escape(STAT_LABELS[stat])} — ground truth: {escape(truth)}" + (" (bootstrap interval)" if with_ci else "")
     out = table(caption, ["Metric"] + [t.target for t in targets] + ["Avg."], rows, "stat")
     if any(is_num(a) and not b.complete(m, truth, stat) for m, a in zip(b.metrics, avgs)):
@@ -98,21 +109,9 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
 def ranking_section(board: Leaderboard, figures: bool) -> str:
     if not board.overall:
         return "<h2>Ranking</h2><p>No scored benchmark in this store.</p>"
-    tasks = board.tasks
-    per_task = {task: {r.metric: r for r in rows} for task, rows in board.by_task.items()}
-    # Marks follow the ranking (coverage first), not the raw mean.
-    means = [(fmt(r.mean_tau_w), {1: "best", 2: "second"}.get(r.rank, "")) for r in board.overall]
-    rows = []
-    for r, mean in zip(board.overall, means):
-        row = [(str(r.rank), ""), (escape(r.metric), ""), mean, (f"{r.covered}/{r.total}", "")]
-        for task in tasks:
-            tr = per_task[task].get(r.metric)
-            row.append((f"{fmt(tr.mean_tau_w)} ({tr.rank})" if tr and is_num(tr.mean_tau_w) else MISSING, ""))
-        rows.append(row)
-    head = ["Rank", "Metric", "Mean τ_w (all targets)", "Targets"] + [f"{t}: mean τ_w (rank)" for t in tasks]
-    return ("<h2>Ranking</h2>" + table("", head, rows, "ranking")
-            + "<p class='meta'>Mean τ_w over every benchmark target (a target with several ground-truth statistics "
-              "counts once). Ranked by coverage, then mean τ_w.</p>"
+    head, rows, bold = ranking_cells(board)
+    cells = [[(escape(c), "best" if i == 3 and b else "") for i, c in enumerate(row)] for row, b in zip(rows, bold)]
+    return ("<h2>Ranking</h2>" + table("", head, cells, "ranking") + f"<p class='meta'>{escape(RANKING_NOTE)}</p>"
             + (img(plots.ranking_plot(board.overall), "ranking of the metrics by mean tau_w") if figures else ""))
 
 
@@ -127,8 +126,13 @@ def benchmark_section(b: BenchmarkData, figures: bool) -> str:
         if len(b.truths) > 1:
             out.append(f"<h3>Ground truth: {escape(b.truth_title(truth))}</h3>")
         out += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
-        more = [stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
-        out.append("<details><summary>Details: intervals, Spearman, Kendall, top-1 relative accuracy</summary>"
+        head, rows = stability_cells(b, truth)
+        stability = (table(f"Stability over the zoo — τ_w against {escape(truth)}", head,
+                           [[(escape(c), "") for c in r] for r in rows], "stability")
+                     + f"<p class='meta'>{escape(STABILITY_NOTE)}</p>")
+        more = ([stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
+                + [stability])
+        out.append("<details><summary>Details: intervals, Spearman, Kendall, top-1, regret@1, top-3 hit rate, stability over the zoo</summary>"
                    + "".join(more) + "</details>")
         if figures:
             for t in b.targets:
@@ -211,28 +215,19 @@ def diagnostics_section(b: BenchmarkData, figures: bool) -> str:
     return "".join(out)
 
 
-def ablation_section(a: AblationTable) -> str:
-    title = f"<h3>FaCe sensitivity ({escape(a.benchmark)})</h3>"
+def sensitivity_section(a: SensitivityTable) -> str:
+    title = f"<h3><code>{escape(a.metric)}</code> on {escape(a.benchmark)}</h3>"
     if not a.targets:
         why = "; ".join(f"{t}: {msg}" for t, msg in a.skipped.items()) or "no target"
         return title + f"<p class='meta'>Not computed: {escape(why)}.</p>"
-    head = ["F: PCA, covariance, row"] + [f"F {t}" for t in a.targets] + ["F mean"] + \
-        [f"FaCe {t}" for t in a.targets] + ["FaCe mean"]
+    head = ["Parameters"] + list(a.targets) + ["mean"]
     rows = []
-    for v in VARIANTS:
-        cls = "best" if v.is_default else ""
-        rows.append([(escape(v.label + (" (default)" if v.is_default else "")), cls)]
-                    + [(fmt(a.f_tau.get(v, {}).get(t, float("nan"))), "") for t in a.targets]
-                    + [(fmt(a.mean(a.f_tau, v)), "")]
-                    + [(fmt(a.s_tau.get(v, {}).get(t, float("nan"))), "") for t in a.targets]
-                    + [(fmt(a.mean(a.s_tau, v)), "")])
-    note = ("<p class='meta'>τ_w of the fairness term F (face-cf) and of FaCe (face) for each way of fitting the class "
-            "Gaussians and each reading of Eq. (6)'s row (j≠i: the other classes, the default; j=i incl.: as printed), "
-            "recomputed from the cached features. The default (highlighted) was fixed by a stated rule (GBC's "
-            "published PCA-64, diagonal), not picked from this table.</p>")
+    for v in a.variants:
+        rows.append([(escape(v.label + (" (default)" if v.default else "")), "best" if v.default else "")]
+                    + [(fmt(a.tau.get(v, {}).get(t, float("nan"))), "") for t in a.targets] + [(fmt(a.mean(v)), "")])
     skipped = ("<p class='meta'>Left out: " + escape("; ".join(f"{t}: {m}" for t, m in a.skipped.items())) + "</p>"
                if a.skipped else "")
-    return title + note + table("", head, rows, "ablation") + skipped
+    return title + table("", head, rows, "sensitivity") + skipped
 
 
 def metrics_section(board: Leaderboard) -> str:
@@ -264,8 +259,9 @@ def render_html(board: Leaderboard, *, figures: bool = True) -> str:
         ranking_section(board, figures),
         significance_section(board, figures),
     ] + [benchmark_section(b, figures) for b in board.benchmarks]
-    if board.ablations:
-        body += ["<h2 id='ablation'>Ablation: FaCe's fairness term</h2>"] + [ablation_section(a) for a in board.ablations]
+    if board.sensitivity:
+        body += ["<h2 id='sensitivity'>Sensitivity to parameters</h2>", f"<p class='meta'>{escape(SENSITIVITY_NOTE)}</p>"] + \
+            [sensitivity_section(a) for a in board.sensitivity]
     body.append(metrics_section(board))
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -277,38 +273,20 @@ def render_html(board: Leaderboard, *, figures: bool = True) -> str:
 # -- ground-truth reliability and metric significance ----------------------------------------
 def reliability_section(b: BenchmarkData) -> str:
     """Per target and ground truth: split-half reliability, test-set reliability, noise ceiling, flag."""
-    rows = []
-    for t in b.targets:
-        for truth in t.truths:
-            r = b.reliability.get((t.target, truth))
-            if r is None:
-                continue
-            bad = r.flagged(b.reliability_threshold)
-            rows.append([(escape(t.target), ""), (escape(truth), ""), (str(r.n_models), ""), (str(r.n_seeds), ""),
-                         (str(r.n_test or MISSING), ""),
-                         (f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", ""), (split_range(r), ""),
-                         (f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})", ""),
-                         (f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})", ""),
-                         (f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})", ""),
-                         (flag_text(r, b.reliability_threshold), "flag" if bad else "")])
-    head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
-            "τ_w over the splits: lowest–highest", "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
+    rows = [[(escape(c), "") for c in cells[:-1]] + [(escape(cells[-1]), "flag" if bad else "")]
+            for cells, bad in reliability_rows(b)]
     notes = "".join(f"<li>{escape(n)}</li>" for n in b.trust_notes)
-    return ("<h3>Ground-truth reliability</h3>" + table("", head, rows, "reliability")
-            + "<p class='meta'>Reliability: mean agreement of the models' ground-truth ranking between two independent "
-              "halves of the seeds, and its lowest and highest value over the splits (they share seeds: a range of how "
-              "far one replication pair can differ from another, not a confidence interval); with stored test predictions also between independent bootstrap resamples of the "
-              "test set, and between seed halves evaluated on disjoint halves of the test set. The flag is on the seed "
-              "halves. Noise ceiling: the τ_w a perfect metric "
-              "would expect against this ground truth (Gaussian noise model calibrated on the reliability).</p>"
-            + (f"<ul class='meta'>{notes}</ul>" if notes else ""))
+    return ("<h3>Ground-truth reliability</h3>" + table("", RELIABILITY_HEAD, rows, "reliability")
+            + f"<p class='meta'>{escape(RELIABILITY_NOTE)}</p>" + (f"<ul class='meta'>{notes}</ul>" if notes else ""))
 
 
 def comparison_block(c, title: str, figures: bool) -> str:
     rows = [[(str(i + 1), ""), (escape(m), ""), (fmt(c.mean_tau_w[m]), ""), (escape(c.letters[m]), "")]
             for i, m in enumerate(c.metrics)]
-    out = [f"<h3>{escape(title)}</h3>", table(f"{c.n_targets} targets", ["#", "Metric", "Mean τ_w", "Group"], rows,
-                                               "groups")]
+    out = [f"<h3>{escape(title)}</h3>", table(f"{c.n_targets} targets; {separated(c)}",
+                                               ["#", "Metric", "Mean τ_w", "Letters"], rows, "groups")]
+    if weights_text(c):
+        out.append(f"<p class='meta'>{escape(weights_text(c))}</p>")
     if figures and len(c.metrics) >= 2:
         out.append(img(cd_diagram(c, title), f"critical difference diagram {title}"))
     pairs = [[(escape(p.a), ""), (escape(p.b), ""), (fmt(p.delta), ""), (fmt_interval(p.low, p.high), ""),
@@ -325,12 +303,10 @@ def significance_section(board: Leaderboard, figures: bool) -> str:
     c = board.significance
     if c is None:
         return ""
-    out = ["<h2>Which metrics can be told apart?</h2>",
-           f"<p class='meta'>Paired bootstrap ({c.n_boot} resamples of the models, the seeds and, where stored, the "
-           f"test samples of every target) of the difference in mean τ_w between every two metrics; p-values "
-           f"{'Holm-adjusted' if c.correction == 'holm' else 'not adjusted'}, {c.level:.0%} level. Metrics that share "
-           "a group letter cannot be told apart.</p>",
+    out = ["<h2>Which metrics can be told apart?</h2>", f"<p class='meta'>{escape(significance_note(c))}</p>",
            comparison_block(c, "All benchmarks", figures)]
+    if len(board.task_significance) > 1:
+        out += [comparison_block(tc, f"Task {task}", figures) for task, tc in board.task_significance.items()]
     out += [comparison_block(b.significance, b.benchmark, figures) for b in board.benchmarks
             if b.significance is not None]
     return "".join(out)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from ..diagnostics import diagnostic
-from ..evaluation import STATISTICS
+from ..evaluate.correlations import LOWER_IS_BETTER, STATISTICS
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks, split_range
-from .ablation import VARIANTS, AblationTable
-from .tables import BenchmarkData, Leaderboard, RankRow
+from .sensitivity import SensitivityTable
+from .tables import BenchmarkData, Leaderboard, RankRow, decision_means
 from .trust import flag_text, flagged
 
 MAIN_STATISTICS = ("tau_w", "pearson")
@@ -31,10 +31,10 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[
     return "\n".join(lines)
 
 
-def marked(values: Sequence[float], suffixes: Sequence[str] | None = None) -> list[str]:
+def marked(values: Sequence[float], suffixes: Sequence[str] | None = None, lower: bool = False) -> list[str]:
     suffixes = suffixes or [""] * len(values)
     out = []
-    for v, mark, suffix in zip(values, marks(values), suffixes):
+    for v, mark, suffix in zip(values, marks(values, lower=lower), suffixes):
         s = fmt(v) + suffix if is_num(v) else MISSING
         out.append(f"**{s}**" if mark == "best" else f"<ins>{s}</ins>" if mark == "second" else s)
     return out
@@ -63,25 +63,63 @@ def header(board: Leaderboard) -> str:
     return "\n".join(lines)
 
 
+RANKING_NOTE = (
+    "Per task first, then over every target. Mean τ_w: against each target's primary ground truth, averaged over "
+    "targets with precision weights (a target whose τ_w the resampling shows to be noisy, with few models, few "
+    "seeds or a noisy ground truth, counts less; the weights are listed under *Which metrics can be told apart?*). "
+    "Letters (from the comparison, which uses the models every metric scored): two metrics that share a letter are not significantly different "
+    "(step-down max-T over all pairs, 95%); bold: the metrics that share a letter with the first, the ones the data "
+    "cannot tell from it. Ranked by coverage (targets with a τ_w), then mean τ_w. Regret@1 (best ground truth minus "
+    "that of the metric's top pick) and the top-3 hit rate (a best model among the metric's three top-scored) are "
+    "plain means over the targets, against the primary ground truth. Beats the best control: significantly better "
+    "(same test) than the best data-free baseline (a metric that needs no target data, such as the model's size); "
+    "a metric that does not is not shown to add anything a practitioner could not read off the zoo. The τ_w tables "
+    "show, per target, the band of 95% of random rankings: a metric inside it is not shown to rank anything.")
+
+
+def best_group(rows: list[RankRow]) -> set[str]:
+    """The metrics that share a letter with the first-ranked one (all of them when there are no letters)."""
+    if not rows:
+        return set()
+    top = set(rows[0].letters)
+    if not top:
+        return {rows[0].metric}
+    return {r.metric for r in rows if top & set(r.letters)}
+
+
+def ranking_cells(board: Leaderboard) -> tuple[list[str], list[list[str]], list[bool]]:
+    """The Ranking's header, its rows (plain text) and which rows are in the best group."""
+    tasks = board.tasks
+    task_rows = {task: {r.metric: r for r in rows} for task, rows in board.by_task.items()}
+    targets = [t for b in board.benchmarks for t in b.targets]
+    verdicts = control_verdicts(board)
+    head = (["Rank", "Metric", "Letters", "Mean τ_w", "Targets"]
+            + [f"{t}: mean τ_w (rank, letters)" for t in tasks] + ["Mean regret@1", "Top-3 hit rate"]
+            + (["Beats the best control"] if verdicts else []))
+    best = best_group(board.overall)
+    rows, bold = [], []
+    for r in board.overall:
+        cells = [str(r.rank), r.metric, r.letters or MISSING, fmt(r.mean_tau_w), f"{r.covered}/{r.total}"]
+        for task in tasks:
+            tr: RankRow | None = task_rows[task].get(r.metric)
+            cells.append(f"{fmt(tr.mean_tau_w)} ({tr.rank}{', ' + tr.letters if tr.letters else ''})"
+                         if tr and is_num(tr.mean_tau_w) else MISSING)
+        decisions = decision_means(targets, r.metric)
+        cells += [fmt(decisions["regret1"], 3), fmt(decisions["top3_hit"])]
+        if verdicts:
+            cells.append(verdicts.get(r.metric, MISSING))
+        rows.append(cells)
+        bold.append(r.metric in best and is_num(r.mean_tau_w))
+    return head, rows, bold
+
+
 def ranking(board: Leaderboard) -> str:
     if not board.overall:
         return "## Ranking\n\nNo scored benchmark in this store."
-    tasks = board.tasks
-    task_rows = {task: {r.metric: r for r in rows} for task, rows in board.by_task.items()}
-    head = ["Rank", "Metric", "Mean τ_w (all targets)", "Targets"] + [f"{t}: mean τ_w (rank)" for t in tasks]
-    # Marks follow the ranking (coverage first), not the raw mean.
-    overall_marks = [f"**{fmt(r.mean_tau_w)}**" if r.rank == 1 else f"<ins>{fmt(r.mean_tau_w)}</ins>" if r.rank == 2
-                     else fmt(r.mean_tau_w) for r in board.overall]
-    rows = []
-    for r, shown in zip(board.overall, overall_marks):
-        cells = [str(r.rank), esc(r.metric), shown, f"{r.covered}/{r.total}"]
-        for task in tasks:
-            tr: RankRow | None = task_rows[task].get(r.metric)
-            cells.append(f"{fmt(tr.mean_tau_w)} ({tr.rank})" if tr and is_num(tr.mean_tau_w) else MISSING)
-        rows.append(cells)
-    note = ("Mean τ_w: over every benchmark target (a target with several ground-truth statistics counts "
-            "once, their τ_w averaged). Ranked by coverage (targets with a τ_w), then mean τ_w.")
-    return "## Ranking\n\n" + table(head, rows) + "\n\n" + note
+    head, rows, bold = ranking_cells(board)
+    shown = [[esc(c) if i != 3 or not b else f"**{esc(c)}**" for i, c in enumerate(cells)]
+             for cells, b in zip(rows, bold)]
+    return "## Ranking\n\n" + table(head, shown) + "\n\n" + RANKING_NOTE
 
 
 def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False) -> str:
@@ -90,7 +128,8 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
     columns.append([b.average(m, truth, stat) for m in b.metrics])
     incomplete = [("\\*" if not b.complete(m, truth, stat) and is_num(b.average(m, truth, stat)) else "")
                   for m in b.metrics]
-    shown = [marked(col) for col in columns[:-1]] + [marked(columns[-1], incomplete)]
+    lower = stat in LOWER_IS_BETTER
+    shown = [marked(col, lower=lower) for col in columns[:-1]] + [marked(columns[-1], incomplete, lower=lower)]
     rows = []
     for i, m in enumerate(b.metrics):
         cells = [esc(m)]
@@ -103,12 +142,62 @@ def stat_table(b: BenchmarkData, truth: str, stat: str, *, with_ci: bool = False
             cells.append(cell)
         cells.append(shown[-1][i])
         rows.append(cells)
+    if stat == "tau_w" and not with_ci and any(t.chance for t in targets):
+        rows.append(["*random ranking: 95% band*"] + [chance_text(t) for t in targets] + [""])
     title = f"**{STAT_LABELS[stat]}** (ground truth: {truth}{', with bootstrap interval' if with_ci else ''})"
     out = title + "\n\n" + table(["Metric"] + [t.target for t in targets] + ["Avg."], rows)
     if any(incomplete):
         out += "\n\n\\* average over the targets where the metric has a value."
     if any(flagged(b, t.target, truth) for t in targets):
         out += "\n\n" + unreliable_note(b)
+    return out
+
+
+STABILITY_NOTE = ("τ_w recomputed on every subset of the zoo that leaves two models out (at most 200 subsets; "
+                  "Agostinelli et al., ECCV 2022): its standard deviation, and lowest–highest value. A wide range means "
+                  "the verdict on that target rests on single models.")
+
+
+def stability_cells(b: BenchmarkData, truth: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (plain text) of the zoo-subset stability of tau_w against ``truth``."""
+    targets = [t for t in b.targets if truth in t.truths]
+    rows = []
+    for m in b.metrics:
+        cells = [m]
+        for t in targets:
+            c = t.cells.get((m, truth))
+            st = c.stability if c else None
+            cells.append(f"{fmt(st.sd)} ({fmt(st.low)}–{fmt(st.high)})" if st and is_num(st.sd) else MISSING)
+        rows.append(cells)
+    return ["Metric"] + [f"{t.target}: sd (range)" for t in targets], rows
+
+
+def stability_table(b: BenchmarkData, truth: str) -> str:
+    head, rows = stability_cells(b, truth)
+    return (f"**Stability over the zoo** (τ_w against {esc(truth)})\n\n"
+            + table(head, [[esc(c) for c in r] for r in rows]) + "\n\n" + STABILITY_NOTE)
+
+
+def chance_text(t) -> str:
+    """The central 95% of random rankings' tau_w on a target (what a metric that knows nothing scores)."""
+    c = t.chance
+    return fmt_interval(c.low, c.high) if c is not None and is_num(c.low) else MISSING
+
+
+def control_verdicts(board: Leaderboard) -> dict[str, str]:
+    """metric -> "yes" / "no": does it beat the best data-free control significantly (overall comparison)?"""
+    c = board.significance
+    controls = [m for m in board.controls if c is not None and m in c.mean_tau_w]
+    if not controls:
+        return {}
+    best = max(controls, key=lambda m: c.mean_tau_w[m])
+    out = {}
+    for m in c.metrics:
+        if m in controls:
+            out[m] = "control" + (" (best)" if m == best else "")
+            continue
+        pair = c.pair(m, best)
+        out[m] = "yes" if pair is not None and pair.significant and pair.delta > 0 else "no"
     return out
 
 
@@ -193,8 +282,10 @@ def benchmark_section(b: BenchmarkData) -> str:
         if len(b.truths) > 1:
             parts.append(f"### Ground truth: {esc(b.truth_title(truth))}")
         parts += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
-        more = [stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
-        parts.append(details("Details: intervals, Spearman, Kendall, top-1 relative accuracy", "\n\n".join(more)))
+        more = ([stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
+                + [stability_table(b, truth)])
+        parts.append(details("Details: intervals, Spearman, Kendall, top-1, regret@1, top-3 hit rate, stability over the zoo",
+                             "\n\n".join(more)))
     if b.reliability:
         parts.append(reliability_section(b))
     if b.truths:
@@ -205,23 +296,22 @@ def benchmark_section(b: BenchmarkData) -> str:
     return "\n\n".join(parts)
 
 
-def ablation_section(a: AblationTable) -> str:
+SENSITIVITY_NOTE = ("τ_w of each metric for every combination of the parameters it names as worth varying (or "
+                    "the run config's `sensitivity:` block names), the others as scored, recomputed from the cached "
+                    "features; the row of the parameters this board's scores used is marked default.")
+
+
+def sensitivity_section(a: SensitivityTable) -> str:
+    title = f"### `{esc(a.metric)}` on {esc(a.benchmark)}"
     if not a.targets:
         why = "; ".join(f"{t}: {msg}" for t, msg in a.skipped.items()) or "no target"
-        return f"### FaCe sensitivity ({esc(a.benchmark)})\n\nNot computed: {esc(why)}."
-    head = ["F: PCA, covariance, row"] + [f"F {t}" for t in a.targets] + ["F mean"] + \
-        [f"FaCe {t}" for t in a.targets] + ["FaCe mean"]
+        return f"{title}\n\nNot computed: {esc(why)}."
+    head = ["Parameters"] + list(a.targets) + ["mean"]
     rows = []
-    for v in VARIANTS:
-        label = f"**{v.label} (default)**" if v.is_default else v.label
-        rows.append([label] + [fmt(a.f_tau.get(v, {}).get(t, float("nan"))) for t in a.targets]
-                    + [fmt(a.mean(a.f_tau, v))] + [fmt(a.s_tau.get(v, {}).get(t, float("nan"))) for t in a.targets]
-                    + [fmt(a.mean(a.s_tau, v))])
-    out = (f"### FaCe sensitivity ({esc(a.benchmark)})\n\nτ_w of the fairness term F (`face-cf`) and of FaCe (`face`) "
-           "for each way of fitting the class Gaussians (PCA dimension, diagonal or full covariance) and each reading "
-           "of Eq. (6)'s row (j≠i: the other classes, the default; j=i incl.: as printed), recomputed from the cached "
-           "features. The default was fixed by a stated rule (GBC's published PCA-64, diagonal), not picked from this "
-           "table.\n\n" + table(head, rows))
+    for v in a.variants:
+        label = f"**{esc(v.label)} (default)**" if v.default else esc(v.label)
+        rows.append([label] + [fmt(a.tau.get(v, {}).get(t, float("nan"))) for t in a.targets] + [fmt(a.mean(v))])
+    out = f"{title}\n\n" + table(head, rows)
     if a.skipped:
         out += "\n\nLeft out: " + "; ".join(f"{esc(t)}: {esc(msg)}" for t, msg in a.skipped.items())
     return out
@@ -241,8 +331,8 @@ def metrics_section(board: Leaderboard) -> str:
 def render_markdown(board: Leaderboard) -> str:
     sections = [header(board), ranking(board), significance_section(board)]
     sections += [benchmark_section(b) for b in board.benchmarks]
-    if board.ablations:
-        sections += ["## Ablation: FaCe's fairness term"] + [ablation_section(a) for a in board.ablations]
+    if board.sensitivity:
+        sections += ["## Sensitivity to parameters", SENSITIVITY_NOTE] + [sensitivity_section(a) for a in board.sensitivity]
     sections += [s for s in (metrics_section(board),) if s]
     return "\n\n".join(sections) + "\n"
 
@@ -253,37 +343,83 @@ def unreliable_note(b: BenchmarkData) -> str:
             "not measurable (see *Ground-truth reliability*): read it with care.")
 
 
-def reliability_section(b: BenchmarkData) -> str:
-    """Per target and ground truth: split-half reliability, test-set reliability, noise ceiling, flag."""
+RELIABILITY_HEAD = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: all seeds τ_w",
+                    "seed halves τ_w (τ)",
+                    "τ_w over the splits: lowest–highest", "test resamples τ_w (τ)", "seed + test halves τ_w (τ)",
+                    "Noise ceiling τ_w (τ)", "Flag"]
+RELIABILITY_NOTE = (
+    "Reliability (the flag is on it): the expected agreement (τ_w) of the models' ground-truth ranking between two "
+    "independent replications of the whole ground truth with all its seeds, from a noise model calibrated on the "
+    "seed halves, so that targets with different seed counts compare under one threshold. Seed halves: the mean "
+    "agreement between two independent halves of the seeds, and its lowest and highest value over the splits (they "
+    "share seeds: a range of how far one replication pair can differ from another, not a confidence interval); with "
+    "stored test predictions also between "
+    "independent bootstrap resamples of the test set, and between seed halves evaluated on disjoint halves of the "
+    "test set. Noise ceiling: the τ_w a perfect metric would expect against this ground truth (a Gaussian noise "
+    "model calibrated on the reliability; docs/statistics.md). A metric's τ_w near the ceiling is as good as this "
+    "ground truth can show.")
+
+
+def reliability_rows(b: BenchmarkData) -> list[tuple[list[str], bool]]:
+    """The reliability table's cells (plain text, in :data:`RELIABILITY_HEAD` order) and whether each row is flagged."""
     rows = []
     for t in b.targets:
         for truth in t.truths:
             r = b.reliability.get((t.target, truth))
             if r is None:
                 continue
-            flag = flag_text(r, b.reliability_threshold)
-            rows.append([esc(t.target), esc(truth), str(r.n_models), str(r.n_seeds), str(r.n_test or MISSING),
-                         f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", split_range(r),
-                         f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})",
-                         f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})",
-                         f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})", flag])
-    head = ["Target", "Truth", "Models", "Seeds", "Test samples", "Reliability: seed halves τ_w (τ)",
-            "τ_w over the splits: lowest–highest", "test resamples τ_w (τ)", "seed + test halves τ_w (τ)", "Noise ceiling τ_w (τ)", "Flag"]
-    note = ("Reliability: mean agreement of the models' ground-truth ranking between two independent halves of "
-            "the seeds (the flag is on it), and its lowest and highest value over the splits (they share seeds: "
-            "a range of how far one replication pair can differ from another, not a confidence interval); "
-            "with stored test predictions also between independent bootstrap "
-            "resamples of the test set, and between seed halves evaluated on disjoint halves of the test set. "
-            "Noise ceiling: the τ_w a perfect metric would expect against this ground truth (a Gaussian noise "
-            "model calibrated on the reliability; `facebench.reliability`). A metric's τ_w near the ceiling is as "
-            "good as this ground truth can show.")
+            rows.append(([t.target, truth, str(r.n_models), str(r.n_seeds), str(r.n_test or MISSING),
+                          fmt(r.full_tau_w), f"{fmt(r.seeds_tau_w)} ({fmt(r.seeds_kendall)})", split_range(r),
+                          f"{fmt(r.test_tau_w)} ({fmt(r.test_kendall)})",
+                          f"{fmt(r.both_tau_w)} ({fmt(r.both_kendall)})",
+                          f"{fmt(r.ceiling_tau_w)} ({fmt(r.ceiling_kendall)})",
+                          flag_text(r, b.reliability_threshold)], r.flagged(b.reliability_threshold)))
+    return rows
+
+
+def reliability_section(b: BenchmarkData) -> str:
+    """Per target and ground truth: split-half reliability, test-set reliability, noise ceiling, flag."""
+    rows = [[esc(c) for c in cells] for cells, _ in reliability_rows(b)]
     notes = "".join(f"\n- {esc(n)}" for n in b.trust_notes)
-    return "**Ground-truth reliability**\n\n" + table(head, rows) + "\n\n" + note + notes
+    return "**Ground-truth reliability**\n\n" + table(RELIABILITY_HEAD, rows) + "\n\n" + RELIABILITY_NOTE + notes
+
+
+CORRECTION_TEXT = {"maxt": "adjusted by the step-down max-T over all pairs (Romano-Wolf)",
+                   "holm": "Holm-adjusted", "none": "not adjusted"}
+
+
+def significance_note(c) -> str:
+    """What the comparison did, and whether its design can reach significance at all."""
+    min_p = c.extra.get("min_attainable_p", float("nan"))
+    reach = ("" if not is_num(min_p) or min_p < 1 - c.level else
+             f" With {c.n_boot} resamples this design cannot reach significance (smallest attainable adjusted p "
+             f"{min_p:.3g}): no pair can be told apart here, whatever the data.")
+    return (f"Paired bootstrap ({c.n_boot} resamples of the models, the seeds and, where stored, the test samples of "
+            "every target) of the difference in mean τ_w against the primary ground truth (the Ranking's quantity) "
+            f"between every two metrics; p-values {CORRECTION_TEXT.get(c.correction, c.correction)}, "
+            f"{c.level:.0%} level (smallest attainable adjusted p: {fmt(min_p, 4)}). Two metrics share a letter "
+            "exactly when their difference is not significant (a compact letter display)." + reach)
+
+
+def separated(c) -> str:
+    """"k of N pairs differ"."""
+    n = sum(p.significant for p in c.pairs)
+    return f"{n} of {len(c.pairs)} metric pairs differ significantly"
+
+
+def weights_text(c) -> str:
+    """The targets' precision weights, as "target 0.12, ..." (empty with equal weights)."""
+    weights = c.extra.get("weights") or {}
+    if c.extra.get("weighting") != "precision" or not weights:
+        return ""
+    return "Target weights: " + ", ".join(f"{esc(t)} {w:.2f}" for t, w in weights.items()) + "."
 
 
 def comparison_table(c) -> str:
     rows = [[str(i + 1), esc(m), fmt(c.mean_tau_w[m]), c.letters[m]] for i, m in enumerate(c.metrics)]
-    out = table(["#", "Metric", "Mean τ_w", "Group"], rows)
+    out = table(["#", "Metric", "Mean τ_w", "Letters"], rows)
+    if weights_text(c):
+        out += "\n\n" + weights_text(c)
     pairs = [[esc(p.a), esc(p.b), fmt(p.delta), fmt_interval(p.low, p.high), fmt(p.p_adjusted, 3),
               "yes" if p.significant else "no"] for p in c.pairs]
     if pairs:
@@ -298,14 +434,13 @@ def significance_section(board: Leaderboard) -> str:
     if board.significance is None:
         return ""
     c = board.significance
-    parts = ["## Which metrics can be told apart?",
-             f"Paired bootstrap ({c.n_boot} resamples of the models, the seeds and, where stored, the test samples "
-             f"of every target) of the difference in mean τ_w between every two metrics; p-values "
-             f"{'Holm-adjusted' if c.correction == 'holm' else 'not adjusted'}, {c.level:.0%} level. Metrics that "
-             "share a group letter cannot be told apart (the bars of a critical-difference diagram).",
-             f"**All benchmarks** ({c.n_targets} targets)\n\n" + comparison_table(c)]
+    parts = ["## Which metrics can be told apart?", significance_note(c),
+             f"**All benchmarks** ({c.n_targets} targets; {separated(c)})\n\n" + comparison_table(c)]
+    if len(board.task_significance) > 1:
+        for task, tc in board.task_significance.items():
+            parts.append(f"**Task {esc(task)}** ({tc.n_targets} targets; {separated(tc)})\n\n" + comparison_table(tc))
     for b in board.benchmarks:
         if b.significance is not None:
-            parts.append(f"**{esc(b.benchmark)}** ({b.significance.n_targets} targets)\n\n"
-                         + comparison_table(b.significance))
+            parts.append(f"**{esc(b.benchmark)}** ({b.significance.n_targets} targets; {separated(b.significance)})"
+                         "\n\n" + comparison_table(b.significance))
     return "\n\n".join(parts)

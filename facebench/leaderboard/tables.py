@@ -2,7 +2,7 @@
 
 Per benchmark (task/zoo) and target, for every metric and ground-truth statistic (classification:
 ``accuracy``; segmentation: ``pixel_acc`` and ``miou``; ...), the statistics of
-:mod:`facebench.evaluation` are recomputed from the stored zoo scores and the ground truth
+:mod:`facebench.evaluate.correlations` are recomputed from the stored zoo scores and the ground truth
 averaged over seeds: this is the one place where correlations are computed (the store keeps
 none), with a bootstrap interval over the models (:mod:`.bootstrap`).
 
@@ -28,10 +28,13 @@ from typing import Iterable
 import numpy as np
 from scipy import stats as sps
 
-from ..evaluation import STATISTICS, correlations, undefined_reason
+from ..evaluate.correlations import STATISTICS, correlations, undefined_reason
+from ..evaluate.chance import ChanceBand, random_ranking_band
+from ..evaluate.stability import Stability, zoo_stability
+from ..errors import MetricUndefined
 from ..metrics.base import MetricCard
-from ..reliability import DEFAULT_THRESHOLD, Reliability
-from ..significance import Comparison
+from ..evaluate.reliability import DEFAULT_THRESHOLD, Reliability
+from ..evaluate.significance import Comparison
 from ..store import ResultsStore
 from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED, Interval, bootstrap_intervals
 
@@ -55,6 +58,7 @@ class Cell:
     intervals: dict[str, Interval]
     n_models: int
     undefined: str | None = None  # why no statistic is defined (constant scores, ...), None if defined
+    stability: Stability | None = None  # tau_w over leave-two-out subsets of the zoo
 
 
 @dataclass
@@ -95,6 +99,8 @@ class TargetData:
     errors: dict[str, list[str]]  # metric -> error / warning notes
     diagnostics: dict[str, DiagnosticTrace] = field(default_factory=dict)  # diagnostic name -> trace
     primary: str | None = None  # the ground-truth statistic that ranks (None: not recorded)
+    not_applicable: dict[str, str] = field(default_factory=dict)  # metric -> why it is undefined here by construction
+    chance: ChanceBand | None = None  # tau_w of random rankings against the ranking ground truth
 
     def value(self, metric: str, truth: str, statistic: str) -> float:
         cell = self.cells.get((metric, truth))
@@ -102,9 +108,13 @@ class TargetData:
 
     def mean_tau_w(self, metric: str) -> float:
         """tau_w against the primary ground truth (without one recorded: averaged over the statistics)."""
+        return self.primary_value(metric, "tau_w")
+
+    def primary_value(self, metric: str, statistic: str) -> float:
+        """``statistic`` against the primary ground truth (without one recorded: averaged over the statistics)."""
         if self.primary is not None:
-            return self.value(metric, self.primary, "tau_w")
-        return nanmean(self.value(metric, t, "tau_w") for t in self.truths)
+            return self.value(metric, self.primary, statistic)
+        return nanmean(self.value(metric, t, statistic) for t in self.truths)
 
 
 @dataclass
@@ -186,6 +196,7 @@ class RankRow:
     covered: int  # targets with a tau_w
     total: int  # targets in scope
     rank: int
+    letters: str = ""  # the comparison's letters (metrics that share one do not differ significantly)
 
 
 @dataclass
@@ -203,13 +214,21 @@ class Leaderboard:
     config_text: str = ""
     meta: dict[str, str] = field(default_factory=dict)
     cards: list[MetricCard] = field(default_factory=list)  # what each metric on the board computes
-    ablations: list = field(default_factory=list)  # AblationTable per benchmark (FaCe sensitivity)
+    sensitivity: list = field(default_factory=list)  # SensitivityTable per (benchmark, metric with a grid)
     significance: Comparison | None = None  # all benchmarks together (.trust.attach_trust)
+    task_significance: dict[str, Comparison] = field(default_factory=dict)  # per task
     reliability_threshold: float = DEFAULT_THRESHOLD
+    controls: list[str] = field(default_factory=list)  # data-free baselines among the metrics (Metric.control)
 
     @property
     def tasks(self) -> list[str]:
         return list(self.by_task)
+
+
+def decision_means(targets: Iterable[TargetData], metric: str) -> dict[str, float]:
+    """Mean over ``targets`` (where defined) of the decision statistics against the primary ground truth."""
+    targets = list(targets)
+    return {stat: nanmean(t.primary_value(metric, stat) for t in targets) for stat in ("regret1", "top3_hit")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,17 +236,23 @@ def rank_metrics(metrics: Iterable[str], targets: list[TargetData]) -> list[Rank
     """Rank metrics by (coverage, mean tau_w) over ``targets``; see the module docstring."""
     rows = []
     for m in metrics:
-        taus = [t.mean_tau_w(m) for t in targets]
+        applicable = [t for t in targets if m not in t.not_applicable]
+        taus = [t.mean_tau_w(m) for t in applicable]
         covered = sum(_finite(v) for v in taus)
-        rows.append(RankRow(m, nanmean(taus), covered, len(targets), 0))
+        rows.append(RankRow(m, nanmean(taus), covered, len(applicable), 0))
 
-    def key(r: RankRow) -> tuple[int, float]:
-        return (-r.covered, -(r.mean_tau_w if _finite(r.mean_tau_w) else -math.inf))
-
-    rows.sort(key=lambda r: (key(r), r.metric))
+    rows.sort(key=lambda r: (rank_key(r), r.metric))
     for i, r in enumerate(rows):
-        r.rank = rows[i - 1].rank if i and key(rows[i - 1]) == key(r) else i + 1
+        r.rank = rows[i - 1].rank if i and rank_key(rows[i - 1]) == rank_key(r) else i + 1
     return rows
+
+
+def rank_key(r: RankRow) -> tuple[float, float]:
+    """Coverage first (the fraction of the targets where the metric is defined on which it has a
+    tau_w), then the mean tau_w: a metric cannot climb by failing on hard targets, and is not
+    pushed down by targets on which it is undefined by construction."""
+    coverage = r.covered / r.total if r.total else 0.0
+    return (-coverage, -(r.mean_tau_w if _finite(r.mean_tau_w) else -math.inf))
 
 
 def _spread(by_seed: dict[int, float]) -> TruthSpread:
@@ -273,7 +298,10 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
     truth_values = {t: store.ground_truth(benchmark, target, t) for t in truths}
     spread = {t: {m: _spread(by_seed) for m, by_seed in tv.items()} for t, tv in truth_values.items()}
     truth_mean = {t: {m: s.mean for m, s in sp.items() if _finite(s.mean)} for t, sp in spread.items()}
-    scores, cells, seconds, errors = {}, {}, {}, {}
+    ranked_by = primary if primary in truth_mean else (truths[0] if truths else None)
+    chance = (random_ranking_band(np.array([v for _, v in sorted(truth_mean[ranked_by].items())]), seed=seed)
+              if ranked_by is not None else None)
+    scores, cells, seconds, errors, not_applicable = {}, {}, {}, {}, {}
     for metric in metrics:
         sc = {m: v for m, v in store.scores(benchmark, target, metric).items() if _finite(v)}
         notes = store.notes(benchmark, target, metric)
@@ -282,6 +310,10 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
             continue  # the metric was not run on this target
         scores[metric], seconds[metric] = sc, secs
         errors[metric] = [f"{kind}: {msg}" for kind, msg in notes]
+        model_errors = store.model_errors(benchmark, target, metric)
+        if not sc and model_errors and all(e.startswith(MetricUndefined.PREFIX) for e in model_errors.values()):
+            not_applicable[metric] = next(iter(model_errors.values()))
+            errors[metric].append(not_applicable[metric])
         for truth in truths:
             acc = truth_mean[truth]
             common = sorted(set(sc) & set(acc))
@@ -290,12 +322,13 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
             y = np.array([acc[m] for m in common])
             intervals = bootstrap_intervals(x, y, n_boot=n_boot, seed=seed, level=level)
             reason = undefined_reason(sc, acc) if sc else None
-            cells[(metric, truth)] = Cell(values, intervals, len(common), reason)
+            cells[(metric, truth)] = Cell(values, intervals, len(common), reason, zoo_stability(x, y))
             if reason:
                 errors[metric].append(f"no statistic against {truth}: {reason}")
     traces = {name: _trace(raw) for name, raw in store.diagnostic_traces(benchmark, target).items()}
     return TargetData(target, truths, truth_values, truth_mean, spread, scores, cells, seconds, errors,
-                      {name: trace for name, trace in traces.items() if trace is not None}, primary)
+                      {name: trace for name, trace in traces.items() if trace is not None}, primary, not_applicable,
+                      chance)
 
 
 def load_leaderboard(store: ResultsStore, *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED,

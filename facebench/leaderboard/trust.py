@@ -2,11 +2,12 @@
 
 :func:`attach_trust` adds to a loaded :class:`~.tables.Leaderboard`
 
-* per benchmark target and ground-truth statistic, the :class:`~facebench.reliability.Reliability`
+* per benchmark target and ground-truth statistic, the :class:`~facebench.evaluate.reliability.Reliability`
   of the ground truth (split-half over seeds; with stored test predictions, test-set bootstrap
-  and both) and its noise ceiling, flagged when the seed split-half reliability is below ``threshold``;
+  and both), its full-seed reliability and noise ceiling, flagged when the full-seed reliability
+  is below ``threshold``;
 * per benchmark and overall, the paired-bootstrap comparison of every pair of metrics
-  (:mod:`facebench.significance`): Delta mean tau_w with its interval and the groups of metrics
+  (:mod:`facebench.evaluate.significance`): Delta mean tau_w with its interval and the groups of metrics
   that cannot be told apart.
 
 The ground truth of a target is restricted to the models that have a result for every seed
@@ -22,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from ..predictions import load_predictions
-from ..reliability import DEFAULT_THRESHOLD, GroundTruth, Reliability, reliability
-from ..significance import Comparison, TargetData as SigTarget, compare, target_draws
+from ..evaluate.reliability import DEFAULT_THRESHOLD, GroundTruth, Reliability, reliability
+from ..evaluate.significance import Comparison, TargetData as SigTarget, compare, target_draws
 from ..store import ResultsStore
-from .tables import BenchmarkData, Leaderboard, TargetData
+from .tables import BenchmarkData, Leaderboard, RankRow, TargetData, rank_key
 
 ACCURACY = "accuracy"  # the ground-truth statistic that is a mean of per-sample correctness
 CONSISTENCY_TOL = 1e-9
@@ -70,10 +71,11 @@ def load_correctness(store: ResultsStore, benchmark: str, target: str, models: t
 
 
 def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = DEFAULT_THRESHOLD,
-                 n_boot: int, seed: int, level: float, correction: str = "holm") -> Leaderboard:
+                 n_boot: int, seed: int, level: float, correction: str = "maxt") -> Leaderboard:
     """Compute reliability, ceilings and significance and store them on the board (returned)."""
     board.reliability_threshold = threshold
     all_draws = []
+    task_draws: dict[str, list] = {}
     for b in board.benchmarks:
         b.reliability_threshold = threshold
         draws = []
@@ -95,12 +97,48 @@ def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = 
                 draws.append(target_draws(sig, n_boot=n_boot, seed=seed))
         b.significance = compare(draws, level=level, correction=correction) if draws else None
         all_draws += draws
+        task_draws.setdefault(b.task, []).extend(draws)
     board.significance = compare(all_draws, level=level, correction=correction) if all_draws else None
+    board.task_significance = {task: compare(d, level=level, correction=correction)
+                               for task, d in task_draws.items() if d}
+    benchmark_of = {id(t): b.benchmark for b in board.benchmarks for t in b.targets}
+    everything = [t for b in board.benchmarks for t in b.targets]
+    board.overall = rerank(board.overall, board.significance, everything, benchmark_of)
+    board.by_task = {task: rerank(rows, board.task_significance.get(task),
+                                  [t for b in board.benchmarks if b.task == task for t in b.targets], benchmark_of)
+                     for task, rows in board.by_task.items()}
     return board
 
 
+def rerank(rows: list[RankRow], c: Comparison | None, targets: list[TargetData], benchmark_of: dict[int, str]) -> list[RankRow]:
+    """The Ranking with the comparison's target weights and letters: each metric's weighted mean of
+    its per-target tau_w (the values of the board's tables; targets where it has none left out),
+    ranked by coverage, then that mean (competition ranking), as :func:`.tables.rank_metrics`."""
+    if c is None:
+        return rows
+    weights = c.extra.get("weights") or {}
+    out = []
+    for r in rows:
+        pairs = [(weights.get(f"{benchmark_of[id(t)]} {t.target}", 0.0), t.mean_tau_w(r.metric)) for t in targets
+                 if r.metric not in t.not_applicable]
+        pairs = [(w, v) for w, v in pairs if w > 0 and math.isfinite(v)]
+        mean = sum(w * v for w, v in pairs) / sum(w for w, _ in pairs) if pairs else math.nan
+        out.append(RankRow(r.metric, mean, r.covered, r.total, 0, c.letters.get(r.metric, "")))
+
+    out.sort(key=lambda r: (rank_key(r), r.metric))
+    for i, r in enumerate(out):
+        r.rank = out[i - 1].rank if i and rank_key(out[i - 1]) == rank_key(r) else i + 1
+    return out
+
+
 def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTruth]) -> SigTarget | None:
-    """The target restricted to the models every truth and every scoring metric has."""
+    """The target restricted to the models every truth and every scoring metric has.
+
+    The comparison uses the quantity the Ranking shows: tau_w against the primary ground truth
+    (``truths`` lists it first); in a store that did not record one, against every statistic, averaged.
+    """
+    if t.primary is not None:
+        truths = truths[:1]
     scored = {m: sc for m, sc in t.scores.items() if sc}
     if not truths or not scored:
         return None
@@ -128,7 +166,7 @@ def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTru
 
 # -- machine-readable forms (used by the CSV / JSON renderers) --------------------------------
 RELIABILITY_STATISTICS = (
-    "reliability", "reliability_seeds_tau_w", "reliability_seeds_kendall", "reliability_seeds_tau_w_low",
+    "reliability", "reliability_full_tau_w", "reliability_seeds_tau_w", "reliability_seeds_kendall", "reliability_seeds_tau_w_low",
     "reliability_seeds_tau_w_high", "reliability_test_tau_w",
     "reliability_test_kendall", "reliability_both_tau_w", "reliability_both_kendall",
     "noise_ceiling_tau_w", "noise_ceiling_kendall",
@@ -137,7 +175,7 @@ RELIABILITY_STATISTICS = (
 
 def _rel_values(r: Reliability) -> dict[str, float]:
     return {
-        "reliability": r.value,
+        "reliability": r.value, "reliability_full_tau_w": r.full_tau_w,
         "reliability_seeds_tau_w": r.seeds_tau_w, "reliability_seeds_kendall": r.seeds_kendall,
         "reliability_seeds_tau_w_low": r.seeds_tau_w_low, "reliability_seeds_tau_w_high": r.seeds_tau_w_high,
         "reliability_test_tau_w": r.test_tau_w, "reliability_test_kendall": r.test_kendall,
@@ -186,6 +224,8 @@ def comparison_json(c: Comparison | None) -> dict[str, Any] | None:
         return None
     return {
         "n_boot": c.n_boot, "level": c.level, "correction": c.correction, "targets": c.n_targets,
+        "weighting": c.extra.get("weighting"), "weights": c.extra.get("weights"),
+        "min_attainable_p": c.extra.get("min_attainable_p"),
         "metrics": [{"metric": m, "mean_tau_w": c.mean_tau_w[m], "letters": c.letters[m]} for m in c.metrics],
         "groups": c.groups,
         "pairs": [{"a": p.a, "b": p.b, "delta_mean_tau_w": p.delta, "ci_low": p.low, "ci_high": p.high,

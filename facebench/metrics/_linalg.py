@@ -39,10 +39,10 @@ def parallel_map(fn: Callable[[Any], T], items: Iterable[Any], workers: int | No
     one BLAS thread.
 
     For many small factorisations, threaded BLAS is slower than one thread (the threads wait on
-    each other: measured 21.5 s with two BLAS threads against 2.9 s with one for face-cf-literal at
-    n=10,000, d=512, K=50); numpy releases the GIL inside BLAS, so independent items on separate
-    single-threaded workers use every core instead. Each item is computed exactly as it would be
-    alone, so the results do not depend on ``workers``. Results come back in the order of ``items``.
+    each other; timing in ``docs/design-notes.md``, "metrics/_linalg.py"); numpy releases the GIL
+    inside BLAS, so independent items on separate single-threaded workers use every core instead.
+    Each item is computed exactly as it would be alone, so the results do not depend on
+    ``workers``. Results come back in the order of ``items``.
     """
     from threadpoolctl import threadpool_limits
 

@@ -85,6 +85,9 @@ class Metric:
     source: ClassVar[str] = ""
     reference_code: ClassVar[str] = ""
     departures: ClassVar[tuple[str, ...]] = ()
+    # Parameters worth varying and the values to try: the board's sensitivity table shows tau_w for
+    # every combination (:mod:`facebench.leaderboard.sensitivity`); empty: no table.
+    sensitivity: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
 
     # -- contract -----------------------------------------------------------------------------
     def compute(self, bundle: FeatureBundle) -> MetricValue:

@@ -1,4 +1,4 @@
-"""FaCe: Fair Collapse (Ding, Jiang, Sheng, Zheng, Liang; ICLR 2024), Eq. (1)-(6).
+"""FaCe: Fair Collapse (Ding, Jiang, Sheng, Zheng, Liang; arXiv:2310.05754, 2023), Eq. (1)-(6).
 
 Registered metrics:
 
@@ -37,13 +37,14 @@ for, ``row="others"``: row i is the softmax over j != i only. Its range, derived
 
 Covariances (``pca_dim``, ``covariance``). Real features have n_k <= d, so the d x d Sigma_k of
 Eq. (4) is singular; with any ridge the log-determinant term of Eq. (5) then dwarfs everything
-else, every off-diagonal B_ij underflows to 0 and F is the same for every model (measured on
-ImageNet EfficientNet-Lite features of Fashion-MNIST: ``benchmarks/fairness_study.py``). The
+else, every off-diagonal B_ij underflows to 0 and F is the same for every model (the
+measurement: ``docs/design-notes.md``, "metrics/face.py"). The
 default F therefore fits the Gaussians after PCA with diagonal covariances, the treatment of the
 only published metric built on Bhattacharyya overlaps of deep-feature class Gaussians, GBC
 (Pandy et al., CVPR 2022), with its published dimension, 64 (``pca_dim``; the rule: take the
-published treatment of the same quantity, not a value tuned on our targets). The leaderboard's
-ablation table shows pca_dim in {8, 16, 32, 64} x {diagonal, full} x both row readings.
+published treatment of the same quantity, not a value tuned on our targets). ``face`` and
+``face-cf`` name pca_dim in {8, 16, 32, 64} x {diagonal, full} x both row readings as their
+sensitivity grid, so the leaderboard shows tau_w for each.
 ``face-cf-literal`` / ``face-literal`` keep full d x d covariances with a tiny ridge. When a
 term's spread over the zoo is below float64 resolution, :class:`FaCe` drops it with a warning
 instead of normalising noise.
@@ -59,7 +60,7 @@ from scipy.linalg.blas import dsyrk
 from scipy.special import log_softmax
 
 from ..bundle import FeatureBundle
-from ..errors import FacebenchWarning, MetricInputError
+from ..errors import FacebenchWarning, MetricInputError, MetricUndefined
 from ..resolution import is_unresolved
 from ._backend import matmul
 from ._linalg import (
@@ -108,7 +109,7 @@ def variance_collapse(features: np.ndarray, labels: np.ndarray, num_classes: int
 
 
 class VarianceCollapse(Metric):
-    """FaCe variance collapse C = -(1/K) tr(Sigma_W Sigma_B^+) (Ding et al., ICLR 2024, Eq. 2-3).
+    """FaCe variance collapse C = -(1/K) tr(Sigma_W Sigma_B^+) (Ding et al., arXiv:2310.05754, Eq. 2-3).
 
     Sigma_W = (1/K) sum_k (1/n_k) sum_{y_i=k} (h_i - mu_k)(h_i - mu_k)^T;
     Sigma_B = (1/K) sum_k (mu_k - h_G)(mu_k - h_G)^T, h_G the mean of all samples.
@@ -117,7 +118,7 @@ class VarianceCollapse(Metric):
 
     name = "face-vc"
     summary = "FaCe variance collapse C = -tr(Sigma_W Sigma_B^+)/K (Ding et al. 2024, Eq. 2-3)"
-    source = "Ding et al., Fair Collapse, ICLR 2024, Eq. (2)-(3); Papyan et al., PNAS 2020 (NC1)"
+    source = "Ding et al., Fair Collapse, arXiv:2310.05754, Eq. (2)-(3); Papyan et al., PNAS 2020 (NC1)"
     reference_code = "none released with the paper; checked against np.linalg.pinv in the span of the means (tests)"
     departures = (
         "C: Sigma_B^+ is taken in the span of the centred class means, with singular values below the rounding "
@@ -154,7 +155,7 @@ def fairness_from_distances(distances: np.ndarray, t: float, row: str = "others"
     logits = np.exp(-distances) / t
     if check_row(row) == "others":
         if k < 3:
-            raise MetricInputError(
+            raise MetricUndefined(
                 f"class fairness over the other classes (row='others') needs K >= 3 classes, got K={k}: "
                 "with K = 2 each row holds one class and F = 0 for every model"
             )
@@ -319,7 +320,7 @@ def _row_note(row: str) -> str:
 
 
 class ClassFairness(Metric):
-    """FaCe class fairness F (Ding et al., ICLR 2024, Eq. 4-6), on PCA-reduced features.
+    """FaCe class fairness F (Ding et al., arXiv:2310.05754, Eq. 4-6), on PCA-reduced features.
 
     F = -(1/K) sum_i sum_j P_ij ln P_ij,  P_i. = softmax_j(B_ij / t),  B = exp(-D),
     D the Bhattacharyya distance (Eq. 5) between class Gaussians fitted on the features projected
@@ -331,8 +332,9 @@ class ClassFairness(Metric):
     """
 
     name = "face-cf"
+    sensitivity = {"row": ("others", "all"), "covariance": ("diagonal", "full"), "pca_dim": (8, 16, 32, 64)}
     summary = "FaCe class fairness F: entropy of softmaxed Bhattacharyya overlaps with the other classes (Eq. 4-6)"
-    source = "Ding et al., Fair Collapse, ICLR 2024, Eq. (4)-(6)"
+    source = "Ding et al., Fair Collapse, arXiv:2310.05754, Eq. (4)-(6)"
     reference_code = "none released with the paper; checked against a brute-force double loop (tests)"
     min_per_class = 2
 
@@ -369,6 +371,7 @@ class ClassFairnessWithSelf(ClassFairness):
     """FaCe class fairness F with j = i in every row, as Eq. (6) prints it (ablation of ``face-cf``)."""
 
     name = "face-cf-with-self"
+    sensitivity = {}  # the grid of its parent varies row and covariance: shown once, there
     summary = "FaCe class fairness F with j = i in each row's softmax (Eq. 6 as printed; ablation)"
 
     def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "all") -> None:
@@ -387,6 +390,7 @@ class ClassFairnessLiteral(ClassFairness):
     """
 
     name = "face-cf-literal"
+    sensitivity = {}  # full d x d covariances: no pca_dim or covariance to vary
     summary = "FaCe class fairness F with Eq. (4)'s full covariances + a tiny trace-scaled ridge"
     min_per_class = 2
 
@@ -447,7 +451,7 @@ def minmax_sum(values: Mapping[str, Mapping[str, float]], terms: tuple[str, ...]
 
 
 class FaCe(Metric):
-    """FaCe, Fair Collapse (Ding et al., ICLR 2024), Eq. (1):  S_m = minmax(C_m) + minmax(F_m).
+    """FaCe, Fair Collapse (Ding et al., arXiv:2310.05754), Eq. (1):  S_m = minmax(C_m) + minmax(F_m).
 
     C is ``face-vc`` (Eq. 2-3) and F is ``face-cf`` (Eq. 4-6 on PCA-reduced features with diagonal
     Gaussians, row softmax over the other classes; see the module docstring for why); min and max
@@ -456,15 +460,22 @@ class FaCe(Metric):
     """
 
     name = "face"
-    summary = "FaCe = minmax(C) + minmax(F) over the zoo (Ding et al., ICLR 2024, Eq. 1)"
-    source = "Ding et al., Fair Collapse, ICLR 2024, Eq. (1)-(6)"
+    sensitivity = {"row": ("others", "all"), "covariance": ("diagonal", "full"), "pca_dim": (8, 16, 32, 64)}
+    summary = "FaCe = minmax(C) + minmax(F) over the zoo (Ding et al., arXiv:2310.05754, Eq. 1)"
+    source = "Ding et al., Fair Collapse, arXiv:2310.05754, Eq. (1)-(6)"
     reference_code = "none released with the paper; each term checked against brute-force loops (tests)"
     min_per_class = 2
     min_models = 2
 
     def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "others") -> None:
         self.fairness = ClassFairness(t=t, pca_dim=pca_dim, covariance=covariance, row=row)
-        self.t, self.pca_dim, self.covariance, self.row = self.fairness.t, self.fairness.pca_dim, covariance, row
+
+    # FaCe's parameters are its fairness term's (C has none): the term holds them, once, and they
+    # are read here under their own names (what params() and the cards record).
+    t = property(lambda self: self.fairness.t)
+    pca_dim = property(lambda self: self.fairness.pca_dim)
+    covariance = property(lambda self: self.fairness.covariance)
+    row = property(lambda self: self.fairness.row)
 
     def departure_notes(self) -> tuple[str, ...]:
         return (
@@ -495,6 +506,7 @@ class FaCeWithSelf(FaCe):
     """FaCe with j = i in every row of F's softmax, as Eq. (6) prints it (ablation of ``face``)."""
 
     name = "face-with-self"
+    sensitivity = {}  # the grid of its parent varies row and covariance: shown once, there
     summary = "FaCe with F's row softmax including j = i (Eq. 6 as printed; ablation)"
 
     def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "all") -> None:
@@ -505,8 +517,10 @@ class FaCeLiteral(FaCe):
     """FaCe with the full-covariance fairness term of Eq. (4)-(6) (``face-cf-literal``): S = minmax(C) + minmax(F)."""
 
     name = "face-literal"
+    sensitivity = {}  # full d x d covariances: no pca_dim or covariance to vary
     summary = "FaCe with the full-covariance fairness term (Eq. 1, 4-6)"
 
     def __init__(self, t: float = 0.05, ridge: float = 1e-10, row: str = "others") -> None:  # noqa: D107
         self.fairness = ClassFairnessLiteral(t=t, ridge=ridge, row=row)
-        self.t, self.ridge, self.row = self.fairness.t, self.fairness.ridge, self.fairness.row
+
+    ridge = property(lambda self: self.fairness.ridge)

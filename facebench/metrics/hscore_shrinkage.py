@@ -20,7 +20,7 @@ from sklearn.covariance import LedoitWolf
 
 from ..bundle import FeatureBundle
 from ._linalg import class_stats
-from ._guard import input_errors_named
+from .base import input_errors_named
 from .base import Metric
 
 

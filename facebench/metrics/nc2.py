@@ -19,7 +19,7 @@ class NC2(Metric):
 
     name = "nc2"
     summary = "-NC2(A): closeness of centred target class means to a simplex ETF (FaCe Table 5)"
-    source = "Ding et al., ICLR 2024, appendix A.2 / Table 5; Papyan et al., PNAS 2020 (NC2)"
+    source = "Ding et al., arXiv:2310.05754, appendix A.2 / Table 5; Papyan et al., PNAS 2020 (NC2)"
     departures = (
         "class means centred at the global mean of all samples (Eq. 3's h_G), which weights classes by size; "
         "Papyan et al. centre at the mean of the class means (the same when classes are balanced)",

@@ -24,7 +24,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from ..bundle import FeatureBundle
 from ._linalg import pca_spectrum_project
-from ._guard import input_errors_named
+from .base import input_errors_named
 from .base import Metric, MetricValue
 from .face import minmax_sum
 

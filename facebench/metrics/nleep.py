@@ -22,7 +22,7 @@ from sklearn.mixture import GaussianMixture
 from ..bundle import FeatureBundle
 from ._linalg import pca_project_variance
 from .leep import expected_empirical_prediction
-from ._guard import input_errors_named
+from .base import input_errors_named
 from .base import Metric
 
 

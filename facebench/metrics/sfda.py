@@ -24,7 +24,7 @@ from scipy.special import softmax
 from ..bundle import FeatureBundle
 from ._backend import gram
 from ._linalg import class_stats
-from ._guard import input_errors_named
+from .base import input_errors_named
 from .base import Metric
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FacebenchError
-from ..evaluation import correlations
+from ..evaluate.correlations import correlations
 from ..metric_factory import MetricSpec, create_metrics
 from ..store import ResultsStore
-from .run import TargetScorer
+from .score import TargetScorer
 from .run_lock import RunLock
 
 
@@ -28,7 +28,7 @@ class StoreScores:
 
 
 def score_store(store_path: str | Path, spec: MetricSpec, metric_registry) -> StoreScores:
-    """Score the metrics of ``spec`` (see :func:`facebench.scoring.create_metrics`) on a store."""
+    """Score the metrics of ``spec`` (see :func:`facebench.metric_factory.create_metrics`) on a store."""
     if not Path(store_path).exists():
         raise FacebenchError(f"{store_path}: no such results store (run 'facebench run' first)")
     metrics = create_metrics(spec, metric_registry)

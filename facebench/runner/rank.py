@@ -5,7 +5,7 @@ references: :mod:`facebench.references`), checks the dataset and the models with
 ``validate``, extracts every model's features of the dataset's training split through the
 runner's feature cache (same content key: :func:`~.feature_cache.feature_key`, so features that
 a run or an earlier ``rank`` extracted are read back, not computed), scores every metric
-(:func:`facebench.scoring.score_zoo`, as ``facebench score`` does) and returns a
+(:func:`facebench.score.zoo.score_zoo`, as ``facebench score`` does) and returns a
 :class:`RankTable`: per model its score under each metric, its rank, and the time its
 extraction (or cache read) and scoring took.
 
@@ -31,15 +31,14 @@ from ..bundle import FeatureBundle
 from ..errors import BadInputError, ConfigError, FacebenchError
 from ..metric_factory import create_metrics
 from ..output import dumps, fmt_number
+from ..package_data import DEFAULT_BOARD, shown
 from ..plugins import get_plugins
 from ..references import ConfigZoo, load_zoo_file, parse_references, resolve_references
-from ..scoring import ZOO, score_zoo
+from ..score.zoo import ZOO, score_zoo
 from ..tasks.base import DatasetInstance, ModelSpec, Zoo, find_dataset
 from .context import task_context
 from .feature_cache import FeatureCache, feature_key
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_BOARD = REPO / "leaderboards" / "embedded-default" / "leaderboard.json"
 DEFAULT_METRIC_COUNT = 3
 DEFAULT_CACHE_DIR = ".facebench/cache"  # the embedded default config's cache_dir: run and rank share it
 FOLDER_DATASET = "image-folder"
@@ -65,7 +64,7 @@ def default_metrics(registered: Iterable[str], board: str | Path = DEFAULT_BOARD
         raise FacebenchError(f"{path}: no registered metric in the board's overall ranking; name metrics with --metric")
     names = [r["metric"] for r in chosen]
     taus = ", ".join(f"{r['metric']} {r['mean_tau_w']:.3f}" for r in chosen)
-    where = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+    where = shown(path)
     note = (f"default metrics: {', '.join(names)}, the top {len(names)} of the overall ranking on {where} "
             f"(mean tau_w over {chosen[0].get('targets_total')} targets: {taus})")
     letters = {m["metric"]: set(m.get("letters", "")) for m in (data.get("significance") or {}).get("metrics", [])}
@@ -243,7 +242,7 @@ def _unusable(bundle: FeatureBundle) -> str | None:
 def rank(models: Any, dataset: Any, metrics: Iterable[str] | Mapping[str, Mapping[str, Any]] | None = None, *,
          task: str | None = None, cache_dir: str | Path = DEFAULT_CACHE_DIR, allow_download: bool = False,
          device: str | None = None, options: Mapping[str, Any] | None = None, plugins: Iterable[str] = (),
-         progress: bool | Callable[..., Any] = True, board: str | Path = DEFAULT_BOARD) -> RankTable:
+         progress: bool | Callable[..., Any] = False, board: str | Path = DEFAULT_BOARD) -> RankTable:
     """Rank ``models`` on ``dataset`` by transferability metrics, without fine-tuning.
 
     ``models``: a registered zoo's name, a zoo file (:mod:`facebench.references`), or a list of
@@ -252,7 +251,8 @@ def rank(models: Any, dataset: Any, metrics: Iterable[str] | Mapping[str, Mappin
     ``metrics``: names, or name -> parameters; None: the leaders of the default board
     (:func:`default_metrics`). ``options``: the task's benchmark options (e.g. ``image_size``,
     ``train_per_class``); they are part of the features' cache key, as in a run. ``progress``:
-    a tqdm bar on stderr (True), none (False), or a tqdm-like factory.
+    none (False, the default for library use), a tqdm bar on stderr (True; the CLI's default), or a
+    tqdm-like factory.
     """
     plugs = get_plugins(tuple(plugins))
     inst = dataset_instance(dataset, plugs)

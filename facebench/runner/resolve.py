@@ -38,13 +38,29 @@ class ResolvedBenchmark:
 
 
 def resolve_metrics(cfg: RunConfig, plugins: Plugins) -> dict[str, Metric]:
-    """The config's metrics, built through :func:`facebench.scoring.create_metrics`."""
+    """The config's metrics, built through :func:`facebench.metric_factory.create_metrics`."""
     try:
-        return create_metrics(cfg.metrics, plugins.metrics)
+        metrics = create_metrics(cfg.metrics, plugins.metrics)
+        check_sensitivity(cfg, plugins, metrics)
+        return metrics
     except FacebenchError as exc:
         if isinstance(exc, KeyError):
             raise  # unknown metric: the registry's error names it, with suggestions
         raise ConfigError(f"{cfg.source}: {exc}") from None
+
+
+def check_sensitivity(cfg: RunConfig, plugins: Plugins, metrics: dict[str, Metric]) -> None:
+    """Every variant of the config's ``sensitivity:`` grids can be built (before any job runs)."""
+    for name, grid in cfg.sensitivity.items():
+        base = metrics[name].params() if name in metrics else {}
+        for param, values in grid.items():
+            for value in values:
+                try:
+                    create_metrics({name: {**base, param: value}}, plugins.metrics)
+                except FacebenchError as exc:
+                    if isinstance(exc, KeyError):
+                        raise
+                    raise ConfigError(f"sensitivity.{name}.{param}: value {value!r}: {exc}") from None
 
 
 def resolve_instances(cfg: RunConfig, plugins: Plugins) -> dict[str, DatasetInstance]:

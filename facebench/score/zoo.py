@@ -13,9 +13,9 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from .bundle import FeatureBundle
-from .errors import FacebenchError
-from .metrics.base import Metric, MetricValue
+from ..bundle import FeatureBundle
+from ..errors import FacebenchError
+from ..metrics.base import Metric, MetricValue
 
 ZOO = "*"  # key of zoo-level errors
 

@@ -205,9 +205,6 @@ class TaskContext:
         return iterable
 
 
-JobContext = TaskContext  # the name before tasks were plugins
-
-
 @dataclass
 class FinetuneResult:
     """Ground truth of one fine-tuning run: statistic -> value (e.g. accuracy, miou, pixel_acc)."""

@@ -1,14 +1,14 @@
 """Which executor a run uses: the local one (in this process, or N worker processes) or Ray."""
 from __future__ import annotations
 
-from .executor import Executor, LocalExecutor
+from .local import Executor, LocalExecutor
 
 
 def make_executor(cfg, name: str = "local", *, workers: int | None = None, address: str | None = None) -> Executor:
     """The executor a run asks for: ``local`` (``workers`` processes; the config's ``workers:`` when
     None; 1: in this process) or ``ray`` (the config's ``ray:`` section, ``address`` overriding it)."""
     if name == "ray":
-        from .ray_executor import RayExecutor
+        from .ray import RayExecutor
 
         return RayExecutor.from_config(cfg, address=address)
     if name != "local":

@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator
 
 import cloudpickle
 
-from .executor import Job
+from ..jobs import Job
 
 _STARTED = None  # the worker's queue of started jobs (set by _init_worker)
 
@@ -62,8 +62,8 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
 
     The driver records every result, so a worker without it computes for nobody; and it would not
     notice by itself: every worker holds the write ends of the pool's queues, so waiting for the
-    next job never sees end-of-file (measured: two workers of a SIGTERMed run stayed alive, idle,
-    until killed by hand). An orphan is re-parented, so ``os.getppid()`` changes.
+    next job never sees end-of-file (the observation: ``docs/design-notes.md``,
+    "runner/execute/pool.py"). An orphan is re-parented, so ``os.getppid()`` changes.
     """
     while True:
         time.sleep(interval)

@@ -2,7 +2,7 @@
 
 A benchmark's jobs are submitted at once; the phase order (pre-train -> extract -> fine-tune ->
 score) is carried by Ray's object refs: each task takes as arguments the small "finished" refs
-of the jobs it needs (:func:`.executor.dependencies`), so Ray starts it only once they are done
+of the jobs it needs (:func:`..jobs.dependencies`), so Ray starts it only once they are done
 (no polling). Each task returns two objects: that small marker (what dependants wait on) and the
 job's ``(seconds, value, cost)``, which the driver fetches as tasks finish (``ray.wait``) and
 records in its own results store, one transaction per job, exactly as the local executors do.
@@ -28,7 +28,7 @@ import os
 import sys
 from typing import Any, Iterable, Iterator, Mapping
 
-from .executor import Job, dependencies
+from ..jobs import Job, dependencies
 
 
 def _call(fn, *needed) -> tuple[bool, tuple[str, Any]]:

@@ -73,7 +73,7 @@ def train(net, images: np.ndarray, labels: np.ndarray, *, epochs: int, batch_siz
             if len(idx) < 2:  # BatchNorm cannot train on one image
                 continue
             x, samples = to_model_inputs(net, images[idx], labels[idx], True, device)
-            with amp.autocast():  # CUDA: mixed precision (torch_utils.Amp); CPU: float32 as before
+            with amp.autocast():  # CUDA: mixed precision (torch_utils.Amp); CPU: float32
                 loss, _ = net.parse_losses(net.loss(x, samples))
             amp.step(loss, optimizer)
             schedule.step()

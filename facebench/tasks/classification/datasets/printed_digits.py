@@ -7,7 +7,7 @@ shear and position, then fitted the way MNIST was made: the glyph's bounding box
 20-pixel box (aspect kept) and centred by its centre of mass in a 28x28 grey image, white on
 black. The printed-to-handwritten gap is the classic synthetic-digits transfer setting (e.g.
 SynDigits -> MNIST in the domain-adaptation literature); here it gives the embedded zoo members
-whose transfer to the digit targets really differs from the Fashion-MNIST ones (issue 9).
+whose transfer to the digit targets really differs from the Fashion-MNIST ones.
 
 The test split uses fonts that the train split never sees (every fourth font in name order), so
 a model's source accuracy measures generalisation to unseen typefaces. Every image is drawn from
@@ -15,8 +15,8 @@ a model's source accuracy measures generalisation to unseen typefaces. Every ima
 images on every run, whatever the order they are asked in. Pixels can differ across Pillow /
 FreeType builds (glyph rasterisation); within one install they are bitwise repeatable.
 
-Params: ``per_class`` (images per class and split; train default 300, test 100; rendering took
-1.7 ms per image on the idle 2-core development machine) and ``seed`` (0).
+Params: ``per_class`` (images per class and split; train default 300, test 100; rendering time:
+``benchmarks/embedded_classification.md``) and ``seed`` (0).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The FaCe paper's classification zoos (Ding et al., ICLR 2024, §4.1-4.3).
+"""The FaCe paper's classification zoos (Ding et al., arXiv:2310.05754, §4.1-4.3).
 
 * ``imagenet-15`` (§4.1, Table 1): 15 ImageNet models "provided by PyTorch Model Hub": ResNet50/
   101/152, DenseNet121/169/201, MobileNetV2/V3 (large), EfficientNet-B0..B3, VGG16/19 with
