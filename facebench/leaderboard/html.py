@@ -115,7 +115,13 @@ def ranking_section(board: Leaderboard, figures: bool) -> str:
             + (img(plots.ranking_plot(board.overall), "ranking of the metrics by mean tau_w") if figures else ""))
 
 
-def benchmark_section(b: BenchmarkData, figures: bool) -> str:
+def scatter_jobs(b: BenchmarkData) -> list[tuple]:
+    """The (target, truth, metrics, title) of every scatter grid of a benchmark, in the board's order."""
+    return [(t, truth, b.metrics, f"{b.benchmark} · {t.target}: score vs {truth}")
+            for truth in b.truths for t in b.targets if truth in t.truths]
+
+
+def benchmark_section(b: BenchmarkData, figures: bool, scatters: dict | None = None) -> str:
     out = [f"<h2 id='{escape(b.benchmark)}'>{escape(b.benchmark)}</h2>",
            f"<p class='meta'>Task <b>{escape(b.task)}</b> · zoo <b>{escape(b.zoo)}</b> · {len(b.models)} models · "
            f"seeds {escape(', '.join(map(str, b.seeds)) or MISSING)} · targets: "
@@ -138,7 +144,8 @@ def benchmark_section(b: BenchmarkData, figures: bool) -> str:
             for t in b.targets:
                 if truth in t.truths:
                     title = f"{b.benchmark} · {t.target}: score vs {truth}"
-                    out.append(img(plots.scatter_grid(t, truth, b.metrics, title), f"scatter {b.benchmark} {t.target} {truth}",
+                    png = (scatters or {}).get((id(t), truth)) or plots.scatter_grid(t, truth, b.metrics, title)
+                    out.append(img(png, f"scatter {b.benchmark} {t.target} {truth}",
                                    "Each point is a model: its zoo score (x) and mean fine-tuned result (y, bars: std over seeds)."))
     if b.reliability:
         out.append(reliability_section(b))
@@ -258,7 +265,12 @@ def render_html(board: Leaderboard, *, figures: bool = True) -> str:
         f"<ul>{toc}</ul>" if toc else "",
         ranking_section(board, figures),
         significance_section(board, figures),
-    ] + [benchmark_section(b, figures) for b in board.benchmarks]
+    ]
+    scatters: dict = {}
+    if figures:  # drawn in parallel up front; the sections pick theirs up
+        jobs = [job for b in board.benchmarks for job in scatter_jobs(b)]
+        scatters = {(id(t), truth): png for (t, truth, _, _), png in zip(jobs, plots.scatter_grids(jobs))}
+    body += [benchmark_section(b, figures, scatters) for b in board.benchmarks]
     if board.sensitivity:
         body += ["<h2 id='sensitivity'>Sensitivity to parameters</h2>", f"<p class='meta'>{escape(SENSITIVITY_NOTE)}</p>"] + \
             [sensitivity_section(a) for a in board.sensitivity]

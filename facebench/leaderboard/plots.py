@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .fmt import fmt
+from .parallel import fork_map
 from .tables import DiagnosticTrace, RankRow, TargetData
 
 DPI = 90
@@ -67,6 +68,16 @@ def scatter_grid(target: TargetData, truth: str, metrics: list[str], title: str)
         ax.set_visible(False)
     fig.suptitle(title, fontsize=11)
     return to_png(fig)
+
+
+def scatter_grids(jobs: list[tuple[TargetData, str, list[str], str]]) -> list[bytes]:
+    """:func:`scatter_grid` of every ``(target, truth, metrics, title)``, drawn on every core
+    (:func:`.parallel.fork_map`): drawing is the slow part of a board, and the figures are independent."""
+    return fork_map(_scatter_job, jobs)
+
+
+def _scatter_job(job: tuple[TargetData, str, list[str], str]) -> bytes:
+    return scatter_grid(*job)
 
 
 def trace_plot(nc: DiagnosticTrace, title: str, quantity: str = "variance collapse") -> bytes:

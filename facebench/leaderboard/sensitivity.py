@@ -37,6 +37,7 @@ from ..metric_factory import create_metrics
 from ..plugins import Plugins
 from ..score.zoo import score_zoo
 from ..store import ResultsStore
+from .parallel import fork_map
 
 Grid = dict[str, tuple[Any, ...]]
 
@@ -173,25 +174,33 @@ def sensitivity_tables(store: ResultsStore, plugins: Plugins, benchmark: str, ta
     if not wanted:
         return tables
     named = {key: m for key, m in built.items() if key.split("|", 1)[0] in {t.metric for t in wanted}}
+    inputs = []
     for target in targets:
         truth = _truth_mean(store, benchmark, target)
         files = store.feature_files(benchmark, target)
-        why = ""
-        if len(truth) < 2 or len(files) < 2:
-            why = "fewer than 2 models with features and ground truth"
-        else:
-            try:
-                bundles = _bundles(files)
-            except (FacebenchError, OSError, ValueError) as exc:
-                why = str(exc)
+        why = "fewer than 2 models with features and ground truth" if len(truth) < 2 or len(files) < 2 else ""
+        inputs.append((target, truth, files, why))
+    # the targets are independent: scored on every core (the variants of one target share their work)
+    results = fork_map(lambda item: _score_target(named, item), inputs)
+    for (target, truth, _files, _why), (why, scores) in zip(inputs, results):
         if why:
             for t in wanted:
                 t.skipped[target] = why
             continue
-        result = score_zoo(named, bundles)
         for t in wanted:
             t.targets.append(target)
             for v in t.variants:
-                scores = result.scores.get(f"{t.metric}|{v.label}", {})
-                t.tau.setdefault(v, {})[target] = correlations(scores, truth)["tau_w"]
+                t.tau.setdefault(v, {})[target] = correlations(scores.get(f"{t.metric}|{v.label}", {}), truth)["tau_w"]
     return tables
+
+
+def _score_target(named: dict, item: tuple) -> tuple[str, dict[str, dict[str, float]]]:
+    """(why it was left out, or "") and the zoo scores of every variant on one target."""
+    _target, _truth, files, why = item
+    if why:
+        return why, {}
+    try:
+        bundles = _bundles(files)
+    except (FacebenchError, OSError, ValueError) as exc:
+        return str(exc), {}
+    return "", score_zoo(named, bundles).scores
