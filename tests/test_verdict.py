@@ -330,3 +330,15 @@ def test_the_random_ranking_band_is_that_of_random_permutations_by_brute_force()
     assert abs(band.mean - np.mean(taus)) < 0.02 and abs(band.mean) < 0.05
     assert band.low == pytest.approx(np.quantile(taus, 0.025), abs=0.05)
     assert band.high == pytest.approx(np.quantile(taus, 0.975), abs=0.05)
+
+
+def test_targets_needed_by_hand():
+    from scipy.stats import norm
+
+    from facebench.evaluate.significance import targets_needed
+
+    # se 0.1 over 5 targets, delta 0.1, one pair: (z_.975 + z_.8)^2 = 7.849 -> ceil(5 * 7.849) = 40
+    z = norm.ppf(0.975) + norm.ppf(0.8)
+    assert targets_needed(0.1, 0.1, 5, 1) == np.ceil(5 * z**2) == 40
+    # more pairs need more targets; no difference needs infinitely many
+    assert targets_needed(0.1, 0.1, 5, 210) > 40 and targets_needed(0.0, 0.1, 5, 1) == float("inf")

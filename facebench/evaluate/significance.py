@@ -297,6 +297,23 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray, axis: int = -1) -> np
         return np.where(total > 0, np.nansum(values * w, axis=axis) / total, np.nan)
 
 
+def targets_needed(delta: float, se: float, n_targets: int, n_pairs: int, *, level: float = DEFAULT_LEVEL,
+                   power: float = 0.8) -> float:
+    """How many targets like these would separate a difference ``delta`` whose standard error over
+    ``n_targets`` targets is ``se``: the standard error shrinks as 1/sqrt(targets), and the test must
+    reach ``|delta| / se_T >= z(1 - alpha / (2 P)) + z(power)`` (normal approximation; Bonferroni over
+    the P pairs stands in for the step-down max-T, which needs at most that much). Returns the total
+    number of targets (inf for no difference, NaN when undefined)."""
+    from scipy.stats import norm
+
+    if not (math.isfinite(delta) and math.isfinite(se)) or se <= 0 or n_targets < 1 or n_pairs < 1:
+        return math.nan
+    if delta == 0:
+        return math.inf
+    z = norm.ppf(1 - (1 - level) / (2 * n_pairs)) + norm.ppf(power)
+    return float(math.ceil(n_targets * (z * se / abs(delta)) ** 2))
+
+
 def min_attainable_p(correction: str, n_pairs: int, n_boot: int) -> float:
     """The smallest adjusted p the design can give (the board says when it is not below 1 - level)."""
     if n_pairs == 0 or n_boot == 0:
@@ -375,6 +392,13 @@ def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: 
         return (x, y) in significant or (y, x) in significant
 
     letters = letter_display(ordered, differs)
+    extra = {"min_attainable_p": min_attainable_p(correction, n_pairs, n_boot), "weighting": weighting,
+             "weights": {d.label: float(w) for d, w in zip(draws, weights)}}
+    if n_pairs:  # the top two metrics: how many targets of this kind would separate them
+        k = 0  # the first pair is (ordered[0], ordered[1])
+        extra["top_two"] = {"a": pair_names[k][0], "b": pair_names[k][1], "delta": float(deltas[k]), "se": float(se[k]),
+                            "significant": pairs[k].significant,
+                            "targets_needed": targets_needed(float(deltas[k]), float(se[k]), len(draws), n_pairs,
+                                                             level=level)}
     return Comparison(ordered, mean_tau, pairs, groups_of(letters), letters, n_boot, level, correction, len(draws),
-                      extra={"min_attainable_p": min_attainable_p(correction, n_pairs, n_boot), "weighting": weighting,
-                             "weights": {d.label: float(w) for d, w in zip(draws, weights)}})
+                      extra=extra)

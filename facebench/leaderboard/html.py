@@ -17,7 +17,7 @@ from .sensitivity import SensitivityTable
 from .cd_plot import cd_diagram
 from .markdown import (COST_RATIO, DETAIL_STATISTICS, MAIN_STATISTICS, RELIABILITY_HEAD, RELIABILITY_NOTE,
                        RANKING_NOTE, SENSITIVITY_NOTE, STABILITY_NOTE, chance_text, diagnostic_names, ranking_cells, reliability_rows, separated, stability_cells,
-                       significance_note, weights_text)
+                       significance_note, weights_text, power_text)
 from .tables import BenchmarkData, Leaderboard
 from .trust import flag_text, flagged
 
@@ -299,6 +299,8 @@ def comparison_block(c, title: str, figures: bool) -> str:
                                                ["#", "Metric", "Mean τ_w", "Letters"], rows, "groups")]
     if weights_text(c):
         out.append(f"<p class='meta'>{escape(weights_text(c))}</p>")
+    if power_text(c):
+        out.append(f"<p class='meta'>{escape(power_text(c).replace('`', ''))}</p>")
     if figures and len(c.metrics) >= 2:
         out.append(img(cd_diagram(c, title), f"critical difference diagram {title}"))
     pairs = [[(escape(p.a), ""), (escape(p.b), ""), (fmt(p.delta), ""), (fmt_interval(p.low, p.high), ""),

@@ -407,6 +407,23 @@ def separated(c) -> str:
     return f"{n} of {len(c.pairs)} metric pairs differ significantly"
 
 
+def power_text(c) -> str:
+    """For the top two metrics: separated, or about how many targets of this kind would separate them."""
+    top = c.extra.get("top_two")
+    if not top:
+        return ""
+    head = f"Top two: `{esc(top['a'])}` and `{esc(top['b'])}` (Δ {fmt(top['delta'], 3)}, se {fmt(top['se'], 3)})"
+    if top["significant"]:
+        return head + ": separated."
+    need = top["targets_needed"]
+    if top["delta"] == 0 or need == float("inf"):
+        return head + ": the same τ_w on every target, no difference to separate."
+    if not is_num(need):
+        return head + "."
+    return (head + f": about {int(need)} targets like these ({max(0, int(need) - c.n_targets)} more) would separate "
+            "them at this difference and spread (80% power, normal approximation, Bonferroni over the pairs).")
+
+
 def weights_text(c) -> str:
     """The targets' precision weights, as "target 0.12, ..." (empty with equal weights)."""
     weights = c.extra.get("weights") or {}
@@ -418,6 +435,8 @@ def weights_text(c) -> str:
 def comparison_table(c) -> str:
     rows = [[str(i + 1), esc(m), fmt(c.mean_tau_w[m]), c.letters[m]] for i, m in enumerate(c.metrics)]
     out = table(["#", "Metric", "Mean τ_w", "Letters"], rows)
+    if power_text(c):
+        out += "\n\n" + power_text(c)
     if weights_text(c):
         out += "\n\n" + weights_text(c)
     pairs = [[esc(p.a), esc(p.b), fmt(p.delta), fmt_interval(p.low, p.high), fmt(p.p_adjusted, 3),

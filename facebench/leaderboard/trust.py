@@ -225,7 +225,7 @@ def comparison_json(c: Comparison | None) -> dict[str, Any] | None:
     return {
         "n_boot": c.n_boot, "level": c.level, "correction": c.correction, "targets": c.n_targets,
         "weighting": c.extra.get("weighting"), "weights": c.extra.get("weights"),
-        "min_attainable_p": c.extra.get("min_attainable_p"),
+        "min_attainable_p": c.extra.get("min_attainable_p"), "top_two": c.extra.get("top_two"),
         "metrics": [{"metric": m, "mean_tau_w": c.mean_tau_w[m], "letters": c.letters[m]} for m in c.metrics],
         "groups": c.groups,
         "pairs": [{"a": p.a, "b": p.b, "delta_mean_tau_w": p.delta, "ci_low": p.low, "ci_high": p.high,
