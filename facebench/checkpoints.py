@@ -6,14 +6,20 @@ temporary file first and are moved into place with ``os.replace``, so a reader s
 old file or the whole new one. A file that fails its checksum, cannot be read or was made for
 another key reads as absent (the task trains the model again). Used by the tasks' source
 pre-training (classification, text, ...).
+
+Next to a checkpoint, ``x.pt.source.json`` records how the pre-trained model did on its source's
+test split (:func:`save_source_record`): written when the pre-training ends, or the first time an
+extraction needs it for a checkpoint made before; tied to the checkpoint's SHA-256, so a model
+trained again is evaluated again. The data-free controls read it (:mod:`facebench.metrics.controls`).
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from .checksum import sha256_file
 
@@ -72,3 +78,38 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def source_record_path(path: Path) -> Path:
+    """Where the source evaluation of checkpoint ``path`` is recorded (``<path>.source.json``)."""
+    return Path(path).with_name(Path(path).name + ".source.json")
+
+
+def load_source_record(path: Path, digest: str | None) -> dict[str, Any] | None:
+    """The recorded source evaluation of checkpoint ``path`` if it was made for these bytes (``digest``:
+    the checkpoint's SHA-256), else None."""
+    if not digest:
+        return None
+    try:
+        record = json.loads(source_record_path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("checkpoint") == digest else None
+
+
+def save_source_record(path: Path, digest: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """Record ``record`` (accuracy, split, n, ...) next to checkpoint ``path`` (atomic); returns it."""
+    from .atomic import replacing
+
+    out = {**dict(record), "checkpoint": digest}
+    with replacing(source_record_path(path), f".{os.getpid()}.tmp") as tmp:
+        tmp.write_text(json.dumps(out, sort_keys=True))
+    return out
+
+
+def checkpoint_digest(path: Path) -> str | None:
+    """The SHA-256 that ``x.pt.sha256`` holds for checkpoint ``path`` (None if there is none)."""
+    try:
+        return _sidecar(Path(path)).read_text().strip() or None
+    except OSError:
+        return None

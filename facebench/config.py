@@ -48,6 +48,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from .checks import refuse_unknown
 from .errors import ConfigError
 from .isolation import DEFAULT_LIMITS, Limits, parse_limits
 from .suggest import did_you_mean
@@ -121,10 +122,8 @@ def _require(mapping: Mapping[str, Any], key: str, where: str) -> Any:
 
 
 def _refuse_unknown(keys: Any, known: set[str], where: str) -> None:
-    unknown = sorted(str(k) for k in set(keys) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}{did_you_mean(unknown[0], known)} "
-                          f"(known: {', '.join(sorted(known))})")
+    """``<where>: unknown key(s) ...; did you mean ...? (known: ...)`` (:func:`facebench.checks.refuse_unknown`)."""
+    refuse_unknown(keys, set(known), where, "key")
 
 
 def _name(mapping: Mapping[str, Any], key: str, where: str) -> str:
@@ -345,10 +344,7 @@ def _parse_ray(raw: Any, source: str) -> RayConfig:
         return RayConfig()
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: 'ray' must be a mapping (address, max_retries, resources)")
-    unknown = set(raw) - {"address", "max_retries", "resources"}
-    if unknown:
-        raise ConfigError(f"{source}: ray: unknown key(s) {', '.join(sorted(unknown))} "
-                          "(known: address, max_retries, resources)")
+    _refuse_unknown(raw, {"address", "max_retries", "resources"}, f"{source}: ray")
     retries = raw.get("max_retries", 3)
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < -1:
         raise ConfigError(f"{source}: ray.max_retries must be an integer >= 0 (-1: retry for ever), got {retries!r}")

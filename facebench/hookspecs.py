@@ -13,7 +13,7 @@ Example (an external metric)::
     class KNNAccuracy(Metric):
         name = "knn"
         summary = "leave-one-out k-NN accuracy"
-        def score(self, bundle): ...
+        def compute(self, bundle): ...  # a float (or named components) from the bundle
 
     @hookimpl
     def facebench_metrics():

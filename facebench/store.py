@@ -6,11 +6,16 @@ what is done. Tables:
 
 * ``runs``          one row per config digest: the config text, facebench version, times
 * ``jobs``          job key -> kind, benchmark, target, model, seed, state, seconds, error (the job log)
-* ``features``      cached feature bundles: the file (absolute path) and its content key, n, d, seconds;
+* ``features``      cached feature bundles: the file and its content key, n, d, seconds; the file is
+                    recorded relative to the run's cache directory (``features/<key>.npz``; an older
+                    store holds absolute paths) and found through :meth:`ResultsStore.resolve_file`;
                     read back through :class:`~facebench.runner.feature_cache.FeatureCache`, which
                     verifies the file against its checksum
 * ``ground_truth``  fine-tuned results: benchmark, target, model, seed, statistic, value
-* ``predictions``   per-sample test predictions of each fine-tuning run (path, content key, n)
+* ``predictions``   per-sample test predictions of each fine-tuning run (path, content key, n); the
+                    path as the features' (``predictions/<key>.npz``)
+* ``cache_dirs``    the cache directories runs wrote files to: relative to the store's folder when
+                    under it (the default layout), else absolute; with the last time each was used
 * ``truth_statistics`` per benchmark, the task's ground-truth statistics in order (position 0: the
                     primary one, which ranks the metrics)
 * ``diagnostics``   per-epoch diagnostics of a fine-tuning (name, epoch, value; epoch 0: pre-trained)
@@ -26,12 +31,19 @@ Correlations are not stored: they are computed from the scores and the ground tr
 are built (:mod:`facebench.evaluate.correlations`). A store without some of these tables still
 reads: an ``nc_trace`` table is read as the ``variance_collapse`` diagnostic, and without
 ``truth_statistics`` no statistic is primary (``docs/design-notes.md``, "store.py").
+
+A store and its cache moved together (another folder, another machine) read as before: no file
+path is part of a content key or a board, and :meth:`ResultsStore.resolve_file` finds a recorded
+file relative to the recorded cache directories, the store's ``cache`` folder or the store's own
+folder, else by its content key there.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import math
+import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -42,6 +54,9 @@ from .errors import ConfigError, StoreError
 
 LEGACY_NC_TRACE = "variance_collapse"  # what an nc_trace table holds
 SCHEMA_VERSION = 1  # PRAGMA user_version; a store written by a newer schema is refused, not misread
+FILE_KINDS = ("features", "predictions")  # the cached files a store records: <cache dir>/<kind>/<key>.npz
+DEFAULT_CACHE = "cache"  # the cache directory of the default layout, in the store's folder
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -77,6 +92,7 @@ CREATE TABLE IF NOT EXISTS metric_notes (
 CREATE TABLE IF NOT EXISTS job_costs (
   key TEXT PRIMARY KEY, kind TEXT, benchmark TEXT, target TEXT, model TEXT, seed INTEGER, metric TEXT,
   seconds REAL, device TEXT, peak_rss_bytes INTEGER, peak_scope TEXT, peak_gpu_bytes INTEGER, pid INTEGER, host TEXT);
+CREATE TABLE IF NOT EXISTS cache_dirs (path TEXT PRIMARY KEY, used REAL);
 """
 
 
@@ -91,6 +107,7 @@ class ResultsStore:
         self.path = Path(path)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a results store (give the path of a .sqlite file)")
+        self.folder = self.path.resolve().parent  # recorded cache directories are relative to it
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
@@ -256,12 +273,14 @@ class ResultsStore:
         with self.transaction() as db:
             self._job_row(db, key, "pretrain", benchmark, None, model, None, seconds)
 
-    def record_features(self, key: str, benchmark: str, target: str, model: str, split: str, path: str,
-                        content_key: str, n: int, d: int, seconds: float) -> None:
+    def record_features(self, key: str, benchmark: str, target: str, model: str, split: str, path: str | Path,
+                        content_key: str, n: int, d: int, seconds: float, cache_dir: str | Path | None = None) -> None:
+        """An extraction's result; ``path`` is recorded relative to ``cache_dir`` when it lies there
+        (:meth:`_recorded_path`)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (benchmark, target, model, split, path, content_key, n, d, seconds),
+                (benchmark, target, model, split, self._recorded_path(db, path, cache_dir), content_key, n, d, seconds),
             )
             self._job_row(db, key, "extract", benchmark, target, model, None, seconds)
 
@@ -305,14 +324,72 @@ class ResultsStore:
                 db.execute("INSERT INTO metric_notes VALUES (?, ?, ?, 'error', ?)", (benchmark, target, metric, errors["*"]))
             self._job_row(db, key, "score", benchmark, target, None, None, float(sum(seconds.values())))
 
+    # -- cached files: where they are recorded, where they are found ----------------------------
+    def _recorded_path(self, db: sqlite3.Connection, path: str | Path, cache_dir: str | Path | None) -> str:
+        """What the store records for the cached file ``path``: its path relative to ``cache_dir``
+        (``features/<key>.npz``) when it lies there, and ``cache_dir`` is recorded in ``cache_dirs``
+        (in ``db``'s transaction); else its absolute path."""
+        full = Path(path).resolve()
+        if cache_dir is None:
+            return str(full)
+        root = Path(cache_dir).resolve()
+        try:
+            rel = full.relative_to(root)
+        except ValueError:
+            return str(full)
+        try:
+            where = root.relative_to(self.folder).as_posix()  # "." when the cache is the store's folder
+        except ValueError:
+            where = str(root)
+        db.execute("INSERT INTO cache_dirs VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET used=excluded.used",
+                   (where, time.time()))
+        return rel.as_posix()
+
+    def cache_dirs(self) -> list[Path]:
+        """Where to look for a recorded file, in order: the recorded cache directories (last used
+        first), the default ``<store folder>/cache``, the store's folder (an unpacked pack's layout)."""
+        out: list[Path] = []
+        for (where,) in self.db.execute("SELECT path FROM cache_dirs ORDER BY used DESC, path"):
+            out.append(Path(os.path.normpath(self.folder / where)))  # an absolute one stays as recorded
+        for root in (self.folder / DEFAULT_CACHE, self.folder):
+            out.append(root)
+        return list(dict.fromkeys(out))
+
+    def resolve_file(self, recorded: str, content_key: str | None, kind: str) -> Path:
+        """The file the store recorded as ``recorded`` (a ``kind`` file: "features" or "predictions").
+
+        An absolute path that exists is used as is (a store written before paths were relative).
+        A relative one is looked up under :meth:`cache_dirs`; failing that (or an absolute path that
+        no longer exists: the store and its cache were moved), ``<cache dir>/<kind>/<content_key>.npz``
+        under the same directories. Not found anywhere: the recorded path (a relative one under the
+        first cache directory), so that whoever reads it says which file is missing.
+        """
+        if kind not in FILE_KINDS:
+            raise ValueError(f"kind must be one of {FILE_KINDS}, got {kind!r}")
+        path = Path(recorded)
+        if path.is_absolute() and path.is_file():
+            return path
+        roots = self.cache_dirs()
+        if not path.is_absolute():
+            for root in roots:
+                if (root / path).is_file():
+                    return root / path
+        if content_key and _SAFE_KEY.match(content_key):
+            for root in roots:
+                found = root / kind / f"{content_key}.npz"
+                if found.is_file():
+                    return found
+        return path if path.is_absolute() else roots[0] / path
+
     # -- queries ------------------------------------------------------------------------------
     def feature_files(self, benchmark: str, target: str, split: str = "train") -> dict[str, tuple[str, str]]:
-        """model -> (file path, content key) of the target's cached features."""
+        """model -> (file path, content key) of the target's cached features, each path found
+        through :meth:`resolve_file`."""
         rows = self.db.execute(
             "SELECT model, path, content_key FROM features WHERE benchmark=? AND target=? AND split=? ORDER BY model",
             (benchmark, target, split),
-        )
-        return {model: (path, key) for model, path, key in rows}
+        ).fetchall()
+        return {model: (str(self.resolve_file(path, key, "features")), key) for model, path, key in rows}
 
     def jobs(self) -> list[dict[str, Any]]:
         """The job log: one row per job key (kind, benchmark, target, model, seed, state, finished)."""
@@ -412,16 +489,17 @@ class ResultsStore:
         ).fetchall()
 
     # -- test predictions (per-sample, for reliability and resampled ground truth) ------------
-    def record_predictions(self, benchmark: str, target: str, model: str, seed: int, path: str,
-                           content_key: str, n: int) -> None:
+    def record_predictions(self, benchmark: str, target: str, model: str, seed: int, path: str | Path,
+                           content_key: str, n: int, cache_dir: str | Path | None = None) -> None:
+        """``path`` is recorded relative to ``cache_dir`` when it lies there (:meth:`_recorded_path`)."""
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (benchmark, target, model, seed, path, content_key, n))
+                       (benchmark, target, model, seed, self._recorded_path(db, path, cache_dir), content_key, n))
 
     def prediction_paths(self, benchmark: str, target: str) -> dict[tuple[str, int], str]:
-        """(model, seed) -> path of the stored test predictions."""
+        """(model, seed) -> path of the stored test predictions, found through :meth:`resolve_file`."""
         rows = self.db.execute(
-            "SELECT model, seed, path FROM predictions WHERE benchmark=? AND target=? ORDER BY model, seed",
+            "SELECT model, seed, path, content_key FROM predictions WHERE benchmark=? AND target=? ORDER BY model, seed",
             (benchmark, target),
-        )
-        return {(model, seed): path for model, seed, path in rows}
+        ).fetchall()
+        return {(model, seed): str(self.resolve_file(path, key, "predictions")) for model, seed, path, key in rows}

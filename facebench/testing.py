@@ -16,8 +16,9 @@ Every metric, built-in or external, must honour the contract of
 Checks (each also a function ``check_*`` taking a metric instance):
 
 * declaration: a ``Metric`` subclass with a ``name`` (no spaces), a one-line ``summary``, its own
-  docstring, ``needs`` within {"features", "probs"}, integer ``min_per_class``/``min_models`` >= 1,
-  and ``params()`` that rebuild an equal instance (the store records them with every score);
+  docstring, ``needs`` within {"features", "probs"} (non-empty, except for a control), integer
+  ``min_per_class``/``min_models`` >= 1, and ``params()`` that rebuild an equal instance (the store
+  records them with every score);
 * finite and deterministic: on a valid random bundle the value is a finite float (or a mapping
   of finite floats), the same when scored again and by a fresh instance, and the bundle's
   arrays are left unmodified;
@@ -31,6 +32,11 @@ Checks (each also a function ``check_*`` taking a metric instance):
 * combine: the zoo step maps ``min_models``..3 per-model values to finite scores, same models;
 * registered (when a name or ``plugin_module`` is given): the plugin manager finds the metric
   under its name and ``create_metric`` builds it.
+
+Controls (``Metric.control``, :mod:`facebench.metrics.controls`) are the exception the kit makes
+explicitly: a data-free baseline reads the bundle's ``meta`` (recorded at extraction), never its
+arrays, so the kit's random bundles carry :data:`CONTROL_META` for them, and ``control`` checks
+instead that the value ignores the features and that a bundle without the meta is a named error.
 
 A failing check raises :class:`ConformanceError` (an ``AssertionError``) saying what to fix.
 """
@@ -49,6 +55,8 @@ from .errors import FacebenchError
 from .metrics.base import Metric, MetricValue
 
 KNOWN_NEEDS = frozenset({"features", "probs"})
+#: The meta of the kit's bundles for a control (a data-free baseline reads these, not the arrays).
+CONTROL_META = {"num_params": 1_234_567, "source_accuracy": 0.75, "pretrain_epochs": 10}
 
 
 class ConformanceError(AssertionError):
@@ -76,6 +84,7 @@ def make_bundle(
     probs: bool = True,
     seed: int = 0,
     name: str = "conformance-bundle",
+    meta: Mapping[str, Any] | None = None,
 ) -> FeatureBundle:
     """A valid random bundle: Gaussian classes with distinct means, source probs correlated with labels."""
     rng = np.random.default_rng(seed)
@@ -91,7 +100,7 @@ def make_bundle(
         logits[np.arange(labels.size), labels % n_source] += 2.0
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-    return FeatureBundle.from_arrays(features, labels, p, name=name)
+    return FeatureBundle.from_arrays(features, labels, p, name=name, meta=meta)
 
 
 def _variant(bundle: FeatureBundle, *, labels: np.ndarray | None = None, order: np.ndarray | None = None,
@@ -103,12 +112,17 @@ def _variant(bundle: FeatureBundle, *, labels: np.ndarray | None = None, order: 
         feats, labs = feats[order], labs[order]
         p = p[order] if p is not None else None
     return FeatureBundle.from_arrays(feats.copy(), labs.copy(), (p.copy() if p is not None and probs else None),
-                                     name=name or bundle.name)
+                                     name=name or bundle.name, meta=bundle.meta)
+
+
+def _meta_for(metric: Metric) -> dict[str, Any] | None:
+    """:data:`CONTROL_META` for a control (it reads the meta, not the arrays), else None."""
+    return dict(CONTROL_META) if getattr(metric, "control", False) else None
 
 
 def _valid_bundle(metric: Metric, seed: int = 0, **kw: Any) -> FeatureBundle:
     per_class = max(12, 3 * int(getattr(metric, "min_per_class", 1)))
-    return make_bundle(per_class=per_class, seed=seed, **kw)
+    return make_bundle(per_class=per_class, seed=seed, meta=_meta_for(metric), **kw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,8 +195,10 @@ def check_declaration(metric: Metric) -> None:
     if not (cls.__dict__.get("__doc__") or "").strip():
         raise _fail(metric, f"{cls.__name__} has no docstring: give the formula, its source, needs and min_per_class")
     needs = cls.needs
-    if not isinstance(needs, (set, frozenset)) or not needs or not needs <= KNOWN_NEEDS:
-        raise _fail(metric, f"'needs' must be a non-empty (frozen)set within {sorted(KNOWN_NEEDS)}, got {needs!r}")
+    control = getattr(cls, "control", False)
+    if not isinstance(needs, (set, frozenset)) or not (needs or control) or not needs <= KNOWN_NEEDS:
+        raise _fail(metric, f"'needs' must be a non-empty (frozen)set within {sorted(KNOWN_NEEDS)} (empty only for "
+                            f"a control), got {needs!r}")
     for attr in ("min_per_class", "min_models"):
         v = getattr(cls, attr)
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -258,9 +274,9 @@ def check_min_per_class(metric: Metric) -> None:
     m = metric.min_per_class
     base = max(12, 3 * m)
     if m > 1:
-        few = make_bundle(per_class=[base, base, m - 1, base], seed=4, name="conformance-too-few")
+        few = make_bundle(per_class=[base, base, m - 1, base], seed=4, name="conformance-too-few", meta=_meta_for(metric))
         _expect_error(metric, few, f"min_per_class={m} but a class has {m - 1} sample(s)")
-    edge = make_bundle(per_class=[base, base, m, base], seed=5, name="conformance-at-min")
+    edge = make_bundle(per_class=[base, base, m, base], seed=5, name="conformance-at-min", meta=_meta_for(metric))
     _score(metric, edge, f"on a bundle whose smallest class has exactly min_per_class={m} samples")
 
 
@@ -278,6 +294,24 @@ def check_combine(metric: Metric) -> None:
             _check_finite(metric, s, f"combine() score of {model}")
             if isinstance(s, Mapping):
                 raise _fail(metric, f"combine() must return floats, got a mapping for {model}")
+
+
+def check_control(metric: Metric, tol: Tolerance = Tolerance()) -> None:
+    """A control (``Metric.control``) ignores the arrays: the same value when the features are replaced
+    by noise and the probs dropped, and a named facebench error on a bundle without the meta. No-op
+    for other metrics."""
+    if not getattr(metric, "control", False):
+        return
+    bundle = _valid_bundle(metric, seed=6)
+    noise = np.random.default_rng(13).normal(0.0, 50.0, size=(bundle.n, 3))
+    other = FeatureBundle.from_arrays(noise, bundle.classes[bundle.labels], None, name=bundle.name + "-noise",
+                                      meta=bundle.meta)
+    a = _score(metric, bundle, "on a valid random bundle")
+    b = _score(metric, other, "with the features replaced by noise")
+    if not _close(b, a, tol.rtol, tol.atol):
+        raise _fail(metric, f"is a control but depends on the features: {a!r} -> {b!r}")
+    bare = make_bundle(seed=6, name="conformance-no-meta")
+    _expect_error(metric, bare, "a control on a bundle whose meta lacks what it reads")
 
 
 def check_registered(name: str, cls: type | None = None, *, plugin_module: str | None = None) -> type:
@@ -316,6 +350,7 @@ CHECKS: dict[str, Callable[..., Any]] = {
     "needs": check_needs,
     "min_per_class": check_min_per_class,
     "combine": check_combine,
+    "control": check_control,
 }
 
 
@@ -397,6 +432,9 @@ class MetricConformance:
     def test_combine(self) -> None:
         check_combine(self.conformance_metric())
 
+    def test_control(self) -> None:
+        check_control(self.conformance_metric(), self.tolerance)
+
     def test_registered(self) -> None:
         if not isinstance(self.metric, str) and self.plugin_module is None:
             import pytest
@@ -408,7 +446,8 @@ class MetricConformance:
 
 
 __all__ = [
-    "CHECKS", "ConformanceError", "MetricConformance", "Tolerance", "check_combine", "check_declaration",
+    "CHECKS", "CONTROL_META", "ConformanceError", "MetricConformance", "Tolerance", "check_combine", "check_control",
+    "check_declaration",
     "check_finite_deterministic", "check_label_renaming", "check_metric", "check_min_per_class", "check_needs",
     "check_registered", "check_sample_permutation", "make_bundle", "resolve",
 ]

@@ -60,3 +60,81 @@ def seg_ctx(tmp_path: Path, instances=(), models=(), options=None):
 def bench(targets, zoo: str = "tiny-seg", finetune=None, options=None):
     return SimpleNamespace(task="segmentation", zoo=zoo, targets=tuple(targets), seeds=(0,),
                            finetune=dict(finetune or {}), options=dict(options or {}))
+
+
+# -- the paper's datasets in their own layouts (tiny) --------------------------------------------
+CITYSCAPES_CITIES = ("aachen", "bochum")
+
+
+def _striped(rng: np.random.Generator, shape, num_classes: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertical stripes of classes offset, offset+1, ... (4 px wide) and an image coloured by class."""
+    h, w = shape
+    lab = ((np.arange(w)[None, :] // 4 + offset) % num_classes * np.ones((h, 1), int)).astype(np.uint8)
+    palette = np.random.default_rng(1).integers(0, 256, (256, 3))
+    img = np.clip(palette[lab] + rng.integers(-20, 21, (h, w, 3)), 0, 255).astype(np.uint8)
+    return img, lab
+
+
+def write_cityscapes(root: Path, per_city=None, shape=(32, 64), seed: int = 0) -> Path:
+    """root/leftImg8bit/<split>/<city>/<city>_000000_0000NN_leftImg8bit.png and
+    root/gtFine/<split>/<city>/..._gtFine_labelTrainIds.png (19 classes, 255 ignored; the test split's
+    labels all 255, as Cityscapes' public test labels), with the other gtFine files beside them."""
+    rng = np.random.default_rng(seed)
+    per_city = per_city or {"train": 2, "val": 1, "test": 1}
+    for split, n in per_city.items():
+        for c, city in enumerate(CITYSCAPES_CITIES):
+            (root / "leftImg8bit" / split / city).mkdir(parents=True, exist_ok=True)
+            (root / "gtFine" / split / city).mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                stem = f"{city}_000000_{i:06d}"
+                img, lab = _striped(rng, shape, 19, offset=3 * i + 7 * c)
+                lab[0, :] = IGNORE
+                if split == "test":
+                    lab[:] = IGNORE
+                Image.fromarray(img).save(root / "leftImg8bit" / split / city / f"{stem}_leftImg8bit.png")
+                gt = root / "gtFine" / split / city
+                Image.fromarray(lab).save(gt / f"{stem}_gtFine_labelTrainIds.png")
+                Image.fromarray((lab + 7).astype(np.uint8)).save(gt / f"{stem}_gtFine_labelIds.png")  # distractors
+                Image.fromarray(img).save(gt / f"{stem}_gtFine_color.png")
+                (gt / f"{stem}_gtFine_polygons.json").write_text("{}")
+    return root
+
+
+def write_ade20k(root: Path, n_train: int = 3, n_val: int = 2, shape=(24, 32), seed: int = 0) -> Path:
+    """root/ADEChallengeData2016/{images,annotations}/{training,validation}: 3 classes stored as 1..3,
+    0 = "other" (ignored by reduce_zero_label)."""
+    rng = np.random.default_rng(seed)
+    base = root / "ADEChallengeData2016"
+    for split, n in (("training", n_train), ("validation", n_val)):
+        (base / "images" / split).mkdir(parents=True, exist_ok=True)
+        (base / "annotations" / split).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            img, lab = _striped(rng, shape, 4, offset=i)  # values 0..3: 0 is "other"
+            Image.fromarray(img).save(base / "images" / split / f"ADE_{split}_{i:08d}.jpg", quality=95)
+            Image.fromarray(lab).save(base / "annotations" / split / f"ADE_{split}_{i:08d}.png")
+    return root
+
+
+def write_voc(root: Path, train=("2007_000033", "2007_000005", "2007_000012"), val=("2007_000042", "2007_000001"),
+              shape=(24, 32), seed: int = 0) -> Path:
+    """root/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,ImageSets/Segmentation/{train,val}.txt}:
+    palette PNGs of 3 classes with a 255 boundary; one image in no split file."""
+    rng = np.random.default_rng(seed)
+    base = root / "VOCdevkit" / "VOC2012"
+    for d in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
+        (base / d).mkdir(parents=True, exist_ok=True)
+    for i, stem in enumerate((*train, *val, "2008_999999")):
+        img, lab = _striped(rng, shape, 3, offset=i)
+        lab[:, 4] = IGNORE
+        Image.fromarray(img).save(base / "JPEGImages" / f"{stem}.jpg", quality=95)
+        pal = Image.fromarray(lab).convert("P")
+        pal.putpalette([v for k in range(256) for v in (k, 255 - k, (7 * k) % 256)])
+        pal.save(base / "SegmentationClass" / f"{stem}.png")
+    (base / "ImageSets/Segmentation/train.txt").write_text("\n".join(train) + "\n")
+    (base / "ImageSets/Segmentation/val.txt").write_text("\n".join(val) + "\n")
+    return root
+
+
+def paper_instance(kind: str, root: Path, name: str | None = None, **params) -> DatasetInstance:
+    spec = get_plugins().datasets.get(kind)
+    return DatasetInstance(name or f"my-{kind}", spec, {"root": str(root), **params})

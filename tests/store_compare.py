@@ -23,6 +23,7 @@ VARYING = {
     "predictions": {"path"},
     "metric_values": {"seconds"},
     "job_costs": {"seconds", "peak_rss_bytes", "peak_scope", "peak_gpu_bytes", "pid", "host"},
+    "cache_dirs": {"path", "used"},
 }
 
 
@@ -34,6 +35,10 @@ def store_contents(path) -> dict[str, list[tuple]]:
         for table in tables:
             cols = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
             keep = [c for c in cols if c not in VARYING.get(table, set())]
+            if not keep:  # every column varies: compare how many rows there are
+                rows = [(n,) for (n,) in db.execute(f"SELECT COUNT(*) FROM {table}")]
+                out[table] = rows
+                continue
             rows = db.execute(f"SELECT {', '.join(keep)} FROM {table}").fetchall()
             out[table] = sorted(rows, key=repr)
         return out

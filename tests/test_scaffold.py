@@ -67,7 +67,7 @@ def test_scaffolded_package_works_out_of_the_box(tmp_path, monkeypatch):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:benchmark"], cwd=root, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "9 passed" in proc.stdout
+    assert "10 passed" in proc.stdout  # the kit's 9 checks (one a no-op for non-controls) + registration
 
 
 def test_refuses_to_overwrite(tmp_path):

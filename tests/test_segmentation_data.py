@@ -15,7 +15,8 @@ from facebench.tasks.segmentation.datasets import scenes
 from facebench.tasks.segmentation.options import Hparams, TaskOptions
 from facebench.tasks.segmentation.pixels import sample_pixels
 
-from segmentation_helpers import IGNORE, bench, seg_ctx, segnet_instance, write_segnet
+from segmentation_helpers import (IGNORE, bench, paper_instance, seg_ctx, segnet_instance, write_ade20k,
+                                  write_cityscapes, write_segnet, write_voc)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,6 +174,157 @@ def test_mmseg_layout_pairs_val_as_test(tmp_path):
         (root / f"{split}annot").rename(tmp_path / "m" / "ann_dir" / mm)
     files = folder_files("mmseg-folder", "test", root=tmp_path / "m", classes=["a", "b", "c"], verify=True)
     assert len(files) == 2 and files.img_dir.name == "val"
+
+
+# -- labels that silently vanish -----------------------------------------------------------------
+def _binary_masks(root, foreground: int):
+    """A SegNet folder of shadow-like masks: background 0, foreground ``foreground``."""
+    for split in ("train", "test"):
+        (root / split).mkdir(parents=True, exist_ok=True)
+        (root / f"{split}annot").mkdir(parents=True, exist_ok=True)
+        for i in range(3):
+            lab = np.zeros((16, 16), np.uint8)
+            lab[4:10, 2 + i : 9 + i] = foreground
+            Image.fromarray(np.full((16, 16, 3), 120, np.uint8)).save(root / split / f"{i}.png")
+            Image.fromarray(lab).save(root / f"{split}annot" / f"{i}.png")
+    return root
+
+
+def test_a_foreground_stored_as_the_ignore_index_is_refused_naming_the_class(task, tmp_path):
+    """0/255 masks with ignore_index 255: every shadow pixel would be ignored; refused at validate."""
+    spec = get_plugins().datasets.get("segnet-folder")
+    from facebench.tasks.base import DatasetInstance
+
+    root = _binary_masks(tmp_path / "sbu", 255)
+    inst = DatasetInstance("sbu", spec, {"root": str(root), "classes": ["background", "shadow"], "ignore_index": 255})
+    with pytest.raises(ConfigError, match=r"dataset 'sbu': class 'shadow' \(label value 1\) never occurs in the 3 "
+                                          r"label maps of split 'train'") as info:
+        task.validate(bench(["sbu"], zoo="none"), seg_ctx(tmp_path, [inst]))
+    assert "\n" not in str(info.value) and "allow_absent_classes" in str(info.value)
+    # on purpose: allowed
+    ok = DatasetInstance("sbu", spec, {**inst.params, "allow_absent_classes": True})
+    task.validate(bench(["sbu"], zoo="none"), seg_ctx(tmp_path, [ok]))
+    with pytest.raises(ConfigError, match="allow_absent_classes must be true or false"):
+        task.validate(bench(["sbu"], zoo="none"),
+                      seg_ctx(tmp_path, [DatasetInstance("sbu", spec, {**inst.params, "allow_absent_classes": "yes"})]))
+    # stored as 1: accepted
+    fixed = DatasetInstance("sbu", spec, {**inst.params, "root": str(_binary_masks(tmp_path / "sbu01", 1))})
+    task.validate(bench(["sbu"], zoo="none"), seg_ctx(tmp_path, [fixed]))
+
+
+def test_a_class_absent_only_from_the_test_split_is_accepted(task, tmp_path):
+    root = write_segnet(tmp_path / "s", 3, 2)
+    for p in (root / "testannot").iterdir():  # the test split has no disc: fine (scored as absent)
+        lab = np.asarray(Image.open(p)).copy()
+        lab[lab == 2] = 0
+        Image.fromarray(lab).save(p)
+    _validate(task, tmp_path, root)
+
+
+# -- the paper's datasets in their own layouts ----------------------------------------------------
+def _files(kind, root, split, **params):
+    inst = paper_instance(kind, root, **params)
+    return inst.spec.load(split, None, name=inst.name, **inst.params)
+
+
+def test_cityscapes_layout_pairs_cities_and_reads_val_as_test(task, tmp_path):
+    root = write_cityscapes(tmp_path / "cs")
+    train, test = _files("cityscapes", root, "train"), _files("cityscapes", root, "test")
+    assert train.dataset_type == test.dataset_type == "CityscapesDataset"
+    assert len(train) == 4 and {p.parent.name for p, _ in train.pairs} == {"aachen", "bochum"}
+    for img, lab in train.pairs:
+        assert img.name.endswith("_leftImg8bit.png") and lab.name.endswith("_gtFine_labelTrainIds.png")
+        assert img.name.removesuffix("_leftImg8bit.png") == lab.name.removesuffix("_gtFine_labelTrainIds.png")
+    assert test.on_disk == "val" and test.img_dir.name == "val" and len(test) == 2
+    assert train.classes[0] == "road" and len(train.classes) == 19
+    task.validate(bench(["my-cityscapes"], zoo="none"), seg_ctx(tmp_path, [paper_instance("cityscapes", root)]))
+    assert "test split = Cityscapes val" in get_plugins().datasets.get("cityscapes").summary
+
+
+def test_cityscapes_layout_reports_a_missing_label_map(task, tmp_path):
+    root = write_cityscapes(tmp_path / "cs")
+    (root / "gtFine/train/bochum/bochum_000000_000001_gtFine_labelTrainIds.png").unlink()
+    with pytest.raises(ConfigError, match=r"bochum_000000_000001_leftImg8bit.png: image without a label map"):
+        task.validate(bench(["my-cityscapes"], zoo="none"), seg_ctx(tmp_path, [paper_instance("cityscapes", root)]))
+
+
+def test_ade20k_layout_reduces_zero_label(task, tmp_path):
+    root = write_ade20k(tmp_path / "ade")
+    classes = ["wall", "building", "sky"]
+    train, test = _files("ade20k", root, "train", classes=classes), _files("ade20k", root, "test", classes=classes)
+    assert train.dataset_type == "ADE20KDataset" and train.reduce_zero_label and train.img_suffix == ".jpg"
+    assert train.on_disk == "training" and test.on_disk == "validation" and len(train) == 3
+    task.validate(bench(["my-ade20k"], zoo="none"), seg_ctx(tmp_path, [paper_instance("ade20k", root, classes=classes)]))
+    # stored 4 is class 3: outside 3 classes (1..3 stored, 0 = other)
+    with pytest.raises(ConfigError, match=r"label value\(s\) \[3\] outside the 2 classes \(1..2, 0 ignored"):
+        task.validate(bench(["x"], zoo="none"),
+                      seg_ctx(tmp_path, [paper_instance("ade20k", root, "x", classes=["wall", "building"])]))
+
+
+def test_voc_layout_reads_the_split_files_in_their_order(task, tmp_path):
+    root = write_voc(tmp_path / "voc")
+    classes = ["background", "aeroplane", "bicycle"]
+    train, test = _files("voc2012", root, "train", classes=classes), _files("voc2012", root, "test", classes=classes)
+    assert train.dataset_type == "PascalVOCDataset" and train.ann_file.name == "train.txt"
+    assert [p.stem for p, _ in train.pairs] == ["2007_000033", "2007_000005", "2007_000012"]  # file order
+    assert test.on_disk == "val" and [p.stem for p, _ in test.pairs] == ["2007_000042", "2007_000001"]
+    task.validate(bench(["my-voc2012"], zoo="none"), seg_ctx(tmp_path, [paper_instance("voc2012", root, classes=classes)]))
+    assert get_plugins().datasets.get("voc2012").num_classes == 21
+    (root / "VOCdevkit/VOC2012/JPEGImages/2007_000005.jpg").unlink()
+    with pytest.raises(ConfigError, match=r"2007_000005.jpg: listed in train.txt but missing"):
+        task.validate(bench(["my-voc2012"], zoo="none"),
+                      seg_ctx(tmp_path, [paper_instance("voc2012", root, classes=classes)]))
+
+
+def test_mmseg_folder_reads_val_when_test_labels_are_placeholders(tmp_path):
+    from facebench.tasks.segmentation.datasets.folders import folder_files
+
+    root = tmp_path / "m"
+    for split, fill in (("train", None), ("val", None), ("test", IGNORE)):
+        (root / "img_dir" / split).mkdir(parents=True)
+        (root / "ann_dir" / split).mkdir(parents=True)
+        for i in range(2):
+            lab = np.full((8, 8), fill, np.uint8) if fill is not None else (np.arange(64).reshape(8, 8) % 2).astype(np.uint8)
+            Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(root / "img_dir" / split / f"{i}.png")
+            Image.fromarray(lab).save(root / "ann_dir" / split / f"{i}.png")
+    files = folder_files("mmseg-folder", "test", root=root, classes=["a", "b"], verify=True)
+    assert files.on_disk == "val" and files.img_dir.name == "val"
+    Image.fromarray(np.ones((8, 8), np.uint8)).save(root / "ann_dir" / "test" / "1.png")  # a real label: test is test
+    assert folder_files("mmseg-folder", "test", root=root, classes=["a", "b"]).on_disk == "test"
+
+
+# -- ground-truth statistics on the board ---------------------------------------------------------
+def test_the_board_tolerates_macc_on_some_targets_and_models_only(tmp_path):
+    """An older store lacks mAcc (its fine-tuning jobs were done before): a target with mAcc for every
+    model, one with mAcc for half the models, the board built from both."""
+    import csv
+    import json
+
+    from facebench.leaderboard import build_leaderboards
+    from facebench.store import ResultsStore
+
+    from leaderboard_fixtures import MODELS, SEEDS, make_store
+
+    path = make_store(tmp_path / "s.sqlite")
+    bench_id = "segmentation/toy-seg"
+    store = ResultsStore(path)
+    store.set_truth_statistics(bench_id, ("miou", "pixel_acc", "macc"), "miou")
+    rng = np.random.default_rng(0)
+    for target, models in (("city", MODELS), ("voc", MODELS[:3])):
+        miou = store.mean_ground_truth(bench_id, target, "miou")
+        for m in models:
+            for s in SEEDS:
+                store.record_ground_truth(f"ft-macc:{target}:{m}:{s}", bench_id, target, m, s,
+                                          {"macc": miou[m] + 0.05 + rng.normal(0, 0.01)}, 1.0)
+    store.close()
+    build_leaderboards(path, tmp_path / "out", figures=False, sensitivity=False, n_boot=50)
+    rows = list(csv.DictReader((tmp_path / "out" / "leaderboard.csv").open()))
+    macc = {(r["target"], r["metric"]) for r in rows if r["benchmark"] == bench_id and r["truth"] == "macc"}
+    assert ("city", "face") in macc and ("voc", "face") in macc
+    doc = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    seg = next(b for b in doc["benchmarks"] if b["benchmark"] == bench_id)
+    assert seg["truths"][0] == "miou" and "macc" in seg["truths"]
+    assert "macc" in (tmp_path / "out" / "leaderboard.md").read_text()
 
 
 # -- zoos and configs ---------------------------------------------------------------------------

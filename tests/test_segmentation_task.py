@@ -39,20 +39,22 @@ def _pre(source, loss="ce"):
 
 # -- ground truth -------------------------------------------------------------------------------
 def _confusion_scores(pred, true, k, ignore):
-    """mIoU and pixel accuracy from a confusion matrix built pixel by pixel (independent of mmseg)."""
+    """mIoU, pixel accuracy and mAcc from a confusion matrix built pixel by pixel (independent of mmseg)."""
     cm = np.zeros((k, k), np.int64)
     for p, t in zip(pred.reshape(-1), true.reshape(-1)):
         if t != ignore:
             cm[t, p] += 1
-    ious = []
+    ious, accs = [], []
     for c in range(k):
         union = cm[c, :].sum() + cm[:, c].sum() - cm[c, c]
         if union > 0:
             ious.append(cm[c, c] / union)
-    return float(np.mean(ious)), float(np.trace(cm) / cm.sum())
+        if cm[c, :].sum() > 0:  # classes present in the ground truth
+            accs.append(cm[c, c] / cm[c, :].sum())
+    return float(np.mean(ious)), float(np.trace(cm) / cm.sum()), float(np.mean(accs))
 
 
-def test_miou_and_pixel_accuracy_match_a_confusion_matrix(tmp_path):
+def test_miou_pixel_accuracy_and_macc_match_a_confusion_matrix(tmp_path):
     rng = np.random.default_rng(0)
     k = 4
     true = rng.integers(0, k, (5, 12, 12))
@@ -62,10 +64,24 @@ def test_miou_and_pixel_accuracy_match_a_confusion_matrix(tmp_path):
     np.savez(tmp_path / "preds.npz", pred=pred, true=true)  # scored from saved predictions
     saved = np.load(tmp_path / "preds.npz")
     got = segmentation_scores(saved["pred"], saved["true"], k, IGNORE)
-    miou, acc = _confusion_scores(saved["pred"], saved["true"], k, IGNORE)
+    miou, acc, macc = _confusion_scores(saved["pred"], saved["true"], k, IGNORE)
     assert got["miou"] == pytest.approx(miou, abs=1e-12) and got["pixel_acc"] == pytest.approx(acc, abs=1e-12)
+    assert got["macc"] == pytest.approx(macc, abs=1e-12) and abs(got["macc"] - got["pixel_acc"]) > 1e-3
     perfect = segmentation_scores(np.where(true == IGNORE, 2, true), true, k, IGNORE)
-    assert perfect == {"miou": 1.0, "pixel_acc": 1.0}  # ...and never predicted: absent from the mean
+    assert perfect == {"miou": 1.0, "pixel_acc": 1.0, "macc": 1.0}  # ...and never predicted: absent from the mean
+
+
+def test_macc_by_hand():
+    """A 2x3 map: class 0 has 4 true pixels (3 right), class 1 has 1 (right), class 2 none (absent from
+    mAcc but predicted once, so in mIoU with IoU 0); one pixel ignored."""
+    true = np.array([[[0, 0, 0, 0], [1, IGNORE, 0, 1]]])
+    pred = np.array([[[0, 0, 0, 2], [1, 1, 0, 0]]])
+    # class 0: true at 5 pixels, predicted right at 4 -> acc 0.8; class 1: 2 true, 1 right -> 0.5
+    got = segmentation_scores(pred, true, 3, IGNORE)
+    assert got["macc"] == pytest.approx((4 / 5 + 1 / 2) / 2, abs=1e-12)
+    assert got["pixel_acc"] == pytest.approx(5 / 7, abs=1e-12)
+    # IoU: class 0: 4 / (5 + 5 - 4) = 4/6; class 1: 1 / (2 + 1 - 1) = 1/2; class 2: 0 / (0 + 1) = 0
+    assert got["miou"] == pytest.approx((4 / 6 + 1 / 2 + 0) / 3, abs=1e-12)
 
 
 # -- per-pixel features -------------------------------------------------------------------------
@@ -137,5 +153,5 @@ def test_segnet_target_end_to_end_with_a_two_model_zoo(tmp_path, monkeypatch):
     board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
     assert board["benchmarks"][0]["targets"] == ["tiny-target"]
     truths = db.execute("SELECT statistic, value FROM ground_truth").fetchall()
-    assert sorted({t for t, _ in truths}) == ["miou", "pixel_acc"] and len(truths) == 8
+    assert sorted({t for t, _ in truths}) == ["macc", "miou", "pixel_acc"] and len(truths) == 12
     assert all(0.0 <= v <= 1.0 for _, v in truths)

@@ -3,7 +3,8 @@
 Thin: every command parses its options, calls the module that does the work (runner,
 leaderboard, scoring...), and prints what comes back. Commands: :mod:`.registry` (``plugins``,
 ``list``), :mod:`.score` (``score``), :mod:`.run` (``run``), :mod:`.leaderboard`
-(``leaderboard``), :mod:`.rank` (``rank``), ``new-metric`` below. No module outside this package imports it.
+(``leaderboard``), :mod:`.rank` (``rank``), :mod:`.pack` (``pack``, ``unpack``), ``new-metric`` below.
+No module outside this package imports it.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import click
 from .. import __version__
 from ..errors import FacebenchError
 from .leaderboard import leaderboard_cmd
+from .pack import pack_cmd, unpack_cmd
 from .rank import rank_cmd
 from .registry import list_cmd, plugins_cmd
 from .run import default_config_path, run_cmd
@@ -37,7 +39,8 @@ def new_metric_cmd(name, directory) -> None:
     click.echo(next_steps(new_metric(name, directory)))
 
 
-for _command in (plugins_cmd, list_cmd, score_cmd, run_cmd, leaderboard_cmd, rank_cmd, new_metric_cmd):
+for _command in (plugins_cmd, list_cmd, score_cmd, run_cmd, leaderboard_cmd, rank_cmd, new_metric_cmd, pack_cmd,
+                 unpack_cmd):
     cli.add_command(_command)
 
 __all__ = ["cli", "main", "default_config_path", "_parse_params"]

@@ -64,6 +64,8 @@ def print_plan(planned) -> None:
     todo = [p.job for p in planned if not p.done]
     done = [p.job for p in planned if p.done]
     click.echo(f"{len(todo)} job(s) would run, {len(done)} already in the store")
+    for note in getattr(planned, "notes", ()):
+        click.echo(note)
     for title, jobs in (("would run", todo), ("in the store", done)):
         if jobs:
             click.echo(f"{title}:")

@@ -44,6 +44,8 @@ def _report_errors(result: ZooScores) -> int:
 
 def score_directory(directory: str, metric_names: list[str], params, fmt: str, ground_truth: str | None) -> int:
     metrics = build_metrics(metric_names, params)
+    if not metric_names:  # <model>.npz files carry no meta: the data-free controls only when named
+        metrics = {name: m for name, m in metrics.items() if not getattr(m, "control", False) or name in params}
     loaders = bundle_loaders(directory)
     truth = read_ground_truth(ground_truth) if ground_truth else None
     if truth is not None:
@@ -104,12 +106,17 @@ def _print(result: ZooScores, metrics: list[str], fmt: str, corr: dict[str, dict
             click.echo(f"{m:<{mw}}  " + "  ".join(f"{_fmt(corr[m][s]):>9}" for s in STATISTICS))
 
 
-def score_store(store: str, metric_names: list[str], params, fmt: str) -> int:
-    """Score metrics on every cached benchmark of a results store (no extraction, no fine-tuning)."""
+def score_store(store: str, metric_names: list[str], params, fmt: str, pack: str | None = None) -> int:
+    """Score metrics on every cached benchmark of a results store (no extraction, no fine-tuning);
+    with ``pack``, on the store of that benchmark pack (unpacked first, or reused)."""
     from ..plugins import get_plugins
-    from ..runner.only_score import score_store as run_score_store
+    from ..runner.only_score import score_pack, score_store as run_score_store
 
-    result = run_score_store(store, metric_spec(metric_names, params), get_plugins().metrics)
+    unpacked = None
+    if pack is not None:
+        unpacked, result = score_pack(pack, metric_spec(metric_names, params), get_plugins().metrics)
+    else:
+        result = run_score_store(store, metric_spec(metric_names, params), get_plugins().metrics)
     for where in result.skipped:
         click.echo(f"facebench: warning: {where}: no cached features, skipped", err=True)
     for line in result.errors:
@@ -122,6 +129,10 @@ def score_store(store: str, metric_names: list[str], params, fmt: str) -> int:
             for name, res in per_metric.items():
                 taus = ", ".join(f"{s}: tau_w={c['tau_w']:.3f}" for s, c in res["correlations"].items())
                 click.echo(f"  {name:<18} {taus or 'no ground truth'}")
+    if unpacked is not None:  # on stderr: stdout stays the table, or one JSON object
+        click.echo(f"facebench: {pack}: {'already unpacked, verified' if unpacked.reused else 'verified and unpacked'}"
+                   f"; scores recorded in {unpacked.store}", err=True)
+        click.echo(f"facebench: the full board: {unpacked.commands()[1]}", err=True)
     return 1 if result.errors else 0
 
 
@@ -141,12 +152,15 @@ def parse_params(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
 
 @click.command("score")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-@click.option("--metric", "-m", "metric_names", multiple=True, help="Metric to score (repeatable); default: all registered.")
+@click.option("--metric", "-m", "metric_names", multiple=True,
+              help="Metric to score (repeatable); default: all registered (with DIR: but the data-free controls).")
 @click.option("--param", "-p", "params", multiple=True, help="Metric parameter METRIC.NAME=VALUE, e.g. face.t=0.1.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--ground-truth", type=click.Path(dir_okay=False), help="CSV 'model,accuracy': add correlations.")
 @click.option("--store", type=click.Path(dir_okay=False), help="Score cached benchmarks of a results store instead of DIR.")
-def score_cmd(directory, metric_names, params, fmt, ground_truth, store) -> None:
+@click.option("--pack", type=click.Path(dir_okay=False),
+              help="Score a benchmark pack (facebench pack): unpacked into .facebench/packs/<name>/ first, or reused.")
+def score_cmd(directory, metric_names, params, fmt, ground_truth, store, pack) -> None:
     """Score feature bundles: DIR holds one <model>.npz per model (features, labels, optional probs).
 
     With --format json, stdout gets exactly one JSON object {metric: {model: score}}, or with
@@ -154,10 +168,12 @@ def score_cmd(directory, metric_names, params, fmt, ground_truth, store) -> None
     stderr, one line each; the exit status is 1 if any metric failed on any model.
     """
     param_map = parse_params(params)
-    if store:
-        code = score_store(store, list(metric_names), param_map, fmt)
+    if pack and (directory or store):
+        raise FacebenchError("score: give --pack FILE alone, without DIR or --store")
+    if store or pack:
+        code = score_store(store, list(metric_names), param_map, fmt, pack=pack)
     else:
         if directory is None:
-            raise FacebenchError("score: give a directory of <model>.npz files, or --store DB")
+            raise FacebenchError("score: give a directory of <model>.npz files, --store DB or --pack FILE")
         code = score_directory(directory, list(metric_names), param_map, fmt, ground_truth)
     sys.exit(code)

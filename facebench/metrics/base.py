@@ -88,6 +88,7 @@ class Metric:
     # Parameters worth varying and the values to try: the board's sensitivity table shows tau_w for
     # every combination (:mod:`facebench.leaderboard.sensitivity`); empty: no table.
     sensitivity: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
+    control: ClassVar[bool] = False  # a data-free baseline the board compares every metric against (metrics/controls.py)
 
     # -- contract -----------------------------------------------------------------------------
     def compute(self, bundle: FeatureBundle) -> MetricValue:

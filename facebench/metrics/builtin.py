@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
+from .controls import ParamCount, PretrainEpochs, SourceAccuracy
 from .etran import EnergyScore
 from .face import (
     ClassFairness,
@@ -33,4 +34,5 @@ def facebench_metrics():
         FaCe, VarianceCollapse, ClassFairness, FaCeWithSelf, ClassFairnessWithSelf, FaCeLiteral, ClassFairnessLiteral,
         NC2, LEEP, NCE, LogME, HScore, GBC,
         TransRate, NLEEP, SFDA, NCTI, ShrinkageHScore, EnergyScore, PACTranGaussian, PED,
+        ParamCount, SourceAccuracy, PretrainEpochs,  # data-free controls (metrics/controls.py)
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,14 +19,20 @@ from ..checksum import write_sidecar
 from ..errors import BadInputError
 
 CACHE_VERSION = 1
+# What extraction records in a bundle's meta (2: num_params, source_accuracy, pretrain_epochs for the
+# data-free controls, facebench.metrics.controls). Part of the feature key only: bump it when the
+# recorded meta changes, so cached features are extracted again while pre-training and fine-tuning
+# jobs keep their keys (CACHE_VERSION would re-run those too).
+FEATURE_META_VERSION = 2
 
 
 def content_key(*parts: Any) -> str:
-    """A stable hash of JSON-able parts (dataclasses are converted to dicts)."""
+    """A stable hash of JSON-able parts (dataclasses are converted to dicts of their fields, less the
+    fields marked ``metadata={"content_key": False}``: recorded facts such as ``ModelSpec.source_accuracy``)."""
 
     def norm(x: Any) -> Any:
         if is_dataclass(x) and not isinstance(x, type):
-            return norm(asdict(x))
+            return norm({f.name: getattr(x, f.name) for f in fields(x) if f.metadata.get("content_key", True)})
         if isinstance(x, dict):
             return {str(k): norm(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))}
         if isinstance(x, (list, tuple)):
@@ -38,8 +44,9 @@ def content_key(*parts: Any) -> str:
 
 
 def feature_key(task: str, model: Any, target_content: Any, options: Any, split: str = "train") -> str:
-    """The content key of one model's features on one dataset instance (the runner's and ``rank``'s)."""
-    return content_key("features", task, model, target_content, split, options)
+    """The content key of one model's features on one dataset instance (the runner's and ``rank``'s);
+    :data:`FEATURE_META_VERSION` is part of it."""
+    return content_key("features", task, model, target_content, split, options, {"meta": FEATURE_META_VERSION})
 
 
 class FeatureCache:
@@ -99,6 +106,14 @@ class FeatureCache:
         path = self.path(key)
         bundle.save_npz(path)
         with replacing(path.with_suffix(".json")) as tmp:
-            tmp.write_text(json.dumps({"name": bundle.name, **dict(bundle.meta)}, default=str))
+            tmp.write_text(json.dumps({"name": bundle.name, **dict(bundle.meta)}, default=_json_value))
         write_sidecar(path)
         return path
+
+
+def _json_value(x: Any) -> Any:
+    """A numpy scalar as its Python number (so that a count read back is still an int); else its str."""
+    item = getattr(x, "item", None)
+    if callable(item) and getattr(x, "shape", None) == ():
+        return item()
+    return str(x)

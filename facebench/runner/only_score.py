@@ -36,6 +36,17 @@ def score_store(store_path: str | Path, spec: MetricSpec, metric_registry) -> St
         return _score_locked(store_path, metrics)
 
 
+def score_pack(pack_path: str | Path, spec: MetricSpec, metric_registry, into: str | Path | None = None):
+    """Score the metrics of ``spec`` on a benchmark pack: unpack it (verified whole first; an earlier
+    unpacking of the same pack is reused once its files are checked, see :func:`facebench.pack.unpack`),
+    then :func:`score_store` on its store. Returns (the :class:`~facebench.pack.Unpacked`, the scores)."""
+    from ..pack import unpack
+
+    create_metrics(spec, metric_registry)  # an unknown metric or parameter is refused before unpacking
+    unpacked = unpack(pack_path, into)
+    return unpacked, score_store(unpacked.store, spec, metric_registry)
+
+
 def _score_locked(store_path: str | Path, metrics) -> StoreScores:
     store = ResultsStore(store_path)
     try:

@@ -8,6 +8,7 @@ Nothing runs here: a job's callable runs when an executor (:mod:`.execute`) call
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..isolation import DEFAULT_LIMITS, Limits
 from ..store import ResultsStore
@@ -56,9 +57,9 @@ def plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Resu
             bundle = cache.load_or_extract(key, lambda: task.extract(m, t, ctx))[0]
             return ExtractedFeatures(bundle.n, bundle.dim)
 
-        def record(store, bundle: ExtractedFeatures, secs: float) -> None:
-            path = str(cache.path(key).resolve())
-            store.record_features(job_key, bench, t, m.name, "train", path, key, bundle.n, bundle.dim, secs)
+        def record(store, bundle: ExtractedFeatures, secs: float) -> None:  # recorded relative to the cache directory
+            store.record_features(job_key, bench, t, m.name, "train", cache.path(key), key, bundle.n, bundle.dim, secs,
+                                  cache_dir=cache.root.parent)
 
         return Job(job_key, "extract", f"extract {m.name} on {t}", measured(extract, ctx.device), bench, t, m.name,
                    record=record, artifact=key)
@@ -78,10 +79,13 @@ def plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Resu
     def score_jobs(t: str) -> list[Job]:
         stored = store.feature_files(bench, t) if store is not None else {}
         files = {}
-        for m in zoo.models:  # the file the store recorded for this content key, else where the cache puts it
+        # the file the store recorded for this content key, found where the store and its cache are now
+        # (ResultsStore.resolve_file), else where this run's cache puts it
+        for m in zoo.models:
             key = feature_keys[(t, m.name)]
             path, stored_key = stored.get(m.name, (None, None))
-            files[m.name] = (path if stored_key == key else str(cache.path(key).resolve()), key)
+            usable = stored_key == key and path is not None and Path(path).is_file()
+            files[m.name] = (path if usable else str(cache.path(key).resolve()), key)
         scorer = TargetScorer(bench, t, files, limits)
 
         def job(name: str, metric) -> Job:
@@ -115,4 +119,4 @@ def _record_predictions(store: ResultsStore, cache: PredictionCache, key: str, b
     if preds is None:
         return
     path = cache.save(key, preds)
-    store.record_predictions(bench, target, model, seed, str(path.resolve()), key, preds.n)
+    store.record_predictions(bench, target, model, seed, path, key, preds.n, cache_dir=cache.root.parent)

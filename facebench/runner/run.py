@@ -80,6 +80,15 @@ class PlannedJob:
     done: bool  # already in the store: a run would skip it
 
 
+class Plan(list):
+    """The planned jobs (a list of :class:`PlannedJob`) and ``notes``: what validation found that a run
+    would fetch ("would download <id>"), found without a network call."""
+
+    def __init__(self, jobs=(), notes=()) -> None:
+        super().__init__(jobs)
+        self.notes = list(notes)
+
+
 def pick_device(requested: str | None) -> str:
     if requested:
         return requested
@@ -95,6 +104,7 @@ class _Prepared:
     benchmarks: list[ResolvedBenchmark]
     jobs: dict[str, list[list[Job]]]  # benchmark id -> phases -> jobs
     cache: FeatureCache
+    notes: list[str] = field(default_factory=list)  # the tasks' notes from validation (TaskContext.note)
 
 
 def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _Prepared:
@@ -108,12 +118,14 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
     device = opts.device or "cpu"
     if not opts.only_score:
         device = pick_device(opts.device)
+    notes: list[str] = []
 
     def make_ctx(rb: ResolvedBenchmark) -> TaskContext:
         ctx = task_context(plugins, cache_dir=cache_dir, device=device, download=download, quiet=opts.quiet,
                            options=rb.config.options, instances={**instances, **rb.targets},
                            diagnostics=rb.diagnostics)
         ctx.progress = opts.progress
+        ctx.notes = notes  # one list for the run: the plan prints it
         return ctx
 
     if store is not None:
@@ -126,7 +138,7 @@ def _prepare(cfg: RunConfig, opts: RunOptions, store: ResultsStore | None) -> _P
     predictions = PredictionCache(cache_dir)
     jobs = {rb.id: plan_benchmark(rb, make_ctx(rb), metrics, store, cache, predictions, opts.only_score,
                                    cfg.scoring) for rb in benchmarks}
-    return _Prepared(cfg, plugins, benchmarks, jobs, cache)
+    return _Prepared(cfg, plugins, benchmarks, jobs, cache, notes)
 
 
 def _is_done(job: Job, store: ResultsStore | None, cache: FeatureCache) -> bool:
@@ -135,14 +147,15 @@ def _is_done(job: Job, store: ResultsStore | None, cache: FeatureCache) -> bool:
     return job.artifact is None or cache.has(job.artifact)  # a removed or corrupt file is extracted again
 
 
-def plan_run(cfg: RunConfig, opts: RunOptions) -> list[PlannedJob]:
-    """Validate the config and list the jobs a run would do, each marked done if the store has it."""
+def plan_run(cfg: RunConfig, opts: RunOptions) -> Plan:
+    """Validate the config and list the jobs a run would do, each marked done if the store has it, with
+    the notes of validation (what a run would download: a plan makes no network call)."""
     path = Path(opts.store or cfg.store)
     store = ResultsStore(path) if path.exists() else None
     try:
         prepared = _prepare(cfg, opts, store)
-        return [PlannedJob(job, _is_done(job, store, prepared.cache))
-                for phases in prepared.jobs.values() for phase in phases for job in phase]
+        return Plan([PlannedJob(job, _is_done(job, store, prepared.cache))
+                     for phases in prepared.jobs.values() for phase in phases for job in phase], prepared.notes)
     finally:
         if store is not None:
             store.close()

@@ -27,16 +27,22 @@ from __future__ import annotations
 from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 import numpy as np
 
 from ..bundle import FeatureBundle
+from ..checks import ParamRule, check_params
 from ..errors import ConfigError
 from ..predictions import TestPredictions
 
 
 # -- zoos ---------------------------------------------------------------------------------------
+#: ``field(metadata=NOT_IN_KEYS)``: a dataclass field that :func:`facebench.runner.feature_cache.content_key`
+#: leaves out of job keys (a recorded fact that changes no job's result).
+NOT_IN_KEYS: Mapping[str, Any] = {"content_key": False}
+
+
 @dataclass(frozen=True)
 class PretrainSpec:
     """Source pre-training recipe run by facebench (zoo building)."""
@@ -62,6 +68,13 @@ class ModelSpec:
     weights: str | None = None  # e.g. "timm:imagenet", "torchvision:IMAGENET1K_V2", "package:...", a path, None
     pretrain: PretrainSpec | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # What the publisher of ``weights`` states about their pre-training, where the zoo declares it
+    # (a model that facebench pre-trains itself gets both measured/recorded instead): top-1 accuracy
+    # on the source's validation split as a fraction in [0, 1], and the training length in epochs.
+    # Recorded in the features' meta for the data-free controls (:mod:`facebench.metrics.controls`);
+    # facts about the weights, not inputs of any job, so they stay out of every content key.
+    source_accuracy: float | None = field(default=None, metadata=NOT_IN_KEYS)
+    pretrain_epochs: int | None = field(default=None, metadata=NOT_IN_KEYS)
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,8 @@ class DatasetSpec:
     ``offline`` datasets come with pip/apt packages; the others download only when the run
     allows it. A config names instances of a type (``datasets: {faces: {type: image-folder,
     root: ...}}``); a registered name used directly as a target is an instance without params.
+    A type that declares its ``params`` has every instance's parameters checked by name and range
+    when a task validates it (:meth:`validate`), so a misspelt parameter is refused at plan time.
     """
 
     name: str
@@ -101,6 +116,26 @@ class DatasetSpec:
     check: Callable[..., None] | None = None  # check(ctx, **params): raise ConfigError if unavailable
     # files(**params) -> the paths the instance reads (user data): their listing enters job keys
     files: Callable[..., Any] | None = None
+    # The parameters the type takes, name -> rule (facebench.checks: integer, count, fraction, choice,
+    # flag, text, ANY): declared, :meth:`check_params` refuses any other parameter (with a did-you-mean
+    # hint) and a value outside its rule when a task validates an instance, before any data are read.
+    # None: not declared (nothing is checked); {}: the type takes no parameter.
+    params: Mapping[str, ParamRule] | None = field(default=None, hash=False)
+
+    def check_params(self, params: Mapping[str, Any], where: str = "", ignore: Iterable[str] = ()) -> None:
+        """Refuse an undeclared parameter or a value outside its rule (nothing when ``self.params`` is None).
+
+        ``where`` starts the message (default: the type's name); ``ignore``: keys the task itself
+        adds to every dataset's parameters (e.g. a data root), refused by no type.
+        """
+        if self.params is not None:
+            check_params(params, self.params, where or self.name, "parameter", ignore)
+
+    def validate(self, ctx: Any, params: Mapping[str, Any], where: str = "", ignore: Iterable[str] = ()) -> None:
+        """What a task runs on an instance before any job: :meth:`check_params`, then ``check``."""
+        self.check_params(params, where, ignore)
+        if self.check is not None:
+            self.check(ctx, **dict(params))
 
 
 @dataclass(frozen=True)
@@ -176,6 +211,12 @@ class TaskContext:
     instances: Mapping[str, DatasetInstance] = field(default_factory=dict)
     diagnostics: Mapping[str, Diagnostic] = field(default_factory=dict)
     progress: Callable[..., Any] | None = None  # progress(iterable=None, total=None, desc=str) -> tqdm-like
+    notes: list[str] = field(default_factory=list)  # what validation found a run would fetch: the plan prints them
+
+    def note(self, line: str) -> None:
+        """Record one line for the plan (``facebench run --plan``), e.g. "would download <id>"; once per text."""
+        if line not in self.notes:
+            self.notes.append(line)
 
     def dataset(self, name: str, task: str | None = None) -> DatasetInstance:
         """The dataset instance ``name`` (ConfigError if unknown or, with ``task``, of another task;

@@ -12,6 +12,8 @@ from ...errors import ConfigError
 from .options import TaskOptions
 
 TASK = "classification"
+#: what the task adds to every dataset's params (``options.data_root``): no type refuses it
+CONTEXT_KEYS = ("data_root",)
 
 
 def dataset_instance(name: str, ctx):
@@ -24,12 +26,20 @@ def dataset_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None)
     return {**dataset_instance(name, ctx).params, **opts.dataset_options(name), **(extra or {})}
 
 
-def check_dataset(name: str, ctx, opts: TaskOptions) -> None:
-    """Run the dataset's own availability check (root, files, decodability)."""
+def checked_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:
+    """:func:`dataset_params`, each checked against the type's declared parameters (name and range)."""
+    params = dataset_params(name, ctx, opts, extra)
+    dataset_instance(name, ctx).spec.check_params(params, f"dataset {name!r}", CONTEXT_KEYS)
+    return params
+
+
+def check_dataset(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> None:
+    """Check the dataset's parameters, then run its own availability check (root, files, decodability)."""
     spec = dataset_instance(name, ctx).spec
+    params = checked_params(name, ctx, opts, extra)
     if spec.check is not None:
         try:
-            spec.check(ctx, **dataset_params(name, ctx, opts))
+            spec.check(ctx, **params)
         except ConfigError as exc:
             raise ConfigError(f"dataset {name!r}: {exc}" if spec.name != name else str(exc)) from None
 
@@ -61,7 +71,7 @@ def load_split(name: str, split: str, ctx, opts: TaskOptions, per_class: int | N
     spec = dataset_instance(name, ctx).spec
     if split not in spec.splits:
         raise ConfigError(f"dataset {name!r} has no {split!r} split (splits: {', '.join(spec.splits)})")
-    ds = spec.load(split, ctx, **dataset_params(name, ctx, opts, extra))
+    ds = spec.load(split, ctx, **checked_params(name, ctx, opts, extra))
     labels = np.asarray(labels_of(ds), dtype=np.int64)
     if labels.size == 0:
         raise ConfigError(f"dataset {name!r}: the {split} split is empty")

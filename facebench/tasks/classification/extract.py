@@ -11,7 +11,8 @@ from ...torch_utils import make_loader
 from ..base import ModelSpec
 from .data import load_split
 from .options import TaskOptions
-from .pretrain import load_pretrained
+from .models import backbone_params
+from .pretrain import load_pretrained, source_facts
 from .training import predict, setup_torch
 
 
@@ -20,11 +21,14 @@ def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> Fe
 
     ``probs`` is the softmax of the model's own source classifier (ImageNet's 1000 classes, or
     the source dataset's classes for models that facebench pre-trained). The preprocessing and
-    the splits are recorded in ``bundle.meta``.
+    the splits are recorded in ``bundle.meta``, and for the data-free controls
+    (:mod:`facebench.metrics.controls`) ``num_params`` (the backbone's) and, where known,
+    ``source_accuracy`` and ``pretrain_epochs`` (:func:`.pretrain.source_facts`).
     """
     setup_torch(opts, ctx.device)
     t0 = time.perf_counter()
     net, prep, info = load_pretrained(spec, ctx, opts)
+    facts = {"num_params": backbone_params(net), **source_facts(spec, net, prep, ctx, opts, info)}
     net = net.to(ctx.device)
     split = load_split(target, "train", ctx, opts, opts.train_per_class)
     loader = make_loader(split.torch_dataset(prep.transform()), opts.eval_batch_size, shuffle=False,
@@ -39,6 +43,6 @@ def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> Fe
         "preprocessing": prep.as_meta(), "feature_dim": int(out["features"].shape[1]),
         "source_classes": int(out["logits"].shape[1]),
         "pretrained": {k: v for k, v in info.items() if k in ("pretrained", "source", "loss", "epochs", "weights")},
-        "seconds": time.perf_counter() - t0,
+        **facts, "seconds": time.perf_counter() - t0,
     }
     return FeatureBundle.from_arrays(out["features"], out["labels"], probs, name=f"{spec.name}@{target}", meta=meta)

@@ -381,6 +381,39 @@ def _build_lite(spec: ModelSpec, src: WeightSource) -> Net:
 
 
 # --------------------------------------------------------------------------------------------
+# What is known of the weights (the data-free controls' inputs)
+# --------------------------------------------------------------------------------------------
+def backbone_params(net: Net) -> int:
+    """All parameters of the network's ``body`` (what produces the features; the head excluded)."""
+    return int(sum(p.numel() for p in net.body.parameters()))
+
+
+def published_source_facts(spec: ModelSpec) -> dict[str, Any]:
+    """``source_accuracy``/``source_metric``/``pretrain_epochs`` of weights facebench did not pre-train.
+
+    The accuracy the zoo declares on the spec (``ModelSpec.source_accuracy``), else torchvision's
+    published ImageNet-1K acc@1 of ``torchvision:`` weights (as a fraction); the pre-training length
+    the spec declares, or 0 epochs for random initialisation. Unknown facts are left out.
+    """
+    facts: dict[str, Any] = {}
+    src = WeightSource.parse(spec.weights)
+    if spec.pretrain_epochs is not None:
+        facts["pretrain_epochs"] = int(spec.pretrain_epochs)
+    elif src.kind == "none":
+        facts["pretrain_epochs"] = 0
+    if src.kind == "none":
+        return facts
+    accuracy, measure = spec.source_accuracy, "top-1 accuracy (published, declared by the zoo)"
+    if accuracy is None and src.kind == "torchvision" and library_of(spec) == "torchvision":
+        metrics = (_torchvision_weights(spec.arch, src.value).meta.get("_metrics") or {}).get("ImageNet-1K") or {}
+        if metrics.get("acc@1") is not None:
+            accuracy, measure = float(metrics["acc@1"]) / 100.0, "ImageNet-1K top-1 accuracy (torchvision's published acc@1)"
+    if accuracy is not None:
+        facts.update(source_accuracy=float(accuracy), source_metric=measure)
+    return facts
+
+
+# --------------------------------------------------------------------------------------------
 # Preprocessing of a spec
 # --------------------------------------------------------------------------------------------
 def native_preprocessing(spec: ModelSpec) -> Preprocessing:

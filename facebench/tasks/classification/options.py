@@ -8,6 +8,7 @@ Benchmark ``options`` (all optional)::
     subsample_seed: 0         # which items the caps keep
     data_root: ~/data         # where downloadable datasets live (else $FACEBENCH_DATA)
     datasets:                 # per-dataset options of this benchmark, on top of the config's instance
+                              # (checked against the dataset type's declared parameters)
       digits: {test_fraction: 0.2}   # (an image-folder is better named in the config's datasets:)
     num_threads: 2            # torch.set_num_threads on CPU
     num_workers: 0            # DataLoader workers
@@ -26,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ...checks import refuse_unknown
 from ...errors import ConfigError
 
 OPTION_KEYS = (
@@ -67,11 +69,7 @@ class TaskOptions:
     @classmethod
     def parse(cls, options: Mapping[str, Any] | None) -> "TaskOptions":
         o = dict(options or {})
-        unknown = sorted(set(o) - set(OPTION_KEYS))
-        if unknown:
-            raise ConfigError(
-                f"classification: unknown option(s) {', '.join(unknown)} (known: {', '.join(OPTION_KEYS)})"
-            )
+        refuse_unknown(o, OPTION_KEYS, "classification", "option")
         datasets = o.get("datasets") or {}
         if not isinstance(datasets, Mapping) or not all(isinstance(v, Mapping) for v in datasets.values()):
             raise ConfigError("classification: options.datasets must map dataset names to option mappings")
@@ -119,9 +117,7 @@ class Hparams:
     @classmethod
     def parse(cls, hparams: Mapping[str, Any] | None) -> "Hparams":
         h = dict(hparams or {})
-        unknown = sorted(set(h) - set(HPARAM_KEYS))
-        if unknown:
-            raise ConfigError(f"classification: unknown finetune key(s) {', '.join(unknown)} (known: {', '.join(HPARAM_KEYS)})")
+        refuse_unknown(h, HPARAM_KEYS, "classification", "finetune key")
         opt = str(h.get("optimizer", "sgd")).lower()
         if opt not in OPTIMIZERS:
             raise ConfigError(f"classification: unknown optimizer {opt!r} (known: {', '.join(OPTIMIZERS)})")

@@ -10,6 +10,12 @@ do not verify (truncated, corrupted, another key) is trained again, never truste
 ``PretrainSpec.options``: ``train_per_class`` (cap on the source's train split), ``seed`` (0),
 ``momentum`` (0.9), ``weight_decay`` (5e-4), ``loss_options`` (the loss's parameters),
 ``dataset_options`` (the source dataset's options).
+
+When the pre-training ends, the model's top-1 accuracy on its source's test split (at most
+:data:`SOURCE_EVAL_PER_CLASS` images per class) is recorded next to the checkpoint
+(:func:`facebench.checkpoints.save_source_record`); :func:`source_facts` reads it back for the
+features' meta (evaluating a checkpoint made before that record existed), where the data-free
+controls (:mod:`facebench.metrics.controls`) find it.
 """
 from __future__ import annotations
 
@@ -25,17 +31,26 @@ from typing import Any, Mapping
 import torch
 
 from ...errors import ConfigError
-from ...checkpoints import file_lock, load_checkpoint, save_checkpoint
+from ...checkpoints import (
+    checkpoint_digest,
+    file_lock,
+    load_checkpoint,
+    load_source_record,
+    save_checkpoint,
+    save_source_record,
+)
 from ...torch_utils import Amp, make_loader, train_epoch
 from ..base import ModelSpec
-from .data import load_split
+from .data import dataset_instance, load_split
 from .losses import get_loss
-from .models import Net, Preprocessing, build_net, library_of, preprocessing_for
+from .models import Net, Preprocessing, build_net, library_of, preprocessing_for, published_source_facts
 from .options import TaskOptions
 
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
+SOURCE_EVAL_PER_CLASS = 500  # test images per class of the source evaluation (same subset for every model)
+SOURCE_EVAL_SPLITS = ("validation", "val", "dev", "test")  # the first the source has is evaluated
 PRETRAIN_OPTION_KEYS = ("train_per_class", "seed", "momentum", "weight_decay", "loss_options", "dataset_options")
 
 
@@ -143,6 +158,8 @@ def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[Net, Prepr
                 payload = {"format": CACHE_FORMAT, "key": key, "name": spec.name, "num_classes": net.num_classes,
                            "state_dict": net.state_dict(), "info": info}
                 save_checkpoint(path, payload)
+                source_record(spec, net, prep, ctx, opts, path)  # recorded at pre-training time
+                net = net.cpu()
     info = dict(payload.get("info", {}))
     info.update({"pretrained": "source pre-training", "cache": str(path)})
     return net.eval(), prep, info
@@ -156,3 +173,72 @@ def _net_from_payload(spec: ModelSpec, ctx, payload: dict[str, Any]) -> Net | No
         log.warning("cached model for %s does not fit its architecture (%s): training it again", spec.name, exc)
         return None
     return net
+
+
+# --------------------------------------------------------------------------------------------
+# What is known of the pre-training (the data-free controls' inputs)
+# --------------------------------------------------------------------------------------------
+def source_record(spec: ModelSpec, net: Net, prep: Preprocessing, ctx, opts: TaskOptions,
+                  path: Path) -> dict[str, Any] | None:
+    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing.
+
+    Top-1 accuracy of the pre-trained network (its own source head) on the source's test split
+    (at most :data:`SOURCE_EVAL_PER_CLASS` per class, the pre-training's seed choosing them), in the
+    model's preprocessing. None (with a warning) when the source has no test split or cannot be read.
+    """
+    digest = checkpoint_digest(path)
+    record = load_source_record(path, digest)
+    if record is not None or digest is None:
+        return record
+    with file_lock(path.with_name(path.name + ".source.lock")):
+        record = load_source_record(path, digest)
+        if record is None:
+            record = _evaluate_on_source(spec, net, prep, ctx, opts)
+            if record is not None:
+                record = save_source_record(path, digest, record)
+    return record
+
+
+def _evaluate_on_source(spec: ModelSpec, net: Net, prep: Preprocessing, ctx, opts: TaskOptions) -> dict[str, Any] | None:
+    from .training import predict
+
+    p, po = spec.pretrain, PretrainOptions.parse(spec)
+    t0 = time.perf_counter()
+    try:
+        splits = dataset_instance(p.source, ctx).spec.splits
+        split_name = next((s for s in SOURCE_EVAL_SPLITS if s in splits), None)
+        if split_name is None:
+            log.warning("model %s: source %s has no test split; its source accuracy is not recorded", spec.name, p.source)
+            return None
+        split = load_split(p.source, split_name, ctx, replace(opts, subsample_seed=po.seed), SOURCE_EVAL_PER_CLASS,
+                           extra=dict(po.dataset_options))
+    except (ConfigError, OSError) as exc:
+        log.warning("model %s: cannot read the test split of its source %s (%s); its source accuracy is not recorded",
+                    spec.name, p.source, exc)
+        return None
+    loader = make_loader(split.torch_dataset(prep.transform()), opts.eval_batch_size, shuffle=False,
+                         num_workers=opts.num_workers, device=ctx.device)
+    out = predict(net.to(ctx.device), loader, ctx.device, features=False)
+    accuracy = float((out["logits"].argmax(axis=1) == out["labels"]).mean())
+    return {"source": p.source, "split": split_name, "n": len(split), "per_class": SOURCE_EVAL_PER_CLASS,
+            "subsample_seed": po.seed, "accuracy": accuracy, "measure": "top-1 accuracy",
+            "seconds": time.perf_counter() - t0}
+
+
+def source_facts(spec: ModelSpec, net: Net, prep: Preprocessing, ctx, opts: TaskOptions,
+                 info: Mapping[str, Any]) -> dict[str, Any]:
+    """``source_accuracy`` (fraction), ``source_metric``, ``pretrain_epochs`` where known, for a bundle's meta.
+
+    A model facebench pre-trains: its recorded source evaluation and ``PretrainSpec.epochs``.
+    Otherwise what the zoo declares on the spec or the weights' library publishes
+    (:func:`.models.published_source_facts`); random initialisation has 0 epochs of pre-training.
+    """
+    if spec.pretrain is None:
+        return published_source_facts(spec)
+    facts: dict[str, Any] = {"pretrain_epochs": int(spec.pretrain.epochs)}
+    cache = info.get("cache")
+    record = source_record(spec, net, prep, ctx, opts, Path(cache)) if cache else None
+    if record is not None:
+        facts.update(source_accuracy=float(record["accuracy"]), source_metric=record["measure"],
+                     source_eval={k: record[k] for k in ("source", "split", "n")})
+    return facts

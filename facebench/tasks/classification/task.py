@@ -40,11 +40,13 @@ class ClassificationTask(Task):
     def validate(self, benchmark: Any, ctx) -> None:
         """Raise ConfigError naming whatever would make a job of this benchmark fail (the runner
         says which benchmark)."""
-        from .data import check_dataset, dataset_instance
+        from .data import check_dataset, checked_params, dataset_instance
         from .options import Hparams
 
         opts = self._options(ctx, benchmark)
         Hparams.parse(getattr(benchmark, "finetune", None))
+        for name in opts.datasets:  # options.datasets.<name>: checked even for a dataset no job reads
+            checked_params(name, ctx, opts)
         for target in benchmark.targets:
             spec = dataset_instance(target, ctx).spec
             missing = [s for s in ("train", "test") if s not in spec.splits]
@@ -73,7 +75,7 @@ class ClassificationTask(Task):
                 return
             if model.pretrain.source not in checked_sources:
                 try:
-                    check_dataset(model.pretrain.source, ctx, opts)
+                    check_dataset(model.pretrain.source, ctx, opts, dict(po.dataset_options))
                 except ConfigError as exc:
                     raise ConfigError(f"model {model.name!r}: source dataset: {exc}") from None
                 checked_sources.add(model.pretrain.source)

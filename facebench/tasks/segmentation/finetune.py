@@ -1,11 +1,12 @@
-"""Ground truth: fine-tune the whole pre-trained PSPNet on a target, report test mIoU and pixel accuracy.
+"""Ground truth: fine-tune the whole pre-trained PSPNet on a target, report test mIoU, pixel accuracy and mAcc.
 
 The zoo model keeps its backbone and PSP module and gets a fresh classifier
 (``decode_head.conv_seg``) for the target's classes; every parameter is trained on the target's
 train split (``train_images`` applies) with cross entropy and the benchmark's SGD / warm-up +
 poly hyper-parameters (:mod:`.options`), no augmentation. The test split (``test_images``
-applies) is predicted by ``EncoderDecoder.predict`` and scored by mmseg's IoUMetric
-(:mod:`.evaluate`). The classifier's initialisation and the shuffling derive from ``seed``.
+applies; the split on disk, e.g. Cityscapes' ``val``, is ``info["test_split"]``) is predicted by
+``EncoderDecoder.predict`` and scored by mmseg's IoUMetric as it streams (:mod:`.evaluate`).
+Both splits are read from disk a batch at a time (:class:`.data.SegSplit`). The classifier's initialisation and the shuffling derive from ``seed``.
 Per-sample predictions are not returned (optional for this task): the reliability of the mIoU
 ranking is measured over seeds only. ``from_source=False`` trains the same architecture from
 mmseg's random initialisation instead (the check that source pre-training helps;
@@ -19,11 +20,11 @@ import torch
 
 from ..base import FinetuneResult, ModelSpec
 from .data import load_split
-from .evaluate import segmentation_scores
+from .evaluate import evaluate_split
 from .mm import build_pspnet, transferable_state
 from .options import Hparams, TaskOptions
 from .pretrain import load_pretrained
-from .training import predict_labels, setup_torch, train
+from .training import setup_torch, train
 
 
 def finetune_model(spec: ModelSpec, target: str, seed: int, hp: Hparams, ctx, opts: TaskOptions, *,
@@ -40,11 +41,11 @@ def finetune_model(spec: ModelSpec, target: str, seed: int, hp: Hparams, ctx, op
         assert not unexpected and all(k.startswith("decode_head.conv_seg.") for k in missing), (missing, unexpected)
     net = net.to(ctx.device)
     desc = f"finetune {spec.name} on {target} (seed {seed})"
-    losses = train(net, train_split.images, train_split.labels, epochs=hp.epochs, batch_size=hp.batch_size, lr=hp.lr,
+    losses = train(net, train_split, epochs=hp.epochs, batch_size=hp.batch_size, lr=hp.lr,
                    momentum=hp.momentum, weight_decay=hp.weight_decay, warmup_iters=hp.warmup_iters, power=hp.power,
                    seed=int(seed), device=ctx.device, bar=lambda it: ctx.bar(it, total=hp.epochs, desc=desc))
-    pred = predict_labels(net, test_split.images, opts.eval_batch_size, ctx.device)
-    scores = segmentation_scores(pred, test_split.labels, test_split.num_classes, test_split.ignore_index)
+    scores = evaluate_split(net, test_split, opts.eval_batch_size, ctx.device)
     info = {"train_n": len(train_split), "test_n": len(test_split), "num_classes": train_split.num_classes,
+            "train_split": train_split.on_disk, "test_split": test_split.on_disk,
             "epochs": hp.epochs, "epoch_losses": losses, "device": str(ctx.device), "from_source": from_source}
     return FinetuneResult(metrics=scores, seconds=time.perf_counter() - t0, info=info)

@@ -10,8 +10,10 @@ of SyncBN (one process). mmseg is imported here, on first use, never when facebe
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping
 
+from ...checks import refuse_unknown
 from ...errors import ConfigError
 
 ARCH = "pspnet"
@@ -54,10 +56,7 @@ def init_mmseg() -> None:
 
 def model_options(spec) -> dict[str, Any]:
     o = dict(spec.options or {})
-    unknown = sorted(set(o) - set(MODEL_OPTION_KEYS))
-    if unknown:
-        raise ConfigError(f"model {spec.name!r}: unknown option(s) {', '.join(unknown)} "
-                          f"(known: {', '.join(MODEL_OPTION_KEYS)})")
+    refuse_unknown(o, MODEL_OPTION_KEYS, f"model {spec.name!r}", "option")
     if spec.arch != ARCH:
         raise ConfigError(f"model {spec.name!r}: segmentation architecture must be {ARCH!r}, got {spec.arch!r}")
     depth = o.get("depth", 50)
@@ -102,7 +101,10 @@ def build_pspnet(spec, num_classes: int, *, loss: str = "ce", ignore_index: int 
     from mmseg.registry import MODELS
 
     cfg = pspnet_config(num_classes, loss=loss, ignore_index=ignore_index, **model_options(spec))
-    return MODELS.build(ConfigDict(cfg))  # attribute access (test_cfg.mode), as from an mmseg config file
+    with warnings.catch_warnings():  # mmseg's heads build their losses with its own deprecated build_loss
+        warnings.filterwarnings("ignore", message=r".*``build_\w+`` would be deprecated soon", category=UserWarning,
+                                module=r"mmseg\.")
+        return MODELS.build(ConfigDict(cfg))  # attribute access (test_cfg.mode), as from an mmseg config file
 
 
 def transferable_state(state: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from ...checks import refuse_unknown
 from ...errors import ConfigError
 
 OPTION_KEYS = (
@@ -62,9 +63,7 @@ class TaskOptions:
     @classmethod
     def parse(cls, options: Mapping[str, Any] | None) -> "TaskOptions":
         o = dict(options or {})
-        unknown = sorted(set(o) - set(OPTION_KEYS))
-        if unknown:
-            raise ConfigError(f"segmentation: unknown option(s) {', '.join(unknown)} (known: {', '.join(OPTION_KEYS)})")
+        refuse_unknown(o, OPTION_KEYS, "segmentation", "option")
         size = o.get("image_size")
         if size is not None:
             if isinstance(size, int):
@@ -99,9 +98,7 @@ class Hparams:
     @classmethod
     def parse(cls, hparams: Mapping[str, Any] | None) -> "Hparams":
         h = {**DEFAULT_FINETUNE, **dict(hparams or {})}
-        unknown = sorted(set(h) - set(HPARAM_KEYS))
-        if unknown:
-            raise ConfigError(f"segmentation: unknown finetune key(s) {', '.join(unknown)} (known: {', '.join(HPARAM_KEYS)})")
+        refuse_unknown(h, HPARAM_KEYS, "segmentation", "finetune key")
         if str(h["optimizer"]).lower() != "sgd":
             raise ConfigError(f"segmentation: optimizer must be sgd (the paper's recipe), got {h['optimizer']!r}")
         return cls(

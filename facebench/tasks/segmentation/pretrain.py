@@ -12,11 +12,16 @@ again. ``PretrainSpec.options``: ``train_images`` (cap on the source's train spl
 
 A model without a PretrainSpec needs ``weights``: a checkpoint file, or ``url:<https://...>``
 (downloaded only when the run allows it); its class count is read from the checkpoint.
+
+When the pre-training ends, the model's mIoU and pixel accuracy on its source's validation (else
+test) split are recorded next to the checkpoint (:func:`source_record`); :func:`source_facts`
+reads them back for the features' meta (the data-free controls, :mod:`facebench.metrics.controls`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import asdict
@@ -25,7 +30,8 @@ from typing import Any
 
 import torch
 
-from ...checksum import sidecar_matches, write_sidecar
+from ...checkpoints import file_lock, load_source_record, save_source_record
+from ...checksum import sidecar, sidecar_matches, write_sidecar
 from ...errors import ConfigError
 from ..base import ModelSpec
 from .data import load_split
@@ -33,7 +39,11 @@ from .mm import build_pspnet, loss_config, model_options, transferable_state
 from .options import TaskOptions
 from .training import train
 
+log = logging.getLogger(__name__)
+
 CACHE_FORMAT = 1
+SOURCE_EVAL_IMAGES = 200  # images of the source's evaluation split (its first, in file order)
+SOURCE_EVAL_SPLITS = ("validation", "val", "dev", "test")  # the first the source has is evaluated
 PRETRAIN_OPTION_KEYS = ("train_images", "image_size", "seed", "momentum", "weight_decay", "warmup_iters", "power")
 
 
@@ -128,11 +138,15 @@ def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions):
         return net, {"pretrained": False, "weights": spec.weights, "source_classes": k}
     path = cache_path(spec, ctx)
     payload = _load(path)
-    if payload is None:
+    trained = payload is None
+    if trained:
         payload = _pretrain(spec, ctx, opts)
         _save(path, payload)
     net = build_pspnet(spec, int(payload["num_classes"]), loss=spec.pretrain.loss)
     net.load_state_dict(payload["state_dict"])
+    if trained:
+        source_record(spec, net, ctx, opts, path)  # recorded at pre-training time
+        net = net.cpu()
     info = {k: payload[k] for k in ("source", "loss", "epochs", "seconds", "source_classes", "epoch_losses")}
     return net, {"pretrained": True, **info}
 
@@ -146,9 +160,86 @@ def _pretrain(spec: ModelSpec, ctx, opts: TaskOptions) -> dict[str, Any]:
     net = build_pspnet(spec, source.num_classes, loss=p.loss, ignore_index=source.ignore_index)
     if spec.weights is not None:
         net.load_state_dict(transferable_state(checkpoint_state(spec, ctx)), strict=False)
-    losses = train(net, source.images, source.labels, epochs=int(p.epochs), batch_size=int(p.batch_size),
+    losses = train(net, source, epochs=int(p.epochs), batch_size=int(p.batch_size),
                    lr=float(p.lr), momentum=po["momentum"], weight_decay=po["weight_decay"],
                    warmup_iters=po["warmup_iters"], power=po["power"], seed=po["seed"], device=ctx.device)
     return {"format": CACHE_FORMAT, "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
             "num_classes": source.num_classes, "source_classes": source.num_classes, "source": p.source,
             "loss": p.loss, "epochs": int(p.epochs), "epoch_losses": losses, "seconds": time.perf_counter() - t0}
+
+
+# --------------------------------------------------------------------------------------------
+# What is known of the pre-training (the data-free controls' inputs)
+# --------------------------------------------------------------------------------------------
+def backbone_params(net) -> int:
+    """All parameters of what produces the features (backbone and PSP bottleneck): the network
+    without its classifier (``decode_head.conv_seg``) and auxiliary head."""
+    return int(sum(p.numel() for name, p in net.named_parameters()
+                   if not name.startswith(("decode_head.conv_seg.", "auxiliary_head."))))
+
+
+def source_record(spec: ModelSpec, net, ctx, opts: TaskOptions, path: Path) -> dict[str, Any] | None:
+    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing.
+
+    mIoU and pixel accuracy (:func:`.evaluate.evaluate_split`) of the pre-trained network on
+    the first :data:`SOURCE_EVAL_IMAGES` images of its source's validation split (else its test
+    split), at the pre-training's image size. None (with a warning) when the source has neither.
+    """
+    try:
+        digest = sidecar(path).read_text().strip() or None
+    except OSError:
+        digest = None
+    record = load_source_record(path, digest)
+    if record is not None or digest is None:
+        return record
+    with file_lock(path.with_name(path.name + ".source.lock")):
+        record = load_source_record(path, digest)
+        if record is None:
+            record = _evaluate_on_source(spec, net, ctx, opts)
+            if record is not None:
+                record = save_source_record(path, digest, record)
+    return record
+
+
+def _evaluate_on_source(spec: ModelSpec, net, ctx, opts: TaskOptions) -> dict[str, Any] | None:
+    from .evaluate import evaluate_split
+
+    p, po = spec.pretrain, pretrain_options(spec)
+    t0 = time.perf_counter()
+    try:
+        splits = ctx.dataset(p.source).spec.splits
+        split_name = next((s for s in SOURCE_EVAL_SPLITS if s in splits), None)
+        if split_name is None:
+            log.warning("model %s: source %s has no validation or test split; its source mIoU is not recorded",
+                        spec.name, p.source)
+            return None
+        split = load_split(p.source, split_name, ctx, TaskOptions(image_size=po["image_size"]), SOURCE_EVAL_IMAGES)
+    except (ConfigError, OSError) as exc:
+        log.warning("model %s: cannot read the evaluation split of its source %s (%s); its source mIoU is not "
+                    "recorded", spec.name, p.source, exc)
+        return None
+    scores = evaluate_split(net.to(ctx.device), split, opts.eval_batch_size, ctx.device)
+    return {"source": p.source, "split": split_name, "n": len(split), "images": SOURCE_EVAL_IMAGES,
+            "accuracy": scores["miou"], "pixel_acc": scores["pixel_acc"], "measure": "mIoU",
+            "seconds": time.perf_counter() - t0}
+
+
+def source_facts(spec: ModelSpec, net, ctx, opts: TaskOptions) -> dict[str, Any]:
+    """``source_accuracy`` (the source mIoU, a fraction), ``source_metric``, ``pretrain_epochs`` where known.
+
+    A model facebench pre-trains: its recorded source evaluation and ``PretrainSpec.epochs``;
+    published weights: what the zoo declares on the spec (``source_accuracy``: the published mIoU).
+    """
+    if spec.pretrain is None:
+        facts: dict[str, Any] = {}
+        if spec.pretrain_epochs is not None:
+            facts["pretrain_epochs"] = int(spec.pretrain_epochs)
+        if spec.source_accuracy is not None:
+            facts.update(source_accuracy=float(spec.source_accuracy), source_metric="mIoU (published, declared by the zoo)")
+        return facts
+    facts = {"pretrain_epochs": int(spec.pretrain.epochs)}
+    record = source_record(spec, net, ctx, opts, cache_path(spec, ctx))
+    if record is not None:
+        facts.update(source_accuracy=float(record["accuracy"]), source_metric=record["measure"],
+                     source_eval={k: record[k] for k in ("source", "split", "n", "pixel_acc")})
+    return facts

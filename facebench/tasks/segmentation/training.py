@@ -1,4 +1,7 @@
-"""Training and inference passes of an mmseg segmentor on in-memory splits.
+"""Training and inference passes of an mmseg segmentor on splits streamed from disk.
+
+A split is a :class:`~.data.SegSplit` (read by mmseg's pipeline, a batch at a time) or numpy
+arrays (wrapped in :class:`~.data.ArraySplit`); only the images of the current batch are in memory.
 
 * :func:`to_model_inputs`: RGB uint8 images (+ label maps) -> mmseg ``SegDataPreProcessor``
   output (normalised batch, ``SegDataSample`` list);
@@ -11,7 +14,8 @@
   (``decode_head.cls_seg``) applied to those features. The classifier is a 1x1 convolution and
   bilinear upsampling is linear, so these logits equal those of mmseg's own ``predict`` (which
   upsamples the low-resolution logits) up to float rounding;
-* :func:`predict_labels`: ``EncoderDecoder.predict`` -> per-pixel class maps.
+* :func:`predict_batches`: ``EncoderDecoder.predict`` -> per-pixel class maps, batch by batch
+  (with the true label maps, for :func:`.evaluate.evaluate_split`); :func:`predict_labels` stacks them.
 """
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ import numpy as np
 import torch
 
 from ...torch_utils import Amp, set_cpu_threads
+from .data import ArraySplit
+
+
+def as_split(images, labels=None):
+    """A split (``len``, ``image_shape``, ``batch``) as is; numpy arrays wrapped in :class:`ArraySplit`."""
+    return images if hasattr(images, "batch") else ArraySplit(images, labels)
 
 
 def setup_torch(opts, device: str) -> None:
@@ -52,10 +62,12 @@ def poly_lambda(total: int, warmup: int, power: float):
     return factor
 
 
-def train(net, images: np.ndarray, labels: np.ndarray, *, epochs: int, batch_size: int, lr: float, momentum: float,
-          weight_decay: float, warmup_iters: int, power: float, seed: int, device: str = "cpu", bar=None) -> list[float]:
-    """Train ``net`` in place; returns the mean loss of every epoch."""
-    n = len(images)
+def train(net, images, labels: np.ndarray | None = None, *, epochs: int, batch_size: int, lr: float,
+          momentum: float, weight_decay: float, warmup_iters: int, power: float, seed: int, device: str = "cpu",
+          bar=None) -> list[float]:
+    """Train ``net`` in place on a split (or arrays ``images``, ``labels``); returns the mean loss of every epoch."""
+    data = as_split(images, labels)
+    n = len(data)
     per_epoch = max(1, n // batch_size) if n >= batch_size else 1
     total = epochs * per_epoch
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
@@ -72,7 +84,9 @@ def train(net, images: np.ndarray, labels: np.ndarray, *, epochs: int, batch_siz
             idx = np.sort(order[b * batch_size : (b + 1) * batch_size])
             if len(idx) < 2:  # BatchNorm cannot train on one image
                 continue
-            x, samples = to_model_inputs(net, images[idx], labels[idx], True, device)
+            batch_images, batch_labels = data.batch(idx)
+            x, samples = to_model_inputs(net, batch_images, batch_labels, True, device)
+            del batch_images, batch_labels
             with amp.autocast():  # CUDA: mixed precision (torch_utils.Amp); CPU: float32
                 loss, _ = net.parse_losses(net.loss(x, samples))
             amp.step(loss, optimizer)
@@ -83,21 +97,23 @@ def train(net, images: np.ndarray, labels: np.ndarray, *, epochs: int, batch_siz
 
 
 @torch.no_grad()
-def pixel_outputs(net, images: np.ndarray, sample, batch_size: int, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+def pixel_outputs(net, images, sample, batch_size: int, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
     """(features (n, C), source logits (n, K)) at the sampled pixels, in the sample's order."""
     from mmseg.models.utils import resize
 
+    data = as_split(images)
     net.eval()
     head = net.decode_head
     feats, logits = [], []
-    for start in range(0, len(images), batch_size):
-        stop = min(start + batch_size, len(images))
+    for start in range(0, len(data), batch_size):
+        stop = min(start + batch_size, len(data))
         rows = np.flatnonzero((sample.image >= start) & (sample.image < stop))
         if rows.size == 0:
             continue
-        x, _ = to_model_inputs(net, images[start:stop], None, False, device)
+        batch_images = data.batch(range(start, stop))[0]
+        x, _ = to_model_inputs(net, batch_images, None, False, device)
         f = head._forward_feature(net.extract_feat(x))
-        f = resize(f, size=images.shape[1:3], mode="bilinear", align_corners=head.align_corners)
+        f = resize(f, size=batch_images.shape[1:3], mode="bilinear", align_corners=head.align_corners)
         b = torch.from_numpy(sample.image[rows] - start)
         r, c = torch.from_numpy(sample.row[rows]), torch.from_numpy(sample.col[rows])
         at = f[b, :, r, c]  # (m, C)
@@ -107,12 +123,19 @@ def pixel_outputs(net, images: np.ndarray, sample, batch_size: int, device: str 
 
 
 @torch.no_grad()
-def predict_labels(net, images: np.ndarray, batch_size: int, device: str = "cpu") -> np.ndarray:
-    """(N, H, W) int64 predicted class of every pixel (``EncoderDecoder.predict``)."""
+def predict_batches(net, images, batch_size: int, device: str = "cpu"):
+    """Per batch of ``batch_size`` images: ((b, H, W) int64 predicted class of every pixel
+    (``EncoderDecoder.predict``), the batch's (b, H, W) label maps or None)."""
+    data = as_split(images)
     net.eval()
-    out = []
-    for start in range(0, len(images), batch_size):
-        x, samples = to_model_inputs(net, images[start : start + batch_size], None, False, device)
-        for s in net.predict(x, samples):
-            out.append(s.pred_sem_seg.data[0].cpu().numpy().astype(np.int64))
-    return np.stack(out)
+    for start in range(0, len(data), batch_size):
+        batch_images, batch_labels = data.batch(range(start, min(start + batch_size, len(data))))
+        x, samples = to_model_inputs(net, batch_images, None, False, device)
+        del batch_images
+        pred = np.stack([s.pred_sem_seg.data[0].cpu().numpy().astype(np.int64) for s in net.predict(x, samples)])
+        yield pred, batch_labels
+
+
+def predict_labels(net, images, batch_size: int, device: str = "cpu") -> np.ndarray:
+    """(N, H, W) int64 predicted class of every pixel (all in memory: small splits only)."""
+    return np.concatenate([pred for pred, _ in predict_batches(net, images, batch_size, device)])

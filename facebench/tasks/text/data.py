@@ -36,6 +36,8 @@ from .options import TaskOptions
 
 log = logging.getLogger(__name__)
 TASK = "text"
+#: accepted in every text dataset's params and read by none (a shared data root some configs set)
+CONTEXT_KEYS = ("data_root",)
 
 
 def dataset_instance(name: str, ctx):
@@ -46,13 +48,22 @@ def dataset_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None)
     return {**dataset_instance(name, ctx).params, **opts.dataset_options(name), **(extra or {})}
 
 
+def checked_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:
+    """:func:`dataset_params`, checked against the type's declared parameters (name and range)."""
+    params = dataset_params(name, ctx, opts, extra)
+    try:
+        dataset_instance(name, ctx).spec.check_params(params, ignore=CONTEXT_KEYS)
+    except ConfigError as exc:
+        raise ConfigError(f"dataset {name!r}: {exc}") from None
+    return params
+
+
 def check_dataset(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> None:
-    """The dataset's own check (files, format, labels), then its splits' content (empty texts)."""
+    """The dataset's parameters (name and range), then its own check (files, format, labels)."""
     spec = dataset_instance(name, ctx).spec
     params = dataset_params(name, ctx, opts, extra)
     try:
-        if spec.check is not None:
-            spec.check(ctx, **params)
+        spec.validate(ctx, params, ignore=CONTEXT_KEYS)
     except ConfigError as exc:
         raise ConfigError(f"dataset {name!r}: {exc}") from None
 
@@ -62,7 +73,7 @@ def load_text(name: str, split: str, ctx, opts: TaskOptions, extra: dict | None 
     spec = dataset_instance(name, ctx).spec
     if split not in spec.splits:
         raise ConfigError(f"dataset {name!r} has no {split!r} split (splits: {', '.join(spec.splits)})")
-    data = spec.load(split, ctx, **dataset_params(name, ctx, opts, extra))
+    data = spec.load(split, ctx, **checked_params(name, ctx, opts, extra))
     empty = empty_rows(data.dataset["text"])
     if is_pair(data):
         empty = sorted(set(empty) | set(empty_rows(data.dataset["text_pair"])))

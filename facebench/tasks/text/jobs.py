@@ -22,7 +22,7 @@ from ..base import FinetuneResult, ModelSpec
 from .data import load_split
 from .heads import get_loss, variant_of
 from .options import Hparams, TaskOptions
-from .pretrain import initial_net, load_pretrained
+from .pretrain import initial_net, load_pretrained, source_facts
 
 
 @torch.no_grad()
@@ -49,13 +49,16 @@ def predict(net, loader, device: str, *, logits: bool = True, pooling: str = "cl
 def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> FeatureBundle:
     """Features of the target's train split (pooled [CLS] output, or ``options.pooling``/``layer``);
     ``probs``: softmax of the source head (None for a model without source training: it has no
-    source head)."""
+    source head). ``meta`` records, for the data-free controls, ``num_params`` (the backbone's) and,
+    where known, ``source_accuracy`` and ``pretrain_epochs`` (:func:`.pretrain.source_facts`)."""
     set_cpu_threads(opts.num_threads, ctx.device)
     t0 = time.perf_counter()
     net, tokenizer, info = load_pretrained(spec, ctx, opts)
     split = load_split(target, "train", ctx, opts, tokenizer, opts.train_per_class)
+    facts = source_facts(spec, net, tokenizer, ctx, opts, info)
     if net is None:
         net = initial_net(spec, ctx, split.num_classes, len(tokenizer))
+    facts = {"num_params": int(sum(p.numel() for p in net.backbone.parameters())), **facts}
     net = net.to(ctx.device)
     out = predict(net, make_loader(split.torch_dataset(), opts.eval_batch_size, shuffle=False, device=ctx.device), ctx.device,
                   logits=spec.pretrain is not None, pooling=opts.pooling, layer=opts.layer)
@@ -69,7 +72,7 @@ def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> Fe
         "feature_dim": int(out["features"].shape[1]),
         "source_classes": int(out["logits"].shape[1]) if "logits" in out else None,
         "pretrained": {k: v for k, v in info.items() if k in ("pretrained", "source", "loss", "epochs", "weights")},
-        "seconds": time.perf_counter() - t0,
+        **facts, "seconds": time.perf_counter() - t0,
     }
     return FeatureBundle.from_arrays(out["features"], out["labels"], probs, name=f"{spec.name}@{target}", meta=meta)
 

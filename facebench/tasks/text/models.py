@@ -30,6 +30,7 @@ text of a pair is type 1); a B x 2 x L tensor (no types) is read as all type 0.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -39,6 +40,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ...checks import refuse_unknown
 from ...errors import ConfigError
 from ..base import ModelSpec
 from .datasets.common import package_file
@@ -65,15 +67,55 @@ def transformers():
 def check_spec(spec: ModelSpec) -> None:
     if spec.arch not in ARCHS:
         raise ConfigError(f"model {spec.name!r}: unknown text architecture {spec.arch!r} (known: {', '.join(ARCHS)})")
-    unknown = sorted(set(spec.options or {}) - set(MODEL_OPTION_KEYS))
-    if unknown:
-        raise ConfigError(f"model {spec.name!r}: unknown option(s) {', '.join(unknown)} (known: {', '.join(MODEL_OPTION_KEYS)})")
+    refuse_unknown(spec.options or {}, MODEL_OPTION_KEYS, f"model {spec.name!r}", "option")
     variant_of(spec.options or {})
 
 
 def hub_id(spec: ModelSpec) -> str | None:
     w = spec.weights
     return w[4:] if isinstance(w, str) and w.startswith("hub:") else None
+
+
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def cached_snapshot(repo_id: str, cache: Path | None) -> Path | None:
+    """The local snapshot folder of hub checkpoint ``repo_id`` (its ``config.json`` cached) in the Hugging Face
+    cache ``cache`` (None: the default cache), else None. Reads the disk only: never a network call."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    try:
+        hit = try_to_load_from_cache(repo_id, "config.json", cache_dir=None if cache is None else str(cache))
+    except ValueError:  # not a valid repo id
+        return None
+    return Path(hit).parent if isinstance(hit, str) and Path(hit).is_file() else None
+
+
+def hub_snapshot(spec: ModelSpec, ctx) -> Path | None:
+    """A hub checkpoint's snapshot on disk (``<cache_dir>/hub``, where the task downloads, then the default
+    cache), else None (not a hub checkpoint, or not cached): validation and the plan look here only."""
+    repo = hub_id(spec)
+    if repo is None:
+        return None
+    for cache in (Path(ctx.cache_dir) / "hub", None):
+        snapshot = cached_snapshot(repo, cache)
+        if snapshot is not None:
+            return snapshot
+    return None
+
+
+def has_weight_files(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in WEIGHT_FILES)
+
+
+def hub_ready(spec: ModelSpec, ctx) -> bool:
+    """False for a hub checkpoint whose weights or tokenizer are not on disk (a run would download them)."""
+    if hub_id(spec) is None:
+        return True
+    snapshot = hub_snapshot(spec, ctx)
+    return snapshot is not None and has_weight_files(snapshot) and has_tokenizer_files(snapshot)
 
 
 def local_checkpoint(spec: ModelSpec) -> Path | None:
@@ -104,10 +146,14 @@ def vocab_path(spec: ModelSpec) -> Path | None:
 
 
 def check_weights(spec: ModelSpec, ctx) -> None:
+    """ConfigError when the weights cannot be had; a hub checkpoint is looked for on disk only (no network)."""
     check_spec(spec)
     if hub_id(spec) is not None:
-        if not ctx.download:
-            raise ConfigError(f"model {spec.name!r}: weights {spec.weights} need a download (run with --allow-download)")
+        snapshot = hub_snapshot(spec, ctx)
+        if not ctx.download and (snapshot is None or not has_weight_files(snapshot)):
+            raise ConfigError(f"model {spec.name!r}: weights {spec.weights} are not in the Hugging Face cache "
+                              f"({Path(ctx.cache_dir) / 'hub'} or the default cache) and need a download "
+                              "(run with --allow-download)")
     elif spec.weights is not None and not Path(spec.weights).expanduser().is_dir():
         raise ConfigError(f"model {spec.name!r}: checkpoint directory {spec.weights} not found")
     vocab_path(spec)
@@ -131,7 +177,9 @@ def _checkpoint_tokenizer(folder: str):
         raise ConfigError(f"{folder}: its tokenizer files cannot be loaded ({str(exc).splitlines()[0]})") from None
 
 
-def load_tokenizer(spec: ModelSpec, ctx):
+def load_tokenizer(spec: ModelSpec, ctx, local_only: bool = False):
+    """The model's tokenizer; a hub checkpoint's from its cached snapshot when it is on disk. With
+    ``local_only`` (validation, the plan) None for a hub checkpoint that is not: nothing is downloaded."""
     vocab = vocab_path(spec)
     if vocab is not None:
         if spec.weights is not None:
@@ -141,6 +189,11 @@ def load_tokenizer(spec: ModelSpec, ctx):
     folder = local_checkpoint(spec)
     if folder is not None:
         return _checkpoint_tokenizer(str(folder))
+    snapshot = hub_snapshot(spec, ctx)
+    if snapshot is not None and has_tokenizer_files(snapshot):
+        return transformers().BertTokenizerFast.from_pretrained(str(snapshot))
+    if local_only:
+        return None
     return transformers().BertTokenizerFast.from_pretrained(hub_id(spec), cache_dir=str(Path(ctx.cache_dir) / "hub"))
 
 
@@ -197,6 +250,9 @@ def _config(spec: ModelSpec, vocab_size: int):
 def build_backbone(spec: ModelSpec, ctx, vocab_size: int, load_weights: bool = True) -> nn.Module:
     tf = transformers()
     cls = tf.NezhaModel if spec.arch == "nezha" else tf.BertModel
+    snapshot = hub_snapshot(spec, ctx)
+    if snapshot is not None and has_weight_files(snapshot):  # a cached hub checkpoint: read from disk
+        spec = dataclasses.replace(spec, weights=str(snapshot))
     if spec.weights is None or not load_weights:
         if spec.weights is None:
             return cls(_config(spec, vocab_size))

@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ...checks import refuse_unknown
 from ...errors import ConfigError
 
 OPTION_KEYS = (
@@ -87,9 +88,7 @@ class TaskOptions:
     @classmethod
     def parse(cls, options: Mapping[str, Any] | None) -> "TaskOptions":
         o = dict(options or {})
-        unknown = sorted(set(o) - set(OPTION_KEYS))
-        if unknown:
-            raise ConfigError(f"text: unknown option(s) {', '.join(unknown)} (known: {', '.join(OPTION_KEYS)})")
+        refuse_unknown(o, OPTION_KEYS, "text", "option")
         datasets = o.get("datasets") or {}
         if not isinstance(datasets, Mapping) or not all(isinstance(v, Mapping) for v in datasets.values()):
             raise ConfigError("text: options.datasets must map dataset names to option mappings")
@@ -155,9 +154,7 @@ class Hparams:
     @classmethod
     def parse(cls, hparams: Mapping[str, Any] | None, what: str = "finetune") -> "Hparams":
         h = dict(hparams or {})
-        unknown = sorted(set(h) - set(HPARAM_KEYS))
-        if unknown:
-            raise ConfigError(f"text: unknown {what} key(s) {', '.join(unknown)} (known: {', '.join(HPARAM_KEYS)})")
+        refuse_unknown(h, HPARAM_KEYS, "text", f"{what} key")
         if str(h.get("optimizer", "adamw")).lower() != "adamw":
             raise ConfigError(f"text: {what}.optimizer must be adamw (the only one the text task uses), got {h['optimizer']!r}")
         try:

@@ -11,12 +11,16 @@ the weights: architecture, weights, model options, recipe, max_length, vocabular
 truncation, and the revision of a head whose training changed, :data:`.heads.HEAD_REVISIONS`, only
 where they apply, so that other models keep their keys), written and
 verified by the classification task's checksummed cache helpers (atomic write, SHA-256 sidecar,
-a file that does not verify is trained again).
+a file that does not verify is trained again). When the training ends, the model's accuracy on its
+source's validation (else test) split is recorded next to the checkpoint (:func:`source_record`);
+:func:`source_facts` reads it back for the features' meta (the data-free controls,
+:mod:`facebench.metrics.controls`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,13 +31,24 @@ import torch
 from ...errors import ConfigError
 from ...torch_utils import Amp, make_loader, train_epoch
 from ..base import ModelSpec
-from ...checkpoints import file_lock, load_checkpoint, save_checkpoint
+from ...checkpoints import (
+    checkpoint_digest,
+    file_lock,
+    load_checkpoint,
+    load_source_record,
+    save_checkpoint,
+    save_source_record,
+)
 from .data import load_split
 from .heads import HEAD_REVISIONS, get_loss, variant_of
 from .models import TextNet, build_net, load_tokenizer, vocab_path
 from .options import Hparams, TaskOptions
 
+log = logging.getLogger(__name__)
+
 CACHE_FORMAT = 1
+SOURCE_EVAL_PER_CLASS = 500  # texts per class of the source evaluation (same subset for every model)
+SOURCE_EVAL_SPLITS = ("validation", "val", "dev", "test")  # the first the source has is evaluated
 PRETRAIN_OPTION_KEYS = ("train_per_class", "seed", "weight_decay", "warmup", "loss_options", "dataset_options")
 
 
@@ -128,9 +143,86 @@ def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[TextNet | 
                 payload = {"format": CACHE_FORMAT, "key": key, "name": spec.name, "num_classes": net.num_classes,
                            "state_dict": net.state_dict(), "info": info}
                 save_checkpoint(path, payload)
+                source_record(spec, net, tokenizer, ctx, opts, path)  # recorded at source-training time
+                net = net.cpu()
     info = dict(payload.get("info", {}))
     info.update({"pretrained": "source training", "cache": str(path)})
     return net.eval(), tokenizer, info
+
+
+def source_record(spec: ModelSpec, net: TextNet, tokenizer, ctx, opts: TaskOptions, path: Path) -> dict[str, Any] | None:
+    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing.
+
+    Accuracy of the source-trained network (its own head on the pooled [CLS] output) on the
+    source's validation split (else its test split; at most :data:`SOURCE_EVAL_PER_CLASS` per class).
+    None (with a warning) when the source has neither or cannot be read.
+    """
+    digest = checkpoint_digest(path)
+    record = load_source_record(path, digest)
+    if record is not None or digest is None:
+        return record
+    with file_lock(path.with_name(path.name + ".source.lock")):
+        record = load_source_record(path, digest)
+        if record is None:
+            record = _evaluate_on_source(spec, net, tokenizer, ctx, opts)
+            if record is not None:
+                record = save_source_record(path, digest, record)
+    return record
+
+
+def _evaluate_on_source(spec: ModelSpec, net: TextNet, tokenizer, ctx, opts: TaskOptions) -> dict[str, Any] | None:
+    from .data import dataset_instance
+
+    p, po = spec.pretrain, PretrainOptions.parse(spec)
+    t0 = time.perf_counter()
+    try:
+        splits = dataset_instance(p.source, ctx).spec.splits
+        split_name = next((s for s in SOURCE_EVAL_SPLITS if s in splits), None)
+        if split_name is None:
+            log.warning("model %s: source %s has no validation or test split; its source accuracy is not recorded",
+                        spec.name, p.source)
+            return None
+        split = load_split(p.source, split_name, ctx, opts, tokenizer, SOURCE_EVAL_PER_CLASS,
+                           extra=dict(po.dataset_options), seed=po.seed)
+    except (ConfigError, OSError) as exc:
+        log.warning("model %s: cannot read the evaluation split of its source %s (%s); its source accuracy is not "
+                    "recorded", spec.name, p.source, exc)
+        return None
+    loader = make_loader(split.torch_dataset(), opts.eval_batch_size, shuffle=False, device=ctx.device)
+    net = net.to(ctx.device).eval()
+    correct = 0
+    with torch.no_grad():  # the head on the pooled [CLS] output, as .jobs.predict (which imports this module)
+        for x, y in loader:
+            logits = net.head(net.features(x.to(ctx.device)).float()).float().cpu()
+            correct += int((logits.argmax(dim=1) == y.long()).sum())
+    accuracy = correct / max(len(split), 1)
+    return {"source": p.source, "split": split_name, "n": len(split), "per_class": SOURCE_EVAL_PER_CLASS,
+            "subsample_seed": po.seed, "accuracy": accuracy, "measure": "accuracy", "seconds": time.perf_counter() - t0}
+
+
+def source_facts(spec: ModelSpec, net: TextNet | None, tokenizer, ctx, opts: TaskOptions,
+                 info: Mapping[str, Any]) -> dict[str, Any]:
+    """``source_accuracy`` (fraction), ``source_metric``, ``pretrain_epochs`` where known, for a bundle's meta.
+
+    A model with source training: its recorded source evaluation and ``PretrainSpec.epochs``. Otherwise
+    what the zoo declares on the spec; random initialisation (no ``weights``) has 0 epochs of pre-training.
+    """
+    if spec.pretrain is None:
+        facts: dict[str, Any] = {}
+        if spec.pretrain_epochs is not None:
+            facts["pretrain_epochs"] = int(spec.pretrain_epochs)
+        elif spec.weights is None:
+            facts["pretrain_epochs"] = 0
+        if spec.source_accuracy is not None and spec.weights is not None:
+            facts.update(source_accuracy=float(spec.source_accuracy), source_metric="accuracy (published, declared by the zoo)")
+        return facts
+    facts = {"pretrain_epochs": int(spec.pretrain.epochs)}
+    cache = info.get("cache")
+    record = source_record(spec, net, tokenizer, ctx, opts, Path(cache)) if cache and net is not None else None
+    if record is not None:
+        facts.update(source_accuracy=float(record["accuracy"]), source_metric=record["measure"],
+                     source_eval={k: record[k] for k in ("source", "split", "n")})
+    return facts
 
 
 def initial_net(spec: ModelSpec, ctx, num_classes: int, vocab_size: int) -> TextNet:

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from ..base import ModelSpec
-from .models import ARCHS, TOKENIZER_FILES, has_tokenizer_files
+from .models import ARCHS, TOKENIZER_FILES, cached_snapshot, has_tokenizer_files
 MODEL_TYPES = {"bert": "bert", "nezha": "nezha"}
 
 
@@ -52,16 +52,8 @@ def _default_cache() -> str:
 
 
 def _cached_snapshot(repo_id: str, cache: Path | None) -> Path | None:
-    """The local snapshot folder of ``repo_id`` (its ``config.json`` cached), else None."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return None
-    try:
-        hit = try_to_load_from_cache(repo_id, "config.json", cache_dir=None if cache is None else str(cache))
-    except ValueError:  # not a valid repo id
-        return None
-    return Path(hit).parent if isinstance(hit, str) and Path(hit).is_file() else None
+    """The local snapshot folder of ``repo_id`` (its ``config.json`` cached), else None (no network call)."""
+    return cached_snapshot(repo_id, cache)
 
 
 def _folder_spec(ref, folder: Path) -> ModelSpec:

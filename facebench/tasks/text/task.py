@@ -38,13 +38,15 @@ class TextTask(Task):
     def validate(self, benchmark: Any, ctx) -> None:
         """Raise ConfigError naming whatever would make a job of this benchmark fail (the runner
         says which benchmark)."""
-        from .data import check_dataset, check_truncation, check_vocabulary, dataset_instance, load_text
-        from .models import check_layer, check_weights, load_tokenizer, num_layers
+        from .data import check_dataset, check_truncation, check_vocabulary, checked_params, dataset_instance, load_text
+        from .models import check_layer, check_weights, hub_id, hub_ready, load_tokenizer, num_layers
         from .options import Hparams
         from .pretrain import PretrainOptions, check_pretrain, is_cached
 
         opts = self._options(ctx, benchmark)
         Hparams.parse(getattr(benchmark, "finetune", None))
+        for name in opts.datasets:  # options.datasets.<name>: checked even for a dataset no job reads
+            checked_params(name, ctx, opts)
         zoo = ctx.zoo(benchmark.zoo)
         models = []
         if zoo is not None:
@@ -65,8 +67,13 @@ class TextTask(Task):
             except ConfigError as exc:
                 raise ConfigError(f"model {model.name!r}: {exc}" if model.name not in str(exc) else str(exc)) from None
             key = str(model.weights or (model.options or {}).get("vocab", "default"))
-            if key not in tokenizers:
-                tokenizers[key] = load_tokenizer(model, ctx)
+            if key not in tokenizers:  # a hub checkpoint's from the local cache only: validation makes no network call
+                tokenizers[key] = load_tokenizer(model, ctx, local_only=True)
+            if not hub_ready(model, ctx):  # (without downloads, check_weights refused missing weights)
+                if not ctx.download:
+                    raise ConfigError(f"model {model.name!r}: the tokenizer of {model.weights} is not in the Hugging Face "
+                                      "cache and needs a download (run with --allow-download)")
+                _note(ctx, f"would download {hub_id(model)} (hub checkpoint, not in the Hugging Face cache)")
         # (dataset, split, extra params) to check: the targets' train and test, uncached sources' train
         checks: dict[tuple, dict] = {}
         for target in benchmark.targets:
@@ -85,10 +92,13 @@ class TextTask(Task):
             if (name, tag) not in checked:
                 check_dataset(name, ctx, opts, extra)
                 checked.add((name, tag))
+            if ctx.download and not dataset_instance(name, ctx).spec.offline:
+                continue  # it may download when read: the job that reads it checks its content, a plan makes no network call
             data = load_text(name, split, ctx, opts, extra)
             check_truncation(data, name, opts)
             for tokenizer in tokenizers.values():
-                check_vocabulary(data, name, tokenizer, opts)
+                if tokenizer is not None:  # None: a hub tokenizer a run would download (checked when its job runs)
+                    check_vocabulary(data, name, tokenizer, opts)
 
     def pretrain(self, model, ctx) -> None:
         from ...torch_utils import set_cpu_threads
@@ -114,6 +124,13 @@ class TextTask(Task):
         from .options import Hparams
 
         return finetune_model(model, dataset, int(seed), Hparams.parse(hparams), ctx, self._options(ctx))
+
+
+def _note(ctx, line: str) -> None:
+    """A line for the plan (``facebench run --plan`` prints what a run would download)."""
+    note = getattr(ctx, "note", None)
+    if callable(note):
+        note(line)
 
 
 TASK = TextTask()

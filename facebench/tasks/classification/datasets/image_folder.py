@@ -12,7 +12,8 @@ A config names each folder as a dataset instance, ``datasets: {faces: {type: ima
 Class indices follow the sorted class-folder names (the union of train/ and test/). Images are
 files with the usual extensions (jpg, jpeg, png, bmp, gif, tif, tiff, webp, ppm, pgm). ``check``
 (run by ``validate`` before any job) reports a missing root, a folder without images, an empty
-class folder, and, with ``verify: true`` (default), the first file PIL cannot decode, by name.
+class folder, and, with ``verify: true`` (default), the first file PIL cannot decode, by name; the
+parameters (:data:`PARAMS`) are checked by name and range before that.
 The listing of the files under ``root`` enters the job keys (:mod:`facebench.datafiles`): add or
 change an image and the next run extracts and fine-tunes again.
 """
@@ -21,12 +22,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ....checks import ANY, flag, fraction, integer
 from ....errors import BadInputError, ConfigError
 from ...base import DatasetSpec
 from ....subsets import stratified_split
 
 NAME = "image-folder"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+#: the parameters an image-folder instance takes (DatasetSpec.params: checked before any file is read)
+PARAMS = {"root": ANY, "test_fraction": fraction(), "split_seed": integer(), "verify": flag()}
 
 
 class ImageFolderDataset:
@@ -149,6 +153,6 @@ DATASETS = (
     DatasetSpec(
         NAME, "your images: root/<class>/<image> (or root/train, root/test); datasets: {name: {type: image-folder, root: ...}}",
         "classification", load_image_folder, offline=True, check=check_image_folder,
-        files=lambda root=None, **params: [root] if root else [],
+        files=lambda root=None, **params: [root] if root else [], params=PARAMS,
     ),
 )

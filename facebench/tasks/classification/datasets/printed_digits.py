@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ....checks import check_int, count, integer, refuse_unknown
 from ....errors import ConfigError
 from ...base import DatasetSpec
 from .common import ArrayImageDataset
@@ -44,6 +45,8 @@ FONT_FILES = (
 )
 SPLITS = {"train": 1, "test": 2}
 DEFAULT_PER_CLASS = {"train": 300, "test": 100}
+#: the parameters (DatasetSpec.params); ``data_root``, which the task adds to every dataset's, is ignored
+PARAMS = {"per_class": count(nullable=True), "seed": integer()}
 
 
 def font_dir() -> Path:
@@ -126,13 +129,10 @@ def load_printed_digits(split: str, ctx=None, per_class: int | None = None, seed
                         **options: Any) -> ArrayImageDataset:
     if split not in SPLITS:
         raise ConfigError(f"dataset {NAME!r} has no split {split!r} (splits: {', '.join(SPLITS)})")
-    if options:
-        raise ConfigError(f"dataset {NAME!r}: unknown option(s) {', '.join(sorted(options))} (known: per_class, seed)")
-    n = DEFAULT_PER_CLASS[split] if per_class is None else per_class
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"dataset {NAME!r}: per_class must be a positive integer, got {per_class!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"dataset {NAME!r}: seed must be an integer, got {seed!r}")
+    where = f"dataset {NAME!r}"
+    refuse_unknown((k for k in options if k != "data_root"), PARAMS, where, "option")
+    n = check_int(DEFAULT_PER_CLASS[split] if per_class is None else per_class, "per_class", where, minimum=1)
+    seed = check_int(seed, "seed", where)
     check_printed_digits(ctx)
     images, labels = printed_digit_arrays(split, n, seed)
     return ArrayImageDataset(images, labels, [str(d) for d in range(10)], NAME)
@@ -142,5 +142,6 @@ DATASETS = (
     DatasetSpec(
         NAME, "digits 0-9 rendered from matplotlib's fonts (a pre-training source; test: unseen fonts)",
         "classification", load_printed_digits, num_classes=10, offline=True, check=check_printed_digits,
+        params=PARAMS,
     ),
 )

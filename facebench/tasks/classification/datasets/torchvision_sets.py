@@ -14,7 +14,8 @@ Kaggle copy in the folder torchvision expects (``stanford_cars/`` with ``devkit/
 ``cars_train/``, ``cars_test/`` and ``cars_test_annos_withlabels.mat``).
 
 Splits: the official train (or trainval where the dataset has one: Oxford Pets, FGVC Aircraft)
-and test splits; DTD uses partition 1 (option ``partition``).
+and test splits; DTD uses partition 1 (option ``partition``, 1-10). Parameters: ``root`` (the
+dataset's own folder), ``data_root`` and, for DTD, ``partition`` (:meth:`TorchvisionSet.params`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from ....checks import ANY, ParamRule, integer
 from ....errors import ConfigError
 from ...base import DatasetSpec
 from .common import DATA_ENV, data_root
@@ -124,6 +126,13 @@ class TorchvisionSet:
         except (RuntimeError, FileNotFoundError, OSError, ValueError) as exc:
             raise ConfigError(self.missing_message(root, exc)) from None
 
+    def params(self) -> dict[str, ParamRule]:
+        """The parameters an instance takes (DatasetSpec.params): its folder or data root; DTD's partition."""
+        rules = {"root": ANY, "data_root": ANY}
+        if self.cls == "DTD":
+            rules["partition"] = integer(1, 10)
+        return rules
+
     # DatasetSpec callables ------------------------------------------------------------------
     def load(self, split: str, ctx=None, **options: Any):
         download = bool(getattr(ctx, "download", False))
@@ -139,6 +148,7 @@ class TorchvisionSet:
         return DatasetSpec(
             self.name, self.summary, "classification", self.load,
             splits=tuple(self.splits), num_classes=self.num_classes, offline=False, check=self.check,
+            params=self.params(),
         )
 
 

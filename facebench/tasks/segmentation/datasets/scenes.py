@@ -44,6 +44,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ....checks import check_params, count, integer, refuse_unknown
 from ....errors import ConfigError
 from ...base import DatasetSpec
 from .folders import SegFiles, pair_files
@@ -52,6 +53,8 @@ TASK = "segmentation"
 SIZE = 64
 MASK_THRESHOLD = 48
 FORMAT = 2
+#: the parameters of a scene set (DatasetSpec.params): scene counts per split and the drawing seed
+PARAMS = {"train": count(), "test": count(), "seed": integer()}
 FASHION_KIND = {0: 1, 2: 1, 4: 1, 6: 1, 1: 2, 3: 2, 5: 3, 7: 3, 9: 3, 8: 4}  # fine class -> top/bottom/footwear/bag
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot")
@@ -261,8 +264,7 @@ def _loader(kind: str):
     def load(split: str, ctx=None, *, name: str | None = None, train: int = default_train, test: int = default_test,
              seed: int = 0, **unknown: Any) -> SegFiles:
         name = name or kind
-        if unknown:
-            raise ConfigError(f"dataset {name!r}: unknown parameter(s) {', '.join(sorted(unknown))} (known: train, test, seed)")
+        refuse_unknown(unknown, PARAMS, f"dataset {name!r}", "parameter")
         if split not in ("train", "test"):
             raise ConfigError(f"dataset {name!r} has no split {split!r} (splits: train, test)")
         if ctx is None:
@@ -281,12 +283,7 @@ def _loader(kind: str):
 
 def _checker(kind: str):
     def check(ctx=None, *, name: str | None = None, **params: Any) -> None:
-        unknown = sorted(set(params) - {"train", "test", "seed"})
-        if unknown:
-            raise ConfigError(f"dataset {name or kind!r}: unknown parameter(s) {', '.join(unknown)} (known: train, test, seed)")
-        for what in ("train", "test"):
-            if what in params:
-                _count(name or kind, params[what], what)
+        check_params(params, PARAMS, f"dataset {name or kind!r}")
         try:
             _check_sources(SCENES[kind][1].sources())
         except ConfigError as exc:
@@ -296,6 +293,7 @@ def _checker(kind: str):
 
 
 DATASETS = tuple(
-    DatasetSpec(kind, summary, TASK, _loader(kind), num_classes=len(gen.classes), offline=True, check=_checker(kind))
+    DatasetSpec(kind, summary, TASK, _loader(kind), num_classes=len(gen.classes), offline=True, check=_checker(kind),
+                params=PARAMS)
     for kind, (summary, gen, _, _) in SCENES.items()
 )

@@ -9,7 +9,7 @@
 one JSON object per line with ``sentence`` and ``label`` (``text_key``/``label_key`` rename them;
 ``label_desc`` and other keys are ignored).
 
-``text-table`` (CSV, or TSV for ``.tsv`` files or ``delimiter: "\\t"``)::
+``text-table`` (CSV, or TSV: ``.tsv`` files, ``delimiter: "\\t"``, or a ``.txt`` whose first lines all hold a tab)::
 
     datasets:
       reviews: {type: text-table, train: r/train.csv, test: r/test.csv, text_column: review,
@@ -40,14 +40,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ....checks import ANY, check_params, flag, text
 from ....errors import ConfigError
 from ...base import DatasetSpec
 from .common import TextData
 
 FILE_SPLITS = ("train", "test")
-COMMON_KEYS = {"train", "test", "labels", "encoding"}
-CLUE_KEYS = COMMON_KEYS | {"text_key", "label_key", "text_pair_key"}
-TABLE_KEYS = COMMON_KEYS | {"text_column", "label_column", "header", "delimiter", "text_pair_column"}
+# the parameters of each type (DatasetSpec.params); columns of a headerless table are positions (ints)
+COMMON_KEYS = {"train": ANY, "test": ANY, "labels": ANY, "encoding": text()}
+CLUE_KEYS = {**COMMON_KEYS, "text_key": text(), "label_key": text(), "text_pair_key": text(nullable=True)}
+TABLE_KEYS = {**COMMON_KEYS, "text_column": ANY, "label_column": ANY, "header": flag(), "delimiter": text(nullable=True),
+              "text_pair_column": ANY}
 
 
 def _path(params: dict, split: str) -> Path:
@@ -66,9 +69,31 @@ def _encoding(params: dict) -> str:
 
 
 def _delimiter(params: dict, path: Path) -> str:
-    if params.get("delimiter"):
-        return str(params["delimiter"])
-    return "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    """``delimiter`` if given; tab for ``.tsv``/``.tab``; comma for ``.csv``; otherwise (``.txt``, ...)
+    tab when each of the first lines has a tab, else comma."""
+    if params.get("delimiter") is not None:
+        given = params["delimiter"]
+        delimiter = "\t" if given == "\\t" else given  # '\t' in single quotes (YAML keeps the backslash)
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            raise ConfigError(f"delimiter must be one character (e.g. \",\" or \"\\t\"), got {given!r}")
+        return delimiter
+    suffix = path.suffix.lower()
+    if suffix in (".tsv", ".tab"):
+        return "\t"
+    if suffix != ".csv" and path.is_file():
+        with open(path, "rb") as f:
+            first = [line for line in (f.readline() for _ in range(5)) if line.strip()]
+        if first and all(b"\t" in line for line in first):
+            return "\t"
+    return ","
+
+
+def _delimiter_said(delimiter: str) -> str:
+    """How a message names the delimiter it read with, and how to change it."""
+    name = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(delimiter, "")
+    shown = repr(delimiter) if delimiter != "\t" else "'\\t'"
+    return (f"read with delimiter {shown}{f' ({name})' if name else ''}; "
+            "set the dataset's 'delimiter' parameter if the file is separated by another character")
 
 
 def _lines(path: Path, encoding: str):
@@ -152,7 +177,8 @@ def table_rows(path: Path, params: dict) -> list[tuple[int, Any, str]]:
     enc, has_header = _encoding(params), bool(params.get("header", True))
     text_col, label_col = params.get("text_column", "text"), params.get("label_column", "label")
     lines = list(_lines(path, enc))
-    reader = csv.reader((line for _, line in lines), delimiter=_delimiter(params, path), strict=True)
+    delimiter = _delimiter(params, path)
+    reader = csv.reader((line for _, line in lines), delimiter=delimiter, strict=True)
     rows, header, ti, li, pi = [], None, None, None, None
     try:
         for k, record in enumerate(reader):
@@ -163,21 +189,26 @@ def table_rows(path: Path, params: dict) -> list[tuple[int, Any, str]]:
                 header = [c.strip() for c in record]
                 continue
             if ti is None:
-                ti, li = _column(header, text_col, "text column", path), _column(header, label_col, "label column", path)
-                pi = ti if params.get("text_pair_column") is None else \
-                    _column(header, params["text_pair_column"], "text pair column (text_pair_column)", path)
+                try:
+                    ti = _column(header, text_col, "text column", path)
+                    li = _column(header, label_col, "label column", path)
+                    pi = ti if params.get("text_pair_column") is None else \
+                        _column(header, params["text_pair_column"], "text pair column (text_pair_column)", path)
+                except ConfigError as exc:
+                    if header is None or len(header) > 1:
+                        raise
+                    raise ConfigError(f"{exc} ({_delimiter_said(delimiter)})") from None
             if max(ti, li, pi) >= len(record):
-                raise ConfigError(f"{path}: line {no} has {len(record)} fields, needs column {max(ti, li, pi)}")
+                raise ConfigError(f"{path}: line {no} has {len(record)} field(s), needs column {max(ti, li, pi)} "
+                                  f"({_delimiter_said(delimiter)})")
             rows.append((no, record[ti], record[li].strip()))
     except csv.Error as exc:
-        raise ConfigError(f"{path}: line {reader.line_num} is not valid CSV ({exc})") from None
+        raise ConfigError(f"{path}: line {reader.line_num} is not valid CSV ({exc}; {_delimiter_said(delimiter)})") from None
     return rows
 
 
-def _check(params: dict, allowed: set[str], kind: str, read_rows) -> None:
-    unknown = sorted(set(params) - allowed - {"data_root"})
-    if unknown:
-        raise ConfigError(f"{kind}: unknown parameter(s) {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+def _check(params: dict, allowed: dict, kind: str, read_rows) -> None:
+    check_params(params, allowed, kind, ignore=("data_root",))
     classes = _label_file(params)
     for split in FILE_SPLITS:
         path = _path(params, split)
@@ -201,6 +232,16 @@ def check_table(ctx=None, **params) -> None:
 
 
 # -- loading (HF datasets) ----------------------------------------------------------------------------
+def local_datasets():
+    """HF ``datasets`` for reading local files: no progress bars, and no download-count request
+    (``load_dataset("json"|"csv"|"parquet")`` sends one to the hub's S3 otherwise: a plan makes no network call)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = False
+    return datasets
+
+
 def _hf_cache(ctx) -> str | None:
     return str(Path(ctx.cache_dir) / "hf-datasets") if ctx is not None and getattr(ctx, "cache_dir", None) else None
 
@@ -218,14 +259,16 @@ def _finish(ds, text_col: str, label_col: str, classes: list[str] | None, params
         out["label"] = [index[str(v).strip()] for v in batch[label_col]]
         return out
 
-    ds = ds.map(to_columns, batched=True, remove_columns=ds.column_names)
+    datasets = local_datasets()
+    text = datasets.Value("string")  # named: map would otherwise keep an input column's type (a numeric text -> int)
+    features = datasets.Features({"text": text, **({"text_pair": text} if pair_col is not None else {}),
+                                  "label": datasets.Value("int64")})
+    ds = ds.map(to_columns, batched=True, remove_columns=ds.column_names, features=features)
     return TextData(ds, list(classes), origin)
 
 
 def load_clue(split: str, ctx=None, **params) -> TextData:
-    import datasets
-
-    datasets.disable_progress_bars()
+    datasets = local_datasets()
     path = _path(params, split)
     ds = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=_hf_cache(ctx),
                                encoding=_encoding(params))
@@ -235,14 +278,14 @@ def load_clue(split: str, ctx=None, **params) -> TextData:
 
 
 def load_table(split: str, ctx=None, **params) -> TextData:
-    import datasets
-
-    datasets.disable_progress_bars()
+    datasets = local_datasets()
     path = _path(params, split)
-    header = bool(params.get("header", True))
+    header, delimiter, encoding = bool(params.get("header", True)), _delimiter(params, path), _encoding(params)
+    with open(path, encoding=encoding, newline="") as f:  # every column read as text: "007" stays "007", not 7
+        width = max((len(r) for r in csv.reader((f.readline() for _ in range(50)), delimiter=delimiter)), default=1)
     ds = datasets.load_dataset("csv", data_files=str(path), split="train", cache_dir=_hf_cache(ctx),
-                               sep=_delimiter(params, path), header=0 if header else None, keep_default_na=False,
-                               encoding=_encoding(params))
+                               sep=delimiter, header=0 if header else None, keep_default_na=False,
+                               encoding=encoding, converters={i: str for i in range(width)})
     pair = params.get("text_pair_column")
     return _finish(ds, str(params.get("text_column", "text")), str(params.get("label_column", "label")),
                    _label_file(params), params, str(path), table_rows, None if pair is None else str(pair))
@@ -250,7 +293,7 @@ def load_table(split: str, ctx=None, **params) -> TextData:
 
 DATASETS = (
     DatasetSpec("clue-json", "your CLUE-format JSON lines (sentence, label): params train, test, labels", "text",
-                load_clue, splits=FILE_SPLITS, offline=True, check=check_clue),
+                load_clue, splits=FILE_SPLITS, offline=True, check=check_clue, params=CLUE_KEYS),
     DatasetSpec("text-table", "your CSV/TSV (text and label columns, header optional): params train, test, labels",
-                "text", load_table, splits=FILE_SPLITS, offline=True, check=check_table),
+                "text", load_table, splits=FILE_SPLITS, offline=True, check=check_table, params=TABLE_KEYS),
 )

@@ -30,21 +30,23 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
+from ....checks import ANY, check_params, choice, text
 from ....errors import ConfigError
 from ...base import DatasetSpec
 from .common import TextData
 from .files import FILE_SPLITS, _hf_cache, _label_file, _sort_labels
 
-HF_KEYS = {"path", "train", "test", "splits", "text_column", "text_pair_column", "label_column", "labels", "format",
-           "encoding"}
+# the parameters (DatasetSpec.params); ``splits`` and the paths are checked when the files are opened
+HF_KEYS = {"path": ANY, "train": ANY, "test": ANY, "splits": ANY, "text_column": text(),
+           "text_pair_column": text(nullable=True), "label_column": text(), "labels": ANY,
+           "format": choice("parquet", "arrow", nullable=True), "encoding": text()}
 FORMATS = {".parquet": "parquet", ".arrow": "arrow"}
 
 
 def _datasets():
-    import datasets
+    from .files import local_datasets
 
-    datasets.disable_progress_bars()
-    return datasets
+    return local_datasets()  # no download-count request to the hub for local files
 
 
 def _items(ref: Any) -> list[str]:
@@ -206,9 +208,7 @@ def _load(split: str, ctx, params: Mapping[str, Any]) -> TextData:
 
 
 def _check_params(params: Mapping[str, Any]) -> None:
-    unknown = sorted(set(params) - HF_KEYS - {"data_root"})
-    if unknown:
-        raise ConfigError(f"hf-dataset: unknown parameter(s) {', '.join(unknown)} (known: {', '.join(sorted(HF_KEYS))})")
+    check_params(params, HF_KEYS, "hf-dataset", ignore=("data_root",))
     if params.get("path") and any(params.get(s) for s in FILE_SPLITS):
         raise ConfigError("hf-dataset: give either path (a save_to_disk DatasetDict) or train and test, not both")
 
@@ -234,5 +234,5 @@ def hf_files(**params) -> list[str]:
 DATASETS = (
     DatasetSpec("hf-dataset", "a Hugging Face dataset on disk (save_to_disk folder, or Parquet/Arrow files): params path "
                 "or train, test; text_column, text_pair_column, label_column", "text", load_hf, splits=FILE_SPLITS,
-                offline=True, check=check_hf, files=hf_files),
+                offline=True, check=check_hf, files=hf_files, params=HF_KEYS),
 )

