@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 import torch
 
+from ...checks import refuse_unknown
 from ...errors import ConfigError
 from ...checkpoints import (
     checkpoint_digest,
@@ -66,11 +67,7 @@ class PretrainOptions:
     @classmethod
     def parse(cls, spec: ModelSpec) -> "PretrainOptions":
         o = dict(spec.pretrain.options or {})
-        unknown = sorted(set(o) - set(PRETRAIN_OPTION_KEYS))
-        if unknown:
-            raise ConfigError(
-                f"model {spec.name!r}: unknown pretrain option(s) {', '.join(unknown)} (known: {', '.join(PRETRAIN_OPTION_KEYS)})"
-            )
+        refuse_unknown(o, PRETRAIN_OPTION_KEYS, f"model {spec.name!r}", "pretrain option")
         p = spec.pretrain
         if int(p.epochs) < 1 or int(p.batch_size) < 1 or float(p.lr) <= 0:
             raise ConfigError(f"model {spec.name!r}: pretrain needs epochs >= 1, batch_size >= 1, lr > 0")

@@ -32,6 +32,7 @@ import torch
 
 from ...checkpoints import file_lock, load_source_record, save_source_record
 from ...checksum import sidecar, sidecar_matches, write_sidecar
+from ...checks import refuse_unknown
 from ...errors import ConfigError
 from ..base import ModelSpec
 from .data import load_split
@@ -49,10 +50,7 @@ PRETRAIN_OPTION_KEYS = ("train_images", "image_size", "seed", "momentum", "weigh
 
 def pretrain_options(spec: ModelSpec) -> dict[str, Any]:
     o = dict(spec.pretrain.options or {})
-    unknown = sorted(set(o) - set(PRETRAIN_OPTION_KEYS))
-    if unknown:
-        raise ConfigError(f"model {spec.name!r}: unknown pretrain option(s) {', '.join(unknown)} "
-                          f"(known: {', '.join(PRETRAIN_OPTION_KEYS)})")
+    refuse_unknown(o, PRETRAIN_OPTION_KEYS, f"model {spec.name!r}", "pretrain option")
     p = spec.pretrain
     if int(p.epochs) < 1 or int(p.batch_size) < 2 or float(p.lr) <= 0:
         raise ConfigError(f"model {spec.name!r}: pretrain needs epochs >= 1, batch_size >= 2, lr > 0")

@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 import torch
 
+from ...checks import refuse_unknown
 from ...errors import ConfigError
 from ...torch_utils import Amp, make_loader, train_epoch
 from ..base import ModelSpec
@@ -63,10 +64,7 @@ class PretrainOptions:
     @classmethod
     def parse(cls, spec: ModelSpec) -> "PretrainOptions":
         o = dict(spec.pretrain.options or {})
-        unknown = sorted(set(o) - set(PRETRAIN_OPTION_KEYS))
-        if unknown:
-            raise ConfigError(f"model {spec.name!r}: unknown pretrain option(s) {', '.join(unknown)} "
-                              f"(known: {', '.join(PRETRAIN_OPTION_KEYS)})")
+        refuse_unknown(o, PRETRAIN_OPTION_KEYS, f"model {spec.name!r}", "pretrain option")
         p = spec.pretrain
         hp = Hparams.parse({"lr": p.lr, "epochs": p.epochs, "batch_size": p.batch_size,
                             "weight_decay": o.get("weight_decay", 0.01), "warmup": o.get("warmup", 0.1)}, "pretrain")
