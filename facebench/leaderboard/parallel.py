@@ -33,6 +33,9 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     workers = min(len(items), os.cpu_count() or 1)
     if workers < 2 or mp.current_process().daemon or "fork" not in mp.get_all_start_methods():
         return [fn(x) for x in items]
+    # Hugging Face tokenizers (used by a text run in this process) warn on fork unless this is set;
+    # the workers draw and score, they never tokenize.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _CALL = fn
     try:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
