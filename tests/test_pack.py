@@ -273,3 +273,26 @@ def test_a_folder_holding_something_else_or_a_changed_file_is_refused(built, tmp
     victim.write_bytes(b"changed")
     code, _out, err = run_cli(capsys, "unpack", built["pack"], "--into", unpacked.root)
     assert code == 2 and len(err.splitlines()) == 1 and f"{victim.name} is missing or differs from the pack" in err
+
+
+def test_the_committed_default_pack_rescores_the_committed_board(tmp_path):
+    """The embedded default's pack (committed beside its board): a metric scored again from the pack's
+    features gives the committed board's tau_w on every target (rank statistics: BLAS rounding between
+    machines does not move them), and a new metric scores on it, with no fine-tuning and no model code."""
+    import csv
+
+    from facebench.package_data import DATA
+    from facebench.plugins import get_plugins
+    from facebench.runner.only_score import score_pack
+
+    pack = DATA / "leaderboards" / "embedded-default" / "embedded-default.fbpack"
+    board = DATA / "leaderboards" / "embedded-default" / "leaderboard.csv"
+    committed = {(r["benchmark"], r["target"], r["truth"]): float(r["value"]) for r in csv.DictReader(board.open())
+                 if r["metric"] == "leep" and r["statistic"] == "tau_w" and r["value"] and not r.get("versus")}
+    unpacked, result = score_pack(pack, ["leep", "face-vc"], get_plugins().metrics, into=tmp_path / "p")
+    assert not result.errors
+    got = {(*where.split(":", 1), truth): c["tau_w"] for where, per_metric in result.results.items()
+           for truth, c in per_metric["leep"]["correlations"].items()}
+    assert set(got) == set(committed) and len(committed) >= 5
+    for key, tau in committed.items():
+        assert got[key] == pytest.approx(tau, rel=1e-9, abs=1e-12), key
