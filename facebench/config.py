@@ -54,6 +54,7 @@ from .isolation import DEFAULT_LIMITS, Limits, parse_limits
 from .suggest import did_you_mean
 
 ORIGINS = "_origins"  # private key: where each benchmark of an expanded config was written
+MAX_SEED = 2**32 - 1  # seeds are unsigned 32-bit (numpy's legacy seeding; every library takes them)
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
     for i, b in enumerate(benchmarks_raw or []):
         where = origins[i] if i < len(origins) and origins[i] else f"{source}: benchmarks[{i}]"
         if not isinstance(b, Mapping):
-            raise ConfigError(f"{where}: must be a mapping")
+            raise ConfigError(f"{where}: must be a mapping (task, zoo, targets, ...), got {b!r}")
         if "nc_trace" in b:
             raise ConfigError(f"{where}: 'nc_trace' is now a diagnostic: write 'diagnostics: [variance_collapse]'")
         bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics", "resources", "per_target"}
@@ -174,23 +175,27 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         if not isinstance(targets, list) or not all(isinstance(t, str) and t.strip() for t in targets):
             raise ConfigError(f"{where}: 'targets' must be a list of dataset names, got {targets!r}")
         seeds = b.get("seeds", [0, 1, 2])
-        if isinstance(seeds, int):
+        if isinstance(seeds, int) and not isinstance(seeds, bool):
             seeds = [seeds]
-        if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-            raise ConfigError(f"{where}: 'seeds' must be a non-empty list of integers")
+        if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+            raise ConfigError(f"{where}: 'seeds' must be a non-empty list of integers, got {seeds!r}")
         if any(s < 0 for s in seeds):
             raise ConfigError(f"{where}: 'seeds' must be >= 0 (torch and numpy seeds are unsigned), got {list(seeds)}")
+        if any(s > MAX_SEED for s in seeds):
+            raise ConfigError(f"{where}: 'seeds' must be <= {MAX_SEED} (unsigned 32-bit seeds), got {list(seeds)}")
         repeated = sorted({s for s in seeds if list(seeds).count(s) > 1})
         if repeated:
             raise ConfigError(f"{where}: seed(s) {repeated} listed twice in 'seeds': each seed is one fine-tuning")
         finetune = b.get("finetune") or {}
         if not isinstance(finetune, Mapping):
-            raise ConfigError(f"{where}: 'finetune' must be a mapping of hyper-parameters")
+            raise ConfigError(f"{where}: 'finetune' must be a mapping of hyper-parameters, got {finetune!r}")
         if not isinstance(b.get("options") or {}, Mapping):
             raise ConfigError(f"{where}: 'options' must be a mapping of task options, got {b['options']!r}")
         diagnostics = b.get("diagnostics") or []
         if isinstance(diagnostics, str):
             diagnostics = [diagnostics]
+        if not isinstance(diagnostics, list) or not all(isinstance(d, str) for d in diagnostics):
+            raise ConfigError(f"{where}: 'diagnostics' must be a list of diagnostic names, got {b['diagnostics']!r}")
         bench = BenchmarkConfig(
             task=_name(b, "task", where),
             zoo=_name(b, "zoo", where),
@@ -235,7 +240,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             raise ConfigError(f"{source}: metrics.{bad_params[0]}: parameters must be a mapping name -> value")
         metrics = {str(k): dict(v or {}) for k, v in metrics_raw.items()}
     else:
-        raise ConfigError(f"{source}: 'metrics' must be 'all', a list of names or a mapping name -> params")
+        raise ConfigError(f"{source}: 'metrics' must be 'all', a list of names or a mapping name -> params, got {metrics_raw!r}")
     return RunConfig(
         name=str(raw.get("name", Path(source).stem)),
         benchmarks=tuple(benches),

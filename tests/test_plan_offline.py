@@ -234,7 +234,7 @@ def test_a_wrong_delimiter_is_named_with_the_parameter(tmp_path, capsys, no_netw
                                                        params, needle):
     """A TSV in a .csv file is read with commas: the one-line error says so and names `delimiter`."""
     table = tmp_path / name
-    lines = ["text\tlabel"] if header else []
+    lines = ["label\ttext"] if header else []
     table.write_text("\n".join(lines + ["1\t这部电影很好看", "0\t价格太贵了"]) + "\n", encoding="utf-8")
     config = write_config(tmp_path, _local_zoo(tmp_path), table, False, **params)
     code, _, err = run_cli(capsys, *plan_args(tmp_path, config))
@@ -271,3 +271,13 @@ def test_json_lines_and_tables_load_without_a_network_call(tmp_path, no_network)
     table = write_table(tmp_path / "t.csv")
     assert len(load_table("test", None, train=str(table), test=str(table)).dataset) == 6
     assert no_network == []
+
+
+def test_a_text_column_of_numbers_stays_text(tmp_path):
+    """pandas would read "007" as the integer 7 (and the tokenizer would get an int)."""
+    from facebench.tasks.text.datasets.files import load_table
+
+    table = tmp_path / "n.csv"
+    table.write_text("text,label\n007,a\n42,b\n", encoding="utf-8")
+    data = load_table("train", None, train=str(table), test=str(table))
+    assert data.dataset["text"] == ["007", "42"] and data.dataset["label"] == [0, 1]

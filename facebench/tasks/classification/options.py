@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ...checks import refuse_unknown
+from ...checks import check_bool, check_number, refuse_unknown
 from ...errors import ConfigError
 
 OPTION_KEYS = (
@@ -72,7 +72,7 @@ class TaskOptions:
         refuse_unknown(o, OPTION_KEYS, "classification", "option")
         datasets = o.get("datasets") or {}
         if not isinstance(datasets, Mapping) or not all(isinstance(v, Mapping) for v in datasets.values()):
-            raise ConfigError("classification: options.datasets must map dataset names to option mappings")
+            raise ConfigError(f"classification: options.datasets must map dataset names to option mappings, got {datasets!r}")
         workers = o.get("num_workers", 0)
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
             raise ConfigError(f"classification: num_workers must be an integer >= 0, got {workers!r}")
@@ -89,7 +89,7 @@ class TaskOptions:
             num_threads=_positive_int(o.get("num_threads"), "num_threads"),
             num_workers=workers,
             eval_batch_size=_positive_int(o.get("eval_batch_size", 256), "eval_batch_size", allow_none=False),
-            recalibrate_bn=bool(o.get("recalibrate_bn", False)),
+            recalibrate_bn=check_bool(o.get("recalibrate_bn", False), "recalibrate_bn", "classification"),
         )
 
     def dataset_options(self, name: str) -> dict[str, Any]:
@@ -121,12 +121,10 @@ class Hparams:
         opt = str(h.get("optimizer", "sgd")).lower()
         if opt not in OPTIMIZERS:
             raise ConfigError(f"classification: unknown optimizer {opt!r} (known: {', '.join(OPTIMIZERS)})")
-        try:
-            lr, momentum, wd = float(h.get("lr", 0.01)), float(h.get("momentum", 0.9)), float(h.get("weight_decay", 0.0))
-        except (TypeError, ValueError):
-            raise ConfigError(f"classification: lr, momentum and weight_decay must be numbers ({h})") from None
-        if lr <= 0 or momentum < 0 or wd < 0:
-            raise ConfigError(f"classification: need lr > 0, momentum >= 0, weight_decay >= 0 ({h})")
+        inf = float("inf")  # a finite number (not a bool, NaN or inf): lr > 0, momentum and weight_decay >= 0
+        lr = check_number(h.get("lr", 0.01), "finetune.lr", "classification", 0, inf, open_low=True, open_high=True)
+        momentum = check_number(h.get("momentum", 0.9), "finetune.momentum", "classification", 0, inf, open_high=True)
+        wd = check_number(h.get("weight_decay", 0.0), "finetune.weight_decay", "classification", 0, inf, open_high=True)
         return cls(
             opt, lr, momentum,
             _positive_int(h.get("epochs", 20), "finetune.epochs", allow_none=False),

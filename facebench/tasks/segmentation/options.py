@@ -43,8 +43,9 @@ def _int(value: Any, what: str, *, minimum: int = 1, allow_none: bool = True) ->
 
 
 def _float(value: Any, what: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (positive and value == 0):
-        raise ConfigError(f"segmentation: {what} must be a {'positive' if positive else 'non-negative'} number, "
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf") \
+            or (positive and value == 0):  # (not >= 0: NaN too)
+        raise ConfigError(f"segmentation: {what} must be a finite {'positive' if positive else 'non-negative'} number, "
                           f"got {value!r}")
     return float(value)
 

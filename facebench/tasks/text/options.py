@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ...checks import refuse_unknown
+from ...checks import check_number, refuse_unknown
 from ...errors import ConfigError
 
 OPTION_KEYS = (
@@ -60,6 +60,8 @@ def positive_int(value: Any, what: str, allow_none: bool = True) -> int | None:
 
 
 def fraction(value: Any, what: str) -> float:
+    if isinstance(value, bool):  # float(True) would be 1.0
+        raise ConfigError(f"text: {what} must be a number in [0, 1], got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -157,12 +159,9 @@ class Hparams:
         refuse_unknown(h, HPARAM_KEYS, "text", f"{what} key")
         if str(h.get("optimizer", "adamw")).lower() != "adamw":
             raise ConfigError(f"text: {what}.optimizer must be adamw (the only one the text task uses), got {h['optimizer']!r}")
-        try:
-            lr, wd = float(h.get("lr", 2e-5)), float(h.get("weight_decay", 0.01))
-        except (TypeError, ValueError):
-            raise ConfigError(f"text: {what}.lr and weight_decay must be numbers ({h})") from None
-        if lr <= 0 or wd < 0:
-            raise ConfigError(f"text: {what} needs lr > 0 and weight_decay >= 0 ({h})")
+        inf = float("inf")  # a finite number (not a bool, NaN or inf): lr > 0, weight_decay >= 0
+        lr = check_number(h.get("lr", 2e-5), f"{what}.lr", "text", 0, inf, open_low=True, open_high=True)
+        wd = check_number(h.get("weight_decay", 0.01), f"{what}.weight_decay", "text", 0, inf, open_high=True)
         return cls(
             lr, positive_int(h.get("epochs", 10), f"{what}.epochs", allow_none=False),
             positive_int(h.get("batch_size", 16), f"{what}.batch_size", allow_none=False), wd,
