@@ -244,3 +244,30 @@ def test_a_targets_own_hyper_parameters_are_validated_before_any_job(tmp_path):
                                           r"classification: unknown optimizer 'lbfgs'"):
         validate_benchmarks(benches, lambda rb: task_context(get_plugins(), cache_dir=tmp_path,
                                                              options=rb.config.options))
+
+
+def test_plan_estimates_the_jobs_to_run_from_recorded_costs(tmp_path):
+    """After a run, a plan with one more seed times the new fine-tunings from the recorded ones (rule 2
+    of facebench.runner.estimate: same kind, benchmark, target and model), by hand from the store."""
+    import statistics
+
+    from facebench.runner import plan_run
+    from facebench.runner.estimate import estimate
+    from facebench.store import ResultsStore
+
+    cfg = load_config(toy_config(tmp_path))
+    run_benchmarks(cfg, RunOptions(quiet=True))
+    raw = yaml.safe_load((tmp_path / "toy.yaml").read_text())
+    raw["benchmarks"][0]["seeds"] = [*raw["benchmarks"][0]["seeds"], 9]
+    (tmp_path / "toy.yaml").write_text(yaml.safe_dump(raw))
+    plan = plan_run(load_config(tmp_path / "toy.yaml"), RunOptions(quiet=True))
+    todo = [p.job for p in plan if not p.done]
+    assert todo and all(j.kind == "finetune" and j.seed == 9 for j in todo)
+    store = ResultsStore(cfg.store)
+    costs = store.job_costs()
+    store.close()
+    by_hand = sum(statistics.median(c["seconds"] for c in costs if c["kind"] == "finetune" and c["model"] == j.model
+                                    and c["target"] == j.target and c["benchmark"] == j.benchmark) for j in todo)
+    assert plan.estimate.without_basis == 0
+    assert plan.estimate.wall_seconds == pytest.approx(by_hand)  # one worker
+    assert estimate(todo, [], 1).without_basis == len(todo)  # no records: no basis, said so

@@ -59,11 +59,28 @@ class Progress:
         return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def estimate_line(est) -> str:
+    """"estimated wall time: 5.2 min (pretrain 1.0 min, ...), from the store's records; N jobs without a basis"."""
+    if not any(p.with_basis for p in est.phases):
+        return "estimated wall time: no basis (the store records no job like these yet)"
+    parts = ", ".join(f"{p.kind} {_duration(p.wall_seconds)}" for p in est.phases)
+    missing = f"; {est.without_basis} job(s) without a basis, not counted" if est.without_basis else ""
+    return (f"estimated wall time: {_duration(est.wall_seconds)} ({parts}; {est.workers} worker(s)), from the store's "
+            f"recorded job costs{missing}")
+
+
 def print_plan(planned) -> None:
     """The jobs a run would do, and those the store already holds."""
     todo = [p.job for p in planned if not p.done]
     done = [p.job for p in planned if p.done]
     click.echo(f"{len(todo)} job(s) would run, {len(done)} already in the store")
+    est = getattr(planned, "estimate", None)
+    if todo and est is not None:
+        click.echo(estimate_line(est))
     for note in getattr(planned, "notes", ()):
         click.echo(note)
     for title, jobs in (("would run", todo), ("in the store", done)):

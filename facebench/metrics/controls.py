@@ -29,11 +29,28 @@ from .base import Metric
 
 
 class _Control(Metric):
-    """A data-free control: one number of the bundle's ``meta``, transformed (not registered itself)."""
+    """A data-free control: one number of the bundle's ``meta``, checked and transformed (not registered itself).
+
+    ``compute`` reads ``meta[key]`` (:meth:`fact`), refuses a value outside ``valid`` (lowest,
+    highest, and what the message says is expected; "" says nothing) and returns :meth:`transform` of it.
+    """
 
     needs = frozenset()  # no target data: neither the features nor the source probabilities
     control = True
     key: ClassVar[str] = ""  # the meta key it reads
+    valid: ClassVar[tuple[float, float, str]] = (-math.inf, math.inf, "")
+
+    def compute(self, bundle: FeatureBundle) -> float:
+        value = self.fact(bundle)
+        low, high, expected = self.valid
+        if not low <= value <= high:
+            raise MetricInputError(f"{bundle.name}: metric {self.name!r}: meta {self.key!r} is {value:g}"
+                                   + (f", expected {expected}" if expected else ""))
+        return self.transform(value)
+
+    def transform(self, value: float) -> float:
+        """The score of a valid fact (the fact itself unless a control says otherwise)."""
+        return value
 
     def fact(self, bundle: FeatureBundle) -> float:
         """``bundle.meta[key]`` as a finite float; MetricInputError (one line) when absent or not a number."""
@@ -70,12 +87,10 @@ class ParamCount(_Control):
     summary = "data-free control: log10 of the backbone's parameter count (no target data)"
     source = "model size as a baseline: Singh, Hess & Vanschoren, arXiv:2510.06448"
     key = "num_params"
+    valid = (1, math.inf, ">= 1")
 
-    def compute(self, bundle: FeatureBundle) -> float:
-        n = self.fact(bundle)
-        if n < 1:
-            raise MetricInputError(f"{bundle.name}: metric {self.name!r}: meta 'num_params' is {n:g}, expected >= 1")
-        return math.log10(n)
+    def transform(self, value: float) -> float:
+        return math.log10(value)
 
 
 class SourceAccuracy(_Control):
@@ -94,14 +109,7 @@ class SourceAccuracy(_Control):
     summary = "data-free control: the pre-trained model's own accuracy on its source (no target data)"
     source = "source (ImageNet) accuracy as a baseline: Chaves et al., arXiv:2405.20420"
     key = "source_accuracy"
-
-    def compute(self, bundle: FeatureBundle) -> float:
-        acc = self.fact(bundle)
-        if not 0.0 <= acc <= 1.0:
-            raise MetricInputError(
-                f"{bundle.name}: metric {self.name!r}: meta 'source_accuracy' is {acc:g}, expected a fraction in [0, 1]"
-            )
-        return acc
+    valid = (0.0, 1.0, "a fraction in [0, 1]")
 
 
 class PretrainEpochs(_Control):
@@ -118,12 +126,7 @@ class PretrainEpochs(_Control):
     summary = "data-free control: the length of the model's pre-training in epochs (no target data)"
     source = "data-free baselines: Singh, Hess & Vanschoren, arXiv:2510.06448; Chaves et al., arXiv:2405.20420"
     key = "pretrain_epochs"
-
-    def compute(self, bundle: FeatureBundle) -> float:
-        epochs = self.fact(bundle)
-        if epochs < 0:
-            raise MetricInputError(f"{bundle.name}: metric {self.name!r}: meta 'pretrain_epochs' is {epochs:g}")
-        return epochs
+    valid = (0, math.inf, "")
 
 
 CONTROLS = (ParamCount, SourceAccuracy, PretrainEpochs)

@@ -367,15 +367,21 @@ class ClassFairness(Metric):
         return fairness_from_distances(self.distances(bundle), self.t, self.row)
 
 
-class ClassFairnessWithSelf(ClassFairness):
+class _WithSelf:
+    """The ablation of a FaCe metric with j = i in every row of F's softmax, as Eq. (6) prints it: the
+    same metric with ``row="all"`` by default (put before the metric's class in the bases)."""
+
+    sensitivity: dict = {}  # the grid of its parent varies row and covariance: shown once, there
+
+    def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "all") -> None:
+        super().__init__(t=t, pca_dim=pca_dim, covariance=covariance, row=row)  # type: ignore[call-arg]
+
+
+class ClassFairnessWithSelf(_WithSelf, ClassFairness):
     """FaCe class fairness F with j = i in every row, as Eq. (6) prints it (ablation of ``face-cf``)."""
 
     name = "face-cf-with-self"
-    sensitivity = {}  # the grid of its parent varies row and covariance: shown once, there
     summary = "FaCe class fairness F with j = i in each row's softmax (Eq. 6 as printed; ablation)"
-
-    def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "all") -> None:
-        super().__init__(t=t, pca_dim=pca_dim, covariance=covariance, row=row)
 
 
 class ClassFairnessLiteral(ClassFairness):
@@ -502,15 +508,11 @@ class FaCe(Metric):
         return minmax_sum(values, ("C", "F"), self.name)  # type: ignore[arg-type]
 
 
-class FaCeWithSelf(FaCe):
+class FaCeWithSelf(_WithSelf, FaCe):
     """FaCe with j = i in every row of F's softmax, as Eq. (6) prints it (ablation of ``face``)."""
 
     name = "face-with-self"
-    sensitivity = {}  # the grid of its parent varies row and covariance: shown once, there
     summary = "FaCe with F's row softmax including j = i (Eq. 6 as printed; ablation)"
-
-    def __init__(self, t: float = 0.05, pca_dim: int = 64, covariance: str = "diagonal", row: str = "all") -> None:
-        super().__init__(t=t, pca_dim=pca_dim, covariance=covariance, row=row)
 
 
 class FaCeLiteral(FaCe):

@@ -26,6 +26,7 @@ from ..plugins import Plugins, get_plugins
 from ..store import ResultsStore
 from ..tasks.base import TaskContext
 from .context import task_context
+from .estimate import RunEstimate, estimate
 from .execute.local import Executor, LocalExecutor, close_executor, run_phases
 from .feature_cache import FeatureCache
 from .jobs import Job
@@ -87,6 +88,7 @@ class Plan(list):
     def __init__(self, jobs=(), notes=()) -> None:
         super().__init__(jobs)
         self.notes = list(notes)
+        self.estimate: RunEstimate | None = None  # the jobs still to run, timed from the store's records
 
 
 def pick_device(requested: str | None) -> str:
@@ -154,8 +156,11 @@ def plan_run(cfg: RunConfig, opts: RunOptions) -> Plan:
     store = ResultsStore(path) if path.exists() else None
     try:
         prepared = _prepare(cfg, opts, store)
-        return Plan([PlannedJob(job, _is_done(job, store, prepared.cache))
+        plan = Plan([PlannedJob(job, _is_done(job, store, prepared.cache))
                      for phases in prepared.jobs.values() for phase in phases for job in phase], prepared.notes)
+        workers = getattr(opts.executor, "workers", None) or cfg.workers
+        plan.estimate = estimate([p.job for p in plan if not p.done], store.job_costs() if store else [], workers)
+        return plan
     finally:
         if store is not None:
             store.close()

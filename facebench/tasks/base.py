@@ -32,7 +32,7 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping
 import numpy as np
 
 from ..bundle import FeatureBundle
-from ..checks import ParamRule, check_params
+from ..checks import ParamRule, check_params, refuse_unknown
 from ..errors import ConfigError
 from ..predictions import TestPredictions
 
@@ -53,6 +53,12 @@ class PretrainSpec:
     lr: float = 0.01
     batch_size: int = 64
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    def checked_options(self, model: str, known: Iterable[str]) -> dict[str, Any]:
+        """``options`` as a dict; a ConfigError naming ``model`` for a key not in ``known`` (the task's)."""
+        options = dict(self.options or {})
+        refuse_unknown(options, known, f"model {model!r}", "pretrain option")
+        return options
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,26 @@ class DatasetInstance:
         """What the data is (type and parameters); the store refuses a second definition of a name."""
         return {"type": self.spec.name, "params": dict(self.params)}
 
+    def checked_params(self, extra: Mapping[str, Any] | None = None, ignore: Iterable[str] = ()) -> dict[str, Any]:
+        """What the type's ``load`` and ``check`` get: the instance's params updated by ``extra`` (what
+        the task adds: the benchmark's ``options.datasets.<name>``, a source's ``dataset_options``, ...),
+        checked against the type's declared parameters (:meth:`DatasetSpec.check_params`: a refusal
+        starts with ``dataset <name>:``; ``ignore``: the keys the task adds to every dataset's params)."""
+        params = {**self.params, **(extra or {})}
+        self.spec.check_params(params, f"dataset {self.name!r}", ignore)
+        return params
+
+    def check(self, ctx: Any, params: Mapping[str, Any]) -> None:
+        """The type's own availability check (root, files, format, decodability) on ``params``, if it
+        has one; a refusal starts with ``dataset <name>:`` unless the instance is the registered type
+        used as is (whose own message names it)."""
+        if self.spec.check is None:
+            return
+        try:
+            self.spec.check(ctx, **dict(params))
+        except ConfigError as exc:
+            raise ConfigError(f"dataset {self.name!r}: {exc}" if self.spec.name != self.name else str(exc)) from None
+
     @cached_property
     def content(self) -> Any:
         """The instance in job keys: its bare name for a registered dataset used as is.
@@ -185,6 +211,27 @@ def find_dataset(name: str, instances: Mapping[str, DatasetInstance], datasets: 
     if task is not None and inst.task != task:
         raise ConfigError(f"dataset {name!r} is a {inst.task} dataset, not {task}")
     return inst
+
+
+def require_splits(name: str, spec: DatasetSpec, needed: tuple[str, ...] = ("train", "test")) -> None:
+    """ConfigError naming dataset ``name`` when its type ``spec`` lacks one of the ``needed`` splits
+    (a target needs train and test)."""
+    missing = [s for s in needed if s not in spec.splits]
+    if missing:
+        raise ConfigError(f"dataset {name!r} has no {', '.join(missing)} split (needs {' and '.join(needed)})")
+
+
+def check_source_once(model: ModelSpec, checked: set[str], check: Callable[[], None]) -> None:
+    """Validation of a model's source dataset: ``check()`` once per source name (``checked`` holds the
+    names done), its ConfigError prefixed with ``model <name>: source dataset:``."""
+    source = model.pretrain.source
+    if source in checked:
+        return
+    try:
+        check()
+    except ConfigError as exc:
+        raise ConfigError(f"model {model.name!r}: source dataset: {exc}") from None
+    checked.add(source)
 
 
 # -- what the runner hands to a task ---------------------------------------------------------------
@@ -246,6 +293,14 @@ class TaskContext:
         return iterable
 
 
+def benchmark_options(ctx: Any, benchmark: Any = None) -> dict[str, Any]:
+    """The task options as given: the benchmark's ``options`` updated by the run's (``ctx.options``);
+    either may be missing. A task parses them into its own options type."""
+    options = dict(getattr(benchmark, "options", None) or {})
+    options.update(dict(getattr(ctx, "options", None) or {}))
+    return options
+
+
 @dataclass
 class FinetuneResult:
     """Ground truth of one fine-tuning run: statistic -> value (e.g. accuracy, miou, pixel_acc)."""
@@ -279,6 +334,16 @@ class Task:
     def primary_truth(self) -> str:
         return self.primary or self.ground_truth[0]
 
+    def zoo_models(self, benchmark: Any, ctx: TaskContext) -> tuple[ModelSpec, ...]:
+        """The models of ``benchmark``'s zoo, for :meth:`validate`: none when the zoo is unknown (the
+        runner reports that itself); a ConfigError when it is another task's zoo."""
+        zoo = ctx.zoo(benchmark.zoo)
+        if zoo is None:
+            return ()
+        if zoo.task != self.name:
+            raise ConfigError(f"zoo {zoo.name!r} is a {zoo.task} zoo")
+        return tuple(zoo.models)
+
     def validate(self, benchmark: Any, ctx: TaskContext) -> None:
         """Raise ConfigError naming whatever would make a job of this benchmark fail."""
 
@@ -299,3 +364,60 @@ class Task:
     def finetune(self, model: ModelSpec, target: str, seed: int, hparams: Mapping[str, Any],
                  ctx: TaskContext) -> FinetuneResult:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class TaskJobs:
+    """The functions that do a :class:`JobsTask`'s jobs (its ``jobs()`` imports them on first use)."""
+
+    load_pretrained: Callable[..., Any]  # (model, ctx, opts): build the model; run and cache its source pre-training
+    extract_features: Callable[..., FeatureBundle]  # (model, target, ctx, opts)
+    finetune_model: Callable[..., FinetuneResult]  # (model, target, seed, hparams, ctx, opts)
+    resolve_reference: Callable[..., ModelSpec]  # (ref, ctx): the ModelSpec a zoo file's reference names
+
+
+class JobsTask(Task):
+    """A task whose jobs are module functions that take its parsed options (the built-in tasks).
+
+    A subclass names its two option types, each with ``parse(mapping)``: ``options_type`` (the
+    benchmark's ``options``, updated by the run's: :func:`benchmark_options`) and ``hparams_type``
+    (the fine-tuning hyper-parameters). Its ``jobs()`` returns its :class:`TaskJobs`, importing them
+    there, so that registering the task stays light (no torch, mmseg or transformers). It writes
+    ``validate`` itself. ``pretrain`` sets torch's CPU threads (``options.num_threads``) first.
+    """
+
+    options_type: ClassVar[Any]
+    hparams_type: ClassVar[Any]
+
+    def jobs(self) -> TaskJobs:
+        raise NotImplementedError
+
+    def options(self, ctx: Any, benchmark: Any = None) -> Any:
+        """The task options of a job (``ctx.options``) or of a benchmark being validated, parsed."""
+        return self.options_type.parse(benchmark_options(ctx, benchmark))
+
+    def validated_options(self, benchmark: Any, ctx: Any) -> Any:
+        """What every ``validate`` starts with: the benchmark's task options, parsed, and its
+        ``finetune`` hyper-parameters checked; returns the options."""
+        opts = self.options(ctx, benchmark)
+        self.hparams_type.parse(getattr(benchmark, "finetune", None))
+        return opts
+
+    def pretrain(self, model: ModelSpec, ctx: TaskContext) -> None:
+        """Build ``model``; run and cache its source pre-training when it has a PretrainSpec."""
+        from ..torch_utils import set_cpu_threads
+
+        opts = self.options(ctx)
+        set_cpu_threads(opts.num_threads, ctx.device)
+        self.jobs().load_pretrained(model, ctx, opts)
+
+    def resolve_model(self, ref: Any, ctx: TaskContext) -> ModelSpec:
+        return self.jobs().resolve_reference(ref, ctx)
+
+    def extract(self, model: ModelSpec, target: str, ctx: TaskContext) -> FeatureBundle:
+        return self.jobs().extract_features(model, target, ctx, self.options(ctx))
+
+    def finetune(self, model: ModelSpec, target: str, seed: int, hparams: Mapping[str, Any],
+                 ctx: TaskContext) -> FinetuneResult:
+        return self.jobs().finetune_model(model, target, int(seed), self.hparams_type.parse(hparams), ctx,
+                                          self.options(ctx))

@@ -21,27 +21,15 @@ def dataset_instance(name: str, ctx):
     return ctx.dataset(name, TASK)
 
 
-def dataset_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:
-    """What ``load``/``check`` get: the instance's params, then ``options.datasets.<name>`` and data_root."""
-    return {**dataset_instance(name, ctx).params, **opts.dataset_options(name), **(extra or {})}
-
-
 def checked_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:
-    """:func:`dataset_params`, each checked against the type's declared parameters (name and range)."""
-    params = dataset_params(name, ctx, opts, extra)
-    dataset_instance(name, ctx).spec.check_params(params, f"dataset {name!r}", CONTEXT_KEYS)
-    return params
+    """What ``load``/``check`` get: the instance's params, then ``options.datasets.<name>`` and data_root,
+    then ``extra``; checked against the type's declared parameters (name and range)."""
+    return dataset_instance(name, ctx).checked_params({**opts.dataset_options(name), **(extra or {})}, CONTEXT_KEYS)
 
 
 def check_dataset(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> None:
     """Check the dataset's parameters, then run its own availability check (root, files, decodability)."""
-    spec = dataset_instance(name, ctx).spec
-    params = checked_params(name, ctx, opts, extra)
-    if spec.check is not None:
-        try:
-            spec.check(ctx, **params)
-        except ConfigError as exc:
-            raise ConfigError(f"dataset {name!r}: {exc}" if spec.name != name else str(exc)) from None
+    dataset_instance(name, ctx).check(ctx, checked_params(name, ctx, opts, extra))
 
 
 @dataclass

@@ -30,15 +30,13 @@ from typing import Any, Mapping
 
 import torch
 
-from ...checks import refuse_unknown
 from ...errors import ConfigError
 from ...checkpoints import (
     checkpoint_digest,
-    file_lock,
-    load_checkpoint,
-    load_source_record,
-    save_checkpoint,
-    save_source_record,
+    load_or_train,
+    load_source_eval_split,
+    recorded_source_evaluation,
+    source_eval_facts,
 )
 from ...torch_utils import Amp, make_loader, train_epoch
 from ..base import ModelSpec
@@ -51,7 +49,6 @@ log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 SOURCE_EVAL_PER_CLASS = 500  # test images per class of the source evaluation (same subset for every model)
-SOURCE_EVAL_SPLITS = ("validation", "val", "dev", "test")  # the first the source has is evaluated
 PRETRAIN_OPTION_KEYS = ("train_per_class", "seed", "momentum", "weight_decay", "loss_options", "dataset_options")
 
 
@@ -66,9 +63,8 @@ class PretrainOptions:
 
     @classmethod
     def parse(cls, spec: ModelSpec) -> "PretrainOptions":
-        o = dict(spec.pretrain.options or {})
-        refuse_unknown(o, PRETRAIN_OPTION_KEYS, f"model {spec.name!r}", "pretrain option")
         p = spec.pretrain
+        o = p.checked_options(spec.name, PRETRAIN_OPTION_KEYS)
         if int(p.epochs) < 1 or int(p.batch_size) < 1 or float(p.lr) <= 0:
             raise ConfigError(f"model {spec.name!r}: pretrain needs epochs >= 1, batch_size >= 1, lr > 0")
         return cls(
@@ -142,21 +138,12 @@ def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[Net, Prepr
             torch.manual_seed(0)  # random-init models: the same network in every job
             net = build_net(spec, ctx)
         return net.eval(), prep, {"pretrained": "initial weights", "weights": spec.weights}
-    key = pretrain_key(spec, prep)
     path = cache_path(spec, prep, ctx)
-    payload = load_checkpoint(path, key)
-    net = _net_from_payload(spec, ctx, payload) if payload is not None else None
-    if net is None:
-        with file_lock(path.with_name(path.name + ".lock")):
-            payload = load_checkpoint(path, key)  # another worker may have finished it meanwhile
-            net = _net_from_payload(spec, ctx, payload) if payload is not None else None
-            if net is None:
-                net, info = run_source_pretraining(spec, ctx, opts, prep)
-                payload = {"format": CACHE_FORMAT, "key": key, "name": spec.name, "num_classes": net.num_classes,
-                           "state_dict": net.state_dict(), "info": info}
-                save_checkpoint(path, payload)
-                source_record(spec, net, prep, ctx, opts, path)  # recorded at pre-training time
-                net = net.cpu()
+    net, payload = load_or_train(
+        path, pretrain_key(spec, prep), spec.name, lambda payload: _net_from_payload(spec, ctx, payload),
+        lambda: run_source_pretraining(spec, ctx, opts, prep),
+        lambda net: source_record(spec, net, prep, ctx, opts, path),  # recorded at pre-training time
+        CACHE_FORMAT)
     info = dict(payload.get("info", {}))
     info.update({"pretrained": "source pre-training", "cache": str(path)})
     return net.eval(), prep, info
@@ -177,23 +164,16 @@ def _net_from_payload(spec: ModelSpec, ctx, payload: dict[str, Any]) -> Net | No
 # --------------------------------------------------------------------------------------------
 def source_record(spec: ModelSpec, net: Net, prep: Preprocessing, ctx, opts: TaskOptions,
                   path: Path) -> dict[str, Any] | None:
-    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing.
+    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing
+    (:func:`facebench.checkpoints.recorded_source_evaluation`).
 
     Top-1 accuracy of the pre-trained network (its own source head) on the source's test split
     (at most :data:`SOURCE_EVAL_PER_CLASS` per class, the pre-training's seed choosing them), in the
-    model's preprocessing. None (with a warning) when the source has no test split or cannot be read.
+    model's preprocessing. None (with a warning) when the source has no validation or test split or
+    cannot be read.
     """
-    digest = checkpoint_digest(path)
-    record = load_source_record(path, digest)
-    if record is not None or digest is None:
-        return record
-    with file_lock(path.with_name(path.name + ".source.lock")):
-        record = load_source_record(path, digest)
-        if record is None:
-            record = _evaluate_on_source(spec, net, prep, ctx, opts)
-            if record is not None:
-                record = save_source_record(path, digest, record)
-    return record
+    return recorded_source_evaluation(path, checkpoint_digest(path),
+                                      lambda: _evaluate_on_source(spec, net, prep, ctx, opts))
 
 
 def _evaluate_on_source(spec: ModelSpec, net: Net, prep: Preprocessing, ctx, opts: TaskOptions) -> dict[str, Any] | None:
@@ -201,18 +181,16 @@ def _evaluate_on_source(spec: ModelSpec, net: Net, prep: Preprocessing, ctx, opt
 
     p, po = spec.pretrain, PretrainOptions.parse(spec)
     t0 = time.perf_counter()
-    try:
-        splits = dataset_instance(p.source, ctx).spec.splits
-        split_name = next((s for s in SOURCE_EVAL_SPLITS if s in splits), None)
-        if split_name is None:
-            log.warning("model %s: source %s has no test split; its source accuracy is not recorded", spec.name, p.source)
-            return None
-        split = load_split(p.source, split_name, ctx, replace(opts, subsample_seed=po.seed), SOURCE_EVAL_PER_CLASS,
-                           extra=dict(po.dataset_options))
-    except (ConfigError, OSError) as exc:
-        log.warning("model %s: cannot read the test split of its source %s (%s); its source accuracy is not recorded",
-                    spec.name, p.source, exc)
+
+    def read(name: str):
+        return load_split(p.source, name, ctx, replace(opts, subsample_seed=po.seed), SOURCE_EVAL_PER_CLASS,
+                          extra=dict(po.dataset_options))
+
+    chosen = load_source_eval_split(spec.name, p.source, lambda: dataset_instance(p.source, ctx).spec.splits, read,
+                                    "source accuracy")
+    if chosen is None:
         return None
+    split_name, split = chosen
     loader = make_loader(split.torch_dataset(prep.transform()), opts.eval_batch_size, shuffle=False,
                          num_workers=opts.num_workers, device=ctx.device)
     out = predict(net.to(ctx.device), loader, ctx.device, features=False)
@@ -232,10 +210,6 @@ def source_facts(spec: ModelSpec, net: Net, prep: Preprocessing, ctx, opts: Task
     """
     if spec.pretrain is None:
         return published_source_facts(spec)
-    facts: dict[str, Any] = {"pretrain_epochs": int(spec.pretrain.epochs)}
     cache = info.get("cache")
     record = source_record(spec, net, prep, ctx, opts, Path(cache)) if cache else None
-    if record is not None:
-        facts.update(source_accuracy=float(record["accuracy"]), source_metric=record["measure"],
-                     source_eval={k: record[k] for k in ("source", "split", "n")})
-    return facts
+    return {"pretrain_epochs": int(spec.pretrain.epochs), **source_eval_facts(record)}

@@ -11,14 +11,13 @@ torch, timm and torchvision are imported on first use, not when the plugin regis
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
-from ...errors import ConfigError
-from ..base import Task
-from .options import DEFAULT_FINETUNE
+from ..base import JobsTask, TaskJobs, check_source_once, require_splits
+from .options import DEFAULT_FINETUNE, Hparams, TaskOptions
 
 
-class ClassificationTask(Task):
+class ClassificationTask(JobsTask):
     """Image classification: features from a zoo model, ground truth from whole-model fine-tuning."""
 
     name = "classification"
@@ -26,40 +25,22 @@ class ClassificationTask(Task):
     ground_truth = ("accuracy",)
     default_finetune = DEFAULT_FINETUNE
     diagnostics = ("variance_collapse",)
+    options_type = TaskOptions
+    hparams_type = Hparams
 
-    # -- helpers ----------------------------------------------------------------------------------
-    @staticmethod
-    def _options(ctx, benchmark=None):
-        from .options import TaskOptions
-
-        options = dict(getattr(benchmark, "options", None) or {})
-        options.update(dict(getattr(ctx, "options", None) or {}))
-        return TaskOptions.parse(options)
-
-    # -- Task protocol ----------------------------------------------------------------------------
     def validate(self, benchmark: Any, ctx) -> None:
         """Raise ConfigError naming whatever would make a job of this benchmark fail (the runner
         says which benchmark)."""
         from .data import check_dataset, checked_params, dataset_instance
-        from .options import Hparams
 
-        opts = self._options(ctx, benchmark)
-        Hparams.parse(getattr(benchmark, "finetune", None))
+        opts = self.validated_options(benchmark, ctx)
         for name in opts.datasets:  # options.datasets.<name>: checked even for a dataset no job reads
             checked_params(name, ctx, opts)
         for target in benchmark.targets:
-            spec = dataset_instance(target, ctx).spec
-            missing = [s for s in ("train", "test") if s not in spec.splits]
-            if missing:
-                raise ConfigError(f"dataset {target!r} has no {', '.join(missing)} split (needs train and test)")
+            require_splits(target, dataset_instance(target, ctx).spec)
             check_dataset(target, ctx, opts)
-        zoo = ctx.zoo(benchmark.zoo)
-        if zoo is None:
-            return  # the runner reports an unknown zoo itself
-        if zoo.task != self.name:
-            raise ConfigError(f"zoo {zoo.name!r} is a {zoo.task} zoo")
         checked_sources: set[str] = set()
-        for model in zoo.models:
+        for model in self.zoo_models(benchmark, ctx):
             self._validate_model(model, ctx, opts, checked_sources)
 
     def _validate_model(self, model, ctx, opts, checked_sources: set[str]) -> None:
@@ -73,39 +54,20 @@ class ClassificationTask(Task):
             get_loss(model.pretrain.loss, 2, **po.loss_options)
             if is_cached(model, ctx, opts):
                 return
-            if model.pretrain.source not in checked_sources:
-                try:
-                    check_dataset(model.pretrain.source, ctx, opts, dict(po.dataset_options))
-                except ConfigError as exc:
-                    raise ConfigError(f"model {model.name!r}: source dataset: {exc}") from None
-                checked_sources.add(model.pretrain.source)
+            check_source_once(model, checked_sources,
+                              lambda: check_dataset(model.pretrain.source, ctx, opts, dict(po.dataset_options)))
         check_weights(model, ctx)
 
-    def pretrain(self, model, ctx) -> None:
-        """Build ``model``; run and cache its source pre-training when it has a PretrainSpec."""
+    @staticmethod
+    def jobs() -> TaskJobs:
+        """Source pre-training (:mod:`.pretrain`), features (:mod:`.extract`), fine-tuning
+        (:mod:`.finetune`), ``timm:<name>`` or a local file/folder with its architecture (:mod:`.references`)."""
+        from .extract import extract_features
+        from .finetune import finetune_model
         from .pretrain import load_pretrained
-        from .training import setup_torch
-
-        opts = self._options(ctx)
-        setup_torch(opts, ctx.device)
-        load_pretrained(model, ctx, opts)
-
-    def resolve_model(self, ref, ctx):
-        """``timm:<name>`` or a local file/folder with its architecture (:mod:`.references`)."""
         from .references import resolve_reference
 
-        return resolve_reference(ref, ctx)
-
-    def extract(self, model, dataset: str, ctx):
-        from .extract import extract_features
-
-        return extract_features(model, dataset, ctx, self._options(ctx))
-
-    def finetune(self, model, dataset: str, seed: int, hparams: Mapping[str, Any], ctx):
-        from .finetune import finetune_model
-        from .options import Hparams
-
-        return finetune_model(model, dataset, int(seed), Hparams.parse(hparams), ctx, self._options(ctx))
+        return TaskJobs(load_pretrained, extract_features, finetune_model, resolve_reference)
 
 
 TASK = ClassificationTask()

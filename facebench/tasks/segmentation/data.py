@@ -37,9 +37,7 @@ def dataset_params(name: str, ctx) -> dict[str, Any]:
 
 def checked_params(name: str, ctx) -> dict[str, Any]:
     """:func:`dataset_params`, checked against the type's declared parameters (name and range)."""
-    params = dataset_params(name, ctx)
-    dataset_instance(name, ctx).spec.check_params(params, f"dataset {name!r}", CONTEXT_KEYS)
-    return params
+    return dataset_instance(name, ctx).checked_params({"name": name}, CONTEXT_KEYS)
 
 
 def check_dataset(name: str, ctx) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import time
 from dataclasses import asdict
@@ -30,9 +29,8 @@ from typing import Any
 
 import torch
 
-from ...checkpoints import file_lock, load_source_record, save_source_record
+from ...checkpoints import load_source_eval_split, recorded_source_evaluation, source_eval_facts
 from ...checksum import sidecar, sidecar_matches, write_sidecar
-from ...checks import refuse_unknown
 from ...errors import ConfigError
 from ..base import ModelSpec
 from .data import load_split
@@ -40,18 +38,14 @@ from .mm import build_pspnet, loss_config, model_options, transferable_state
 from .options import TaskOptions
 from .training import train
 
-log = logging.getLogger(__name__)
-
 CACHE_FORMAT = 1
 SOURCE_EVAL_IMAGES = 200  # images of the source's evaluation split (its first, in file order)
-SOURCE_EVAL_SPLITS = ("validation", "val", "dev", "test")  # the first the source has is evaluated
 PRETRAIN_OPTION_KEYS = ("train_images", "image_size", "seed", "momentum", "weight_decay", "warmup_iters", "power")
 
 
 def pretrain_options(spec: ModelSpec) -> dict[str, Any]:
-    o = dict(spec.pretrain.options or {})
-    refuse_unknown(o, PRETRAIN_OPTION_KEYS, f"model {spec.name!r}", "pretrain option")
     p = spec.pretrain
+    o = p.checked_options(spec.name, PRETRAIN_OPTION_KEYS)
     if int(p.epochs) < 1 or int(p.batch_size) < 2 or float(p.lr) <= 0:
         raise ConfigError(f"model {spec.name!r}: pretrain needs epochs >= 1, batch_size >= 2, lr > 0")
     loss_config(p.loss, f"model {spec.name!r}: ")
@@ -177,7 +171,9 @@ def backbone_params(net) -> int:
 
 
 def source_record(spec: ModelSpec, net, ctx, opts: TaskOptions, path: Path) -> dict[str, Any] | None:
-    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing.
+    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing
+    (:func:`facebench.checkpoints.recorded_source_evaluation`; the digest is the one this task's
+    sidecar, ``seg-<key>.sha256``, holds).
 
     mIoU and pixel accuracy (:func:`.evaluate.evaluate_split`) of the pre-trained network on
     the first :data:`SOURCE_EVAL_IMAGES` images of its source's validation split (else its test
@@ -187,16 +183,7 @@ def source_record(spec: ModelSpec, net, ctx, opts: TaskOptions, path: Path) -> d
         digest = sidecar(path).read_text().strip() or None
     except OSError:
         digest = None
-    record = load_source_record(path, digest)
-    if record is not None or digest is None:
-        return record
-    with file_lock(path.with_name(path.name + ".source.lock")):
-        record = load_source_record(path, digest)
-        if record is None:
-            record = _evaluate_on_source(spec, net, ctx, opts)
-            if record is not None:
-                record = save_source_record(path, digest, record)
-    return record
+    return recorded_source_evaluation(path, digest, lambda: _evaluate_on_source(spec, net, ctx, opts))
 
 
 def _evaluate_on_source(spec: ModelSpec, net, ctx, opts: TaskOptions) -> dict[str, Any] | None:
@@ -204,18 +191,15 @@ def _evaluate_on_source(spec: ModelSpec, net, ctx, opts: TaskOptions) -> dict[st
 
     p, po = spec.pretrain, pretrain_options(spec)
     t0 = time.perf_counter()
-    try:
-        splits = ctx.dataset(p.source).spec.splits
-        split_name = next((s for s in SOURCE_EVAL_SPLITS if s in splits), None)
-        if split_name is None:
-            log.warning("model %s: source %s has no validation or test split; its source mIoU is not recorded",
-                        spec.name, p.source)
-            return None
-        split = load_split(p.source, split_name, ctx, TaskOptions(image_size=po["image_size"]), SOURCE_EVAL_IMAGES)
-    except (ConfigError, OSError) as exc:
-        log.warning("model %s: cannot read the evaluation split of its source %s (%s); its source mIoU is not "
-                    "recorded", spec.name, p.source, exc)
+
+    def read(name: str):
+        return load_split(p.source, name, ctx, TaskOptions(image_size=po["image_size"]), SOURCE_EVAL_IMAGES)
+
+    chosen = load_source_eval_split(spec.name, p.source, lambda: ctx.dataset(p.source).spec.splits, read,
+                                    "source mIoU")
+    if chosen is None:
         return None
+    split_name, split = chosen
     scores = evaluate_split(net.to(ctx.device), split, opts.eval_batch_size, ctx.device)
     return {"source": p.source, "split": split_name, "n": len(split), "images": SOURCE_EVAL_IMAGES,
             "accuracy": scores["miou"], "pixel_acc": scores["pixel_acc"], "measure": "mIoU",
@@ -235,9 +219,6 @@ def source_facts(spec: ModelSpec, net, ctx, opts: TaskOptions) -> dict[str, Any]
         if spec.source_accuracy is not None:
             facts.update(source_accuracy=float(spec.source_accuracy), source_metric="mIoU (published, declared by the zoo)")
         return facts
-    facts = {"pretrain_epochs": int(spec.pretrain.epochs)}
     record = source_record(spec, net, ctx, opts, cache_path(spec, ctx))
-    if record is not None:
-        facts.update(source_accuracy=float(record["accuracy"]), source_metric=record["measure"],
-                     source_eval={k: record[k] for k in ("source", "split", "n", "pixel_acc")})
-    return facts
+    return {"pretrain_epochs": int(spec.pretrain.epochs),
+            **source_eval_facts(record, ("source", "split", "n", "pixel_acc"))}

@@ -44,15 +44,14 @@ def dataset_instance(name: str, ctx):
     return ctx.dataset(name, TASK)
 
 
-def dataset_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:
-    return {**dataset_instance(name, ctx).params, **opts.dataset_options(name), **(extra or {})}
-
-
 def checked_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> dict[str, Any]:
-    """:func:`dataset_params`, checked against the type's declared parameters (name and range)."""
-    params = dataset_params(name, ctx, opts, extra)
+    """What ``load``/``check`` get: the instance's params, then ``options.datasets.<name>``, then
+    ``extra``; checked against the type's declared parameters (name and range), a refusal naming
+    the instance and its type (``dataset 'd': hf-dataset: unknown parameter(s) ...``)."""
+    instance = dataset_instance(name, ctx)
+    params = {**instance.params, **opts.dataset_options(name), **(extra or {})}
     try:
-        dataset_instance(name, ctx).spec.check_params(params, ignore=CONTEXT_KEYS)
+        instance.spec.check_params(params, ignore=CONTEXT_KEYS)
     except ConfigError as exc:
         raise ConfigError(f"dataset {name!r}: {exc}") from None
     return params
@@ -60,12 +59,7 @@ def checked_params(name: str, ctx, opts: TaskOptions, extra: dict | None = None)
 
 def check_dataset(name: str, ctx, opts: TaskOptions, extra: dict | None = None) -> None:
     """The dataset's parameters (name and range), then its own check (files, format, labels)."""
-    spec = dataset_instance(name, ctx).spec
-    params = dataset_params(name, ctx, opts, extra)
-    try:
-        spec.validate(ctx, params, ignore=CONTEXT_KEYS)
-    except ConfigError as exc:
-        raise ConfigError(f"dataset {name!r}: {exc}") from None
+    dataset_instance(name, ctx).check(ctx, checked_params(name, ctx, opts, extra))
 
 
 def load_text(name: str, split: str, ctx, opts: TaskOptions, extra: dict | None = None) -> TextData:

@@ -10,7 +10,7 @@ The result is cached as ``<cache_dir>/models/text-<arch>-<key>.pt`` (``key`` has
 the weights: architecture, weights, model options, recipe, max_length, vocabulary; a non-default
 truncation, and the revision of a head whose training changed, :data:`.heads.HEAD_REVISIONS`, only
 where they apply, so that other models keep their keys), written and
-verified by the classification task's checksummed cache helpers (atomic write, SHA-256 sidecar,
+verified by :func:`facebench.checkpoints.load_or_train` (atomic write, SHA-256 sidecar,
 a file that does not verify is trained again). When the training ends, the model's accuracy on its
 source's validation (else test) split is recorded next to the checkpoint (:func:`source_record`);
 :func:`source_facts` reads it back for the features' meta (the data-free controls,
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,28 +27,22 @@ from typing import Any, Mapping
 
 import torch
 
-from ...checks import refuse_unknown
-from ...errors import ConfigError
 from ...torch_utils import Amp, make_loader, train_epoch
 from ..base import ModelSpec
 from ...checkpoints import (
     checkpoint_digest,
-    file_lock,
-    load_checkpoint,
-    load_source_record,
-    save_checkpoint,
-    save_source_record,
+    load_or_train,
+    load_source_eval_split,
+    recorded_source_evaluation,
+    source_eval_facts,
 )
 from .data import load_split
 from .heads import HEAD_REVISIONS, get_loss, variant_of
 from .models import TextNet, build_net, load_tokenizer, vocab_path
 from .options import Hparams, TaskOptions
 
-log = logging.getLogger(__name__)
-
 CACHE_FORMAT = 1
 SOURCE_EVAL_PER_CLASS = 500  # texts per class of the source evaluation (same subset for every model)
-SOURCE_EVAL_SPLITS = ("validation", "val", "dev", "test")  # the first the source has is evaluated
 PRETRAIN_OPTION_KEYS = ("train_per_class", "seed", "weight_decay", "warmup", "loss_options", "dataset_options")
 
 
@@ -63,9 +56,8 @@ class PretrainOptions:
 
     @classmethod
     def parse(cls, spec: ModelSpec) -> "PretrainOptions":
-        o = dict(spec.pretrain.options or {})
-        refuse_unknown(o, PRETRAIN_OPTION_KEYS, f"model {spec.name!r}", "pretrain option")
         p = spec.pretrain
+        o = p.checked_options(spec.name, PRETRAIN_OPTION_KEYS)
         hp = Hparams.parse({"lr": p.lr, "epochs": p.epochs, "batch_size": p.batch_size,
                             "weight_decay": o.get("weight_decay", 0.01), "warmup": o.get("warmup", 0.1)}, "pretrain")
         return cls(o.get("train_per_class"), int(o.get("seed", 0)), hp, dict(o.get("loss_options") or {}),
@@ -119,53 +111,35 @@ def load_pretrained(spec: ModelSpec, ctx, opts: TaskOptions) -> tuple[TextNet | 
     tokenizer = load_tokenizer(spec, ctx)
     if spec.pretrain is None:
         return None, tokenizer, {"pretrained": "initial weights", "weights": spec.weights}
-    key, path = pretrain_key(spec, opts), cache_path(spec, ctx, opts)
+    path = cache_path(spec, ctx, opts)
 
-    def from_cache():
-        payload = load_checkpoint(path, key)
-        if payload is None:
-            return None, None
+    def restore(payload: dict[str, Any]) -> TextNet | None:
         try:
             net = build_net(spec, ctx, int(payload["num_classes"]), len(tokenizer), load_weights=False)
             net.load_state_dict(payload["state_dict"])
         except (RuntimeError, KeyError, ValueError, TypeError, OSError):
-            return None, None
-        return net, payload
+            return None
+        return net
 
-    net, payload = from_cache()
-    if net is None:
-        with file_lock(path.with_name(path.name + ".lock")):
-            net, payload = from_cache()
-            if net is None:
-                net, info = run_source_training(spec, ctx, opts, tokenizer)
-                payload = {"format": CACHE_FORMAT, "key": key, "name": spec.name, "num_classes": net.num_classes,
-                           "state_dict": net.state_dict(), "info": info}
-                save_checkpoint(path, payload)
-                source_record(spec, net, tokenizer, ctx, opts, path)  # recorded at source-training time
-                net = net.cpu()
+    net, payload = load_or_train(
+        path, pretrain_key(spec, opts), spec.name, restore, lambda: run_source_training(spec, ctx, opts, tokenizer),
+        lambda net: source_record(spec, net, tokenizer, ctx, opts, path),  # recorded at source-training time
+        CACHE_FORMAT)
     info = dict(payload.get("info", {}))
     info.update({"pretrained": "source training", "cache": str(path)})
     return net.eval(), tokenizer, info
 
 
 def source_record(spec: ModelSpec, net: TextNet, tokenizer, ctx, opts: TaskOptions, path: Path) -> dict[str, Any] | None:
-    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing.
+    """The source evaluation recorded next to checkpoint ``path``; evaluated and recorded now if missing
+    (:func:`facebench.checkpoints.recorded_source_evaluation`).
 
     Accuracy of the source-trained network (its own head on the pooled [CLS] output) on the
     source's validation split (else its test split; at most :data:`SOURCE_EVAL_PER_CLASS` per class).
     None (with a warning) when the source has neither or cannot be read.
     """
-    digest = checkpoint_digest(path)
-    record = load_source_record(path, digest)
-    if record is not None or digest is None:
-        return record
-    with file_lock(path.with_name(path.name + ".source.lock")):
-        record = load_source_record(path, digest)
-        if record is None:
-            record = _evaluate_on_source(spec, net, tokenizer, ctx, opts)
-            if record is not None:
-                record = save_source_record(path, digest, record)
-    return record
+    return recorded_source_evaluation(path, checkpoint_digest(path),
+                                      lambda: _evaluate_on_source(spec, net, tokenizer, ctx, opts))
 
 
 def _evaluate_on_source(spec: ModelSpec, net: TextNet, tokenizer, ctx, opts: TaskOptions) -> dict[str, Any] | None:
@@ -173,19 +147,16 @@ def _evaluate_on_source(spec: ModelSpec, net: TextNet, tokenizer, ctx, opts: Tas
 
     p, po = spec.pretrain, PretrainOptions.parse(spec)
     t0 = time.perf_counter()
-    try:
-        splits = dataset_instance(p.source, ctx).spec.splits
-        split_name = next((s for s in SOURCE_EVAL_SPLITS if s in splits), None)
-        if split_name is None:
-            log.warning("model %s: source %s has no validation or test split; its source accuracy is not recorded",
-                        spec.name, p.source)
-            return None
-        split = load_split(p.source, split_name, ctx, opts, tokenizer, SOURCE_EVAL_PER_CLASS,
-                           extra=dict(po.dataset_options), seed=po.seed)
-    except (ConfigError, OSError) as exc:
-        log.warning("model %s: cannot read the evaluation split of its source %s (%s); its source accuracy is not "
-                    "recorded", spec.name, p.source, exc)
+
+    def read(name: str):
+        return load_split(p.source, name, ctx, opts, tokenizer, SOURCE_EVAL_PER_CLASS, extra=dict(po.dataset_options),
+                          seed=po.seed)
+
+    chosen = load_source_eval_split(spec.name, p.source, lambda: dataset_instance(p.source, ctx).spec.splits, read,
+                                    "source accuracy")
+    if chosen is None:
         return None
+    split_name, split = chosen
     loader = make_loader(split.torch_dataset(), opts.eval_batch_size, shuffle=False, device=ctx.device)
     net = net.to(ctx.device).eval()
     correct = 0
@@ -214,13 +185,9 @@ def source_facts(spec: ModelSpec, net: TextNet | None, tokenizer, ctx, opts: Tas
         if spec.source_accuracy is not None and spec.weights is not None:
             facts.update(source_accuracy=float(spec.source_accuracy), source_metric="accuracy (published, declared by the zoo)")
         return facts
-    facts = {"pretrain_epochs": int(spec.pretrain.epochs)}
     cache = info.get("cache")
     record = source_record(spec, net, tokenizer, ctx, opts, Path(cache)) if cache and net is not None else None
-    if record is not None:
-        facts.update(source_accuracy=float(record["accuracy"]), source_metric=record["measure"],
-                     source_eval={k: record[k] for k in ("source", "split", "n")})
-    return facts
+    return {"pretrain_epochs": int(spec.pretrain.epochs), **source_eval_facts(record)}
 
 
 def initial_net(spec: ModelSpec, ctx, num_classes: int, vocab_size: int) -> TextNet:

@@ -12,47 +12,34 @@ torch, transformers and datasets are imported on first use, not when the plugin 
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from ...errors import ConfigError
-from ..base import Task
-from .options import DEFAULT_FINETUNE
+from ..base import JobsTask, TaskJobs, require_splits
+from .options import DEFAULT_FINETUNE, Hparams, TaskOptions
 
 
-class TextTask(Task):
+class TextTask(JobsTask):
     """Chinese text classification: NEZHA / RoBERTa backbones with the paper's heads and losses."""
 
     name = "text"
     summary = "Chinese text classification: pooled [CLS] features, source softmax, fine-tuned test accuracy"
     ground_truth = ("accuracy",)
     default_finetune = DEFAULT_FINETUNE
-
-    @staticmethod
-    def _options(ctx, benchmark=None):
-        from .options import TaskOptions
-
-        options = dict(getattr(benchmark, "options", None) or {})
-        options.update(dict(getattr(ctx, "options", None) or {}))
-        return TaskOptions.parse(options)
+    options_type = TaskOptions
+    hparams_type = Hparams
 
     def validate(self, benchmark: Any, ctx) -> None:
         """Raise ConfigError naming whatever would make a job of this benchmark fail (the runner
         says which benchmark)."""
         from .data import check_dataset, check_truncation, check_vocabulary, checked_params, dataset_instance, load_text
         from .models import check_layer, check_weights, hub_id, hub_ready, load_tokenizer, num_layers
-        from .options import Hparams
         from .pretrain import PretrainOptions, check_pretrain, is_cached
 
-        opts = self._options(ctx, benchmark)
-        Hparams.parse(getattr(benchmark, "finetune", None))
+        opts = self.validated_options(benchmark, ctx)
         for name in opts.datasets:  # options.datasets.<name>: checked even for a dataset no job reads
             checked_params(name, ctx, opts)
-        zoo = ctx.zoo(benchmark.zoo)
-        models = []
-        if zoo is not None:
-            if zoo.task != self.name:
-                raise ConfigError(f"zoo {zoo.name!r} is a {zoo.task} zoo")
-            models = list(zoo.models)
+        models = self.zoo_models(benchmark, ctx)
         tokenizers = {}
         for model in models:
             try:
@@ -77,10 +64,7 @@ class TextTask(Task):
         # (dataset, split, extra params) to check: the targets' train and test, uncached sources' train
         checks: dict[tuple, dict] = {}
         for target in benchmark.targets:
-            spec = dataset_instance(target, ctx).spec
-            missing = [s for s in ("train", "test") if s not in spec.splits]
-            if missing:
-                raise ConfigError(f"dataset {target!r} has no {', '.join(missing)} split (needs train and test)")
+            require_splits(target, dataset_instance(target, ctx).spec)
             for split in ("train", "test"):
                 checks[(target, split, "")] = {}
         for model in models:
@@ -100,30 +84,15 @@ class TextTask(Task):
                 if tokenizer is not None:  # None: a hub tokenizer a run would download (checked when its job runs)
                     check_vocabulary(data, name, tokenizer, opts)
 
-    def pretrain(self, model, ctx) -> None:
-        from ...torch_utils import set_cpu_threads
+    @staticmethod
+    def jobs() -> TaskJobs:
+        """Source training (:mod:`.pretrain`), features and fine-tuning (:mod:`.jobs`),
+        ``hf:<checkpoint id or local folder>`` (:mod:`.references`)."""
+        from .jobs import extract_features, finetune_model
         from .pretrain import load_pretrained
-
-        opts = self._options(ctx)
-        set_cpu_threads(opts.num_threads, ctx.device)
-        load_pretrained(model, ctx, opts)
-
-    def resolve_model(self, ref, ctx):
-        """``hf:<checkpoint id or local folder>`` (:mod:`.references`)."""
         from .references import resolve_reference
 
-        return resolve_reference(ref, ctx)
-
-    def extract(self, model, dataset: str, ctx):
-        from .jobs import extract_features
-
-        return extract_features(model, dataset, ctx, self._options(ctx))
-
-    def finetune(self, model, dataset: str, seed: int, hparams: Mapping[str, Any], ctx):
-        from .jobs import finetune_model
-        from .options import Hparams
-
-        return finetune_model(model, dataset, int(seed), Hparams.parse(hparams), ctx, self._options(ctx))
+        return TaskJobs(load_pretrained, extract_features, finetune_model, resolve_reference)
 
 
 def _note(ctx, line: str) -> None:
