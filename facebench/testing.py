@@ -242,20 +242,23 @@ def check_label_renaming(metric: Metric, tol: Tolerance = Tolerance()) -> None:
     rng = np.random.default_rng(7)
     new_values = (1000 - 17 * np.arange(k))[rng.permutation(k)]  # other integers, in another order
     renamed = _variant(bundle, labels=new_values[bundle.labels], name=bundle.name + "-renamed")
+    _expect_invariant(metric, bundle, renamed, "after renaming the labels", "renaming the labels", tol)
+
+
+def _expect_invariant(metric: Metric, bundle: FeatureBundle, variant: FeatureBundle, after: str, change: str,
+                      tol: Tolerance) -> None:
+    """Fail unless ``metric`` scores ``variant`` as it scores ``bundle`` (within ``tol``)."""
     a = _score(metric, bundle, "on a valid random bundle")
-    b = _score(metric, renamed, "after renaming the labels")
+    b = _score(metric, variant, after)
     if not _close(b, a, tol.rtol, tol.atol):
-        raise _fail(metric, f"not invariant to renaming the labels: {a!r} -> {b!r}")
+        raise _fail(metric, f"not invariant to {change}: {a!r} -> {b!r}")
 
 
 def check_sample_permutation(metric: Metric, tol: Tolerance = Tolerance()) -> None:
     bundle = _valid_bundle(metric, seed=2)
     order = np.random.default_rng(11).permutation(bundle.n)
     permuted = _variant(bundle, order=order, name=bundle.name + "-permuted")
-    a = _score(metric, bundle, "on a valid random bundle")
-    b = _score(metric, permuted, "after permuting the samples")
-    if not _close(b, a, tol.rtol, tol.atol):
-        raise _fail(metric, f"not invariant to the order of the samples: {a!r} -> {b!r}")
+    _expect_invariant(metric, bundle, permuted, "after permuting the samples", "the order of the samples", tol)
 
 
 def check_needs(metric: Metric, tol: Tolerance = Tolerance()) -> None:

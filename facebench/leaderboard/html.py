@@ -15,9 +15,9 @@ from . import plots
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks, split_range
 from .sensitivity import SensitivityTable
 from .cd_plot import cd_diagram
-from .markdown import (COST_RATIO, DETAIL_STATISTICS, MAIN_STATISTICS, RELIABILITY_HEAD, RELIABILITY_NOTE,
-                       RANKING_NOTE, SENSITIVITY_NOTE, STABILITY_NOTE, chance_text, diagnostic_names, ranking_cells, reliability_rows, separated, stability_cells,
-                       significance_note, weights_text, power_text)
+from .markdown import (COST_RATIO, RANKING_NOTE, RELIABILITY_HEAD, RELIABILITY_NOTE, SENSITIVITY_NOTE, STABILITY_NOTE,
+                       chance_text, diagnostic_names, power_text, ranking_cells, reliability_rows, separated,
+                       significance_note, stability_cells, truth_headings, truth_tables, weights_text)
 from .tables import BenchmarkData, Leaderboard
 from .trust import flag_text, flagged
 
@@ -121,6 +121,12 @@ def scatter_jobs(b: BenchmarkData) -> list[tuple]:
             for truth in b.truths for t in b.targets if truth in t.truths]
 
 
+def stability_html(b: BenchmarkData, truth: str) -> str:
+    head, rows = stability_cells(b, truth)
+    return (table(f"Stability over the zoo — τ_w against {escape(truth)}", head, [[(escape(c), "") for c in r] for r in rows],
+                  "stability") + f"<p class='meta'>{escape(STABILITY_NOTE)}</p>")
+
+
 def benchmark_section(b: BenchmarkData, figures: bool, scatters: dict | None = None) -> str:
     out = [f"<h2 id='{escape(b.benchmark)}'>{escape(b.benchmark)}</h2>",
            f"<p class='meta'>Task <b>{escape(b.task)}</b> · zoo <b>{escape(b.zoo)}</b> · {len(b.models)} models · "
@@ -128,16 +134,11 @@ def benchmark_section(b: BenchmarkData, figures: bool, scatters: dict | None = N
            f"{escape(', '.join(t.target for t in b.targets))}</p>"]
     if not b.metrics:
         out.append("<p>No metric has been scored on this benchmark yet.</p>")
-    for truth in b.truths if b.metrics else []:
-        if len(b.truths) > 1:
-            out.append(f"<h3>Ground truth: {escape(b.truth_title(truth))}</h3>")
-        out += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
-        head, rows = stability_cells(b, truth)
-        stability = (table(f"Stability over the zoo — τ_w against {escape(truth)}", head,
-                           [[(escape(c), "") for c in r] for r in rows], "stability")
-                     + f"<p class='meta'>{escape(STABILITY_NOTE)}</p>")
-        more = ([stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
-                + [stability])
+    for truth, heading in truth_headings(b):
+        if heading:
+            out.append(f"<h3>{escape(heading)}</h3>")
+        main, more = truth_tables(b, truth, stat_table, stability_html)
+        out += main
         out.append("<details><summary>Details: intervals, Spearman, Kendall, top-1, regret@1, top-3 hit rate, stability over the zoo</summary>"
                    + "".join(more) + "</details>")
         if figures:

@@ -201,6 +201,22 @@ def control_verdicts(board: Leaderboard) -> dict[str, str]:
     return out
 
 
+def truth_headings(b: BenchmarkData) -> list[tuple[str, str]]:
+    """(ground truth, its heading or "" when the benchmark has one) for each truth of a scored benchmark."""
+    if not b.metrics:
+        return []
+    return [(truth, f"Ground truth: {b.truth_title(truth)}" if len(b.truths) > 1 else "") for truth in b.truths]
+
+
+def truth_tables(b: BenchmarkData, truth: str, stat_table, stability_table) -> tuple[list[str], list[str]]:
+    """A benchmark's tables against one ground truth, in a renderer's own format: the main statistics,
+    and the details (the tau_w intervals, the other statistics, the stability over the zoo)."""
+    main = [stat_table(b, truth, s) for s in MAIN_STATISTICS]
+    details_ = ([stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
+                + [stability_table(b, truth)])
+    return main, details_
+
+
 def truth_spread(b: BenchmarkData) -> str:
     parts = []
     for truth in b.truths:
@@ -278,12 +294,12 @@ def benchmark_section(b: BenchmarkData) -> str:
     ]
     if not b.metrics:
         parts.append("No metric has been scored on this benchmark yet.")
-    for truth in b.truths if b.metrics else []:
-        if len(b.truths) > 1:
-            parts.append(f"### Ground truth: {esc(b.truth_title(truth))}")
-        parts += [stat_table(b, truth, s) for s in MAIN_STATISTICS]
-        more = ([stat_table(b, truth, "tau_w", with_ci=True)] + [stat_table(b, truth, s) for s in DETAIL_STATISTICS]
-                + [stability_table(b, truth)])
+    for truth, heading in truth_headings(b):
+        if heading:
+            parts.append(f"### {esc(heading)}")
+        main, details_ = truth_tables(b, truth, stat_table, stability_table)
+        parts += main
+        more = details_
         parts.append(details("Details: intervals, Spearman, Kendall, top-1, regret@1, top-3 hit rate, stability over the zoo",
                              "\n\n".join(more)))
     if b.reliability:
