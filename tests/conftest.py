@@ -1,7 +1,9 @@
 """Shared fixtures: the test plugins of this folder (tests/toytask, hostile_plugin) loaded with a fresh plugin manager."""
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +49,20 @@ def toy_and_hostile_plugins(monkeypatch):
     """The toy task and the hostile metrics of tests/hostile_plugin.py, loaded through ``$FACEBENCH_PLUGINS``."""
     yield load_test_plugins(monkeypatch, "toytask.plugin,hostile_plugin")
     reset_plugins_cache()
+
+
+def refuse_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every connection attempt and name lookup is recorded (the returned list) and refused; no proxy is set."""
+    attempts: list[Any] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args[1:] if args and isinstance(args[0], socket.socket) else args)
+        raise OSError("network disabled by the test")
+
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    return attempts

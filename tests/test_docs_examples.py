@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import refuse_network
 import yaml
 
 from facebench.cli import main
@@ -187,18 +187,7 @@ def cache(tmp_path_factory) -> Path:
 @pytest.fixture
 def no_network(monkeypatch):
     """Every connection attempt (and name lookup) is recorded and refused; no proxy is set."""
-    attempts: list[Any] = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args[1:] if args and isinstance(args[0], socket.socket) else args)
-        raise OSError("network disabled by the test")
-
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    attempts = refuse_network(monkeypatch)
     return attempts
 
 

@@ -17,10 +17,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_cli_score import run_cli
 import yaml
 
 from facebench import __version__
-from facebench.cli import main
 from facebench.config import load_config
 from facebench.leaderboard import build_leaderboards
 from facebench.pack import MANIFEST, STORE_MEMBER, PackError, read_manifest, unpack, verify_pack, write_pack
@@ -36,15 +36,6 @@ DATE = "2024-01-01"
 BOARD = {"date": DATE, "n_boot": 20, "figures": False}
 
 
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # what a pack leaves out or rewrites: where the files are, the cache directories, where jobs ran

@@ -10,11 +10,10 @@ The network is disabled by patching the socket layer (``connect``, ``create_conn
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
-from typing import Any
 
 import pytest
+from conftest import refuse_network
 import yaml
 
 from facebench.cli import main
@@ -33,18 +32,7 @@ TINY = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "in
 @pytest.fixture
 def no_network(monkeypatch, tmp_path):
     """Connections and name lookups recorded and refused; no proxy; an empty default Hugging Face cache."""
-    attempts: list[Any] = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args[1:] if args and isinstance(args[0], socket.socket) else args)
-        raise OSError("network disabled by the test")
-
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    attempts = refuse_network(monkeypatch)
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "default-hf-cache"))
