@@ -246,19 +246,23 @@ def check_files(root: Path) -> list[str]:
 
 
 DURATION = re.compile(rb"\b\d+\.\d+ (s|min|h)\b")  # what facebench.leaderboard.fmt.fmt_seconds writes
+# the other measured cells: cost ratios (times over times) and peak memory (fmt_ratio, fmt_bytes)
+MEASURED = re.compile(rb"\b\d+(\.\d+)?\xc3\x97|\b\d+(\.\d+)? (B|KiB|MiB|GiB|TiB)\b")
+MEASURED_KEYS = ("seconds", "ratio", "bytes")
 
 
 def mask_durations(name: str, data: bytes) -> bytes:
-    """The board file with its measured durations (which no two runs share) blanked, every other
-    byte kept: ``*_seconds`` values in the JSON board, ``1.23 s`` / ``4.5 min`` cells elsewhere."""
+    """The board file with what it measured of the run itself (durations, cost ratios, peak memory:
+    no two runs share them) blanked, every other byte kept: the JSON board's ``*seconds*``,
+    ``*ratio*`` and ``*bytes*`` values, and ``1.23 s`` / ``4.5 min`` / ``1.2×`` / ``200.5 MiB`` cells elsewhere."""
     if name.endswith(".json"):
         def blank(node):
             if isinstance(node, dict):
-                return {k: (None if "seconds" in k else blank(v)) for k, v in node.items()}
+                return {k: (None if any(m in k for m in MEASURED_KEYS) else blank(v)) for k, v in node.items()}
             return [blank(v) for v in node] if isinstance(node, list) else node
 
         return json.dumps(blank(json.loads(data)), indent=2).encode()
-    return DURATION.sub(b"<duration>", data)
+    return MEASURED.sub(b"<measured>", DURATION.sub(b"<duration>", data))
 
 
 def board_differences(a: Path, b: Path) -> tuple[list[str], list[str]]:
