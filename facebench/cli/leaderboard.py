@@ -20,7 +20,7 @@ from .run import LEADERBOARDS, default_board_dir
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--no-figures", is_flag=True, help="Leave the plots out of the HTML (faster).")
 @click.option("--reliability-threshold", type=float, default=0.8, show_default=True,
-              help="Flag targets whose ground-truth reliability (split-half tau_w) is below this.")
+              help="Flag targets whose ground-truth reliability (full-seed tau_w) is below this.")
 @click.option("--correction", type=click.Choice(["maxt", "holm", "none"]), default="maxt", show_default=True,
               help="Multiple-comparison correction when telling metrics apart (maxt: step-down max-T).")
 def leaderboard_cmd(store_path, config_path, out_dir, date, n_boot, seed, no_figures, reliability_threshold,

@@ -285,7 +285,7 @@ def render_html(board: Leaderboard, *, figures: bool = True) -> str:
 
 # -- ground-truth reliability and metric significance ----------------------------------------
 def reliability_section(b: BenchmarkData) -> str:
-    """Per target and ground truth: split-half reliability, test-set reliability, noise ceiling, flag."""
+    """Per target and ground truth: full-seed and split-half reliability, test-set reliability, noise ceiling, flag."""
     rows = [[(escape(c), "") for c in cells[:-1]] + [(escape(cells[-1]), "flag" if bad else "")]
             for cells, bad in reliability_rows(b)]
     notes = "".join(f"<li>{escape(n)}</li>" for n in b.trust_notes)

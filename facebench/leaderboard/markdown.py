@@ -394,7 +394,7 @@ def reliability_rows(b: BenchmarkData) -> list[tuple[list[str], bool]]:
 
 
 def reliability_section(b: BenchmarkData) -> str:
-    """Per target and ground truth: split-half reliability, test-set reliability, noise ceiling, flag."""
+    """Per target and ground truth: full-seed and split-half reliability, test-set reliability, noise ceiling, flag."""
     rows = [[esc(c) for c in cells] for cells, _ in reliability_rows(b)]
     notes = "".join(f"\n- {esc(n)}" for n in b.trust_notes)
     return "**Ground-truth reliability**\n\n" + table(RELIABILITY_HEAD, rows) + "\n\n" + RELIABILITY_NOTE + notes
