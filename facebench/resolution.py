@@ -55,12 +55,6 @@ def snap_ties(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.moveaxis(out, -1, axis)
 
 
-def resolution_floor(x: np.ndarray, axis: int | None = None) -> np.ndarray:
-    """The spread at or below which ``x`` (along ``axis``) counts as constant: the tie floor at its largest magnitude."""
-    scale = np.max(np.abs(x), axis=axis)
-    return TIE_ULPS * np.spacing(scale)
-
-
 def is_unresolved(x: np.ndarray, axis: int | None = None) -> np.ndarray | bool:
     """True where :func:`snap_ties` leaves one value (empty or one value: constant too)."""
     x = np.asarray(x, dtype=np.float64)
@@ -69,9 +63,3 @@ def is_unresolved(x: np.ndarray, axis: int | None = None) -> np.ndarray | bool:
     if axis is None:
         return bool(np.ptp(snap_ties(x.ravel())) == 0)
     return np.ptp(snap_ties(x, axis=axis), axis=axis) == 0
-
-
-def top_ties(x: np.ndarray) -> np.ndarray:
-    """Indices of the values of ``x`` tied with its maximum."""
-    snapped = snap_ties(np.asarray(x, dtype=np.float64))
-    return np.flatnonzero(snapped == snapped.max())

@@ -27,7 +27,7 @@ from typing import Mapping
 import numpy as np
 from scipy import stats
 
-from ..resolution import is_unresolved, snap_ties, top_ties
+from ..resolution import is_unresolved, snap_ties
 from .rowstats import top3_hit_rows
 
 STATISTICS = ("tau_w", "pearson", "spearman", "kendall", "top1_rel", "regret1", "top3_hit")
@@ -60,7 +60,7 @@ def correlations(scores: Mapping[str, float], truth: Mapping[str, float]) -> dic
         return out
     x, y = snap_ties(x), snap_ties(y)
     best = y.max()
-    top = float(y[top_ties(x)].mean())
+    top = float(y[x == x.max()].mean())  # the models tied for the top score (x is snapped)
     out["top1_rel"] = float(top / best) if best != 0 else math.nan
     out["regret1"] = float(best - top)
     if is_unresolved(y):

@@ -370,6 +370,18 @@ def _factor(cov: np.ndarray) -> np.ndarray:
     return v * np.sqrt(np.clip(w, 0.0, None))
 
 
+def calibrated_spread(simulated, observed: float) -> float:
+    """The spread factor c in [0, ``MAX_SPREAD``] at which ``simulated(c)`` (a reliability that grows
+    with c) equals ``observed``, by bisection (``MAX_SPREAD`` when even that falls short)."""
+    lo, hi = 0.0, MAX_SPREAD
+    if simulated(hi) <= observed:
+        return hi
+    for _ in range(BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if simulated(mid) < observed else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
 def noise_ceiling(mean: np.ndarray, observed: float, half_cov: np.ndarray, full_cov: np.ndarray, *,
                   draws: int = DEFAULT_SIM_DRAWS, seed: int = DEFAULT_SEED) -> tuple[float, float, float]:
     """(ceiling tau_w, ceiling Kendall, spread factor c) by the calibrated simulation of the module doc.
@@ -393,17 +405,7 @@ def noise_ceiling(mean: np.ndarray, observed: float, half_cov: np.ndarray, full_
     za, zb, zc = (rng.standard_normal((draws, n)) for _ in range(3))
     ea, eb, ec = za @ half.T, zb @ half.T, zc @ full.T
 
-    def simulated(c: float) -> float:
-        return _mean_tau(c * dev + ea, c * dev + eb, kendall=False)[0]
-
-    lo, hi = 0.0, MAX_SPREAD
-    if simulated(hi) <= observed:
-        c = hi
-    else:
-        for _ in range(BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if simulated(mid) < observed else (lo, mid)
-        c = 0.5 * (lo + hi)
+    c = calibrated_spread(lambda c: _mean_tau(c * dev + ea, c * dev + eb, kendall=False)[0], observed)
     mu = np.broadcast_to(c * dev, (draws, n))
     tau_w, kendall = _mean_tau(mu, mu + ec)
     return tau_w, kendall, c
@@ -429,15 +431,7 @@ def full_seed_reliability(mean: np.ndarray, observed: float, sigma2: float, h: i
     def agreement(c: float, sd: float) -> float:
         return _mean_tau(c * dev + sd * za, c * dev + sd * zb, kendall=False)[0]
 
-    lo, hi = 0.0, MAX_SPREAD
-    if agreement(hi, half_sd) <= observed:
-        c = hi
-    else:
-        for _ in range(BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if agreement(mid, half_sd) < observed else (lo, mid)
-        c = 0.5 * (lo + hi)
-    return agreement(c, full_sd)
+    return agreement(calibrated_spread(lambda c: agreement(c, half_sd), observed), full_sd)
 
 
 def reliability(gt: GroundTruth, *, max_splits: int = DEFAULT_MAX_SPLITS, draws: int = DEFAULT_DRAWS,

@@ -95,7 +95,7 @@ class TauDraws:
     metrics: tuple[str, ...]
     observed: np.ndarray
     boot: np.ndarray
-    label: str = ""  # "<benchmark> <target>"
+    label: str = ""  # target_label(benchmark, target)
 
     @property
     def variance(self) -> float:
@@ -142,6 +142,11 @@ class Comparison:
         return None
 
 
+def target_label(benchmark: str, target: str) -> str:
+    """How a comparison names a target (its weights are keyed by it)."""
+    return f"{benchmark} {target}"
+
+
 def _rng(seed: int, target: TargetData) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(f"{target.benchmark}/{target.target}".encode())])
 
@@ -180,7 +185,7 @@ def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int 
             boot[i, :, j] = np.where(distinct, weighted_tau_rows(x[idx], y), np.nan)
     with _quiet():
         return TauDraws(metrics, np.nanmean(observed, axis=0), np.nanmean(boot, axis=0),
-                        f"{target.benchmark} {target.target}")
+                        target_label(target.benchmark, target.target))
 
 
 @contextlib.contextmanager
@@ -224,13 +229,14 @@ def stepdown_maxt(t_obs: np.ndarray, t_boot: np.ndarray) -> np.ndarray:
     return out
 
 
-def letter_display(ordered: list[str], differs) -> dict[str, str]:
-    """Compact letter display (Piepho 2004, insert-and-absorb): metric -> letters.
+def letter_columns(ordered: list[str], differs) -> list[list[str]]:
+    """The columns of a compact letter display (Piepho 2004, insert-and-absorb), each in ``ordered``'s order.
 
     Start from one column holding every metric; for each significant pair (i, j), every column
     holding both is replaced by two copies, one without i and one without j; then every column
     contained in another is absorbed. The columns left are the maximal sets of metrics no two of
-    which differ, so two metrics share a column exactly when they do not differ.
+    which differ, so two metrics share a column exactly when they do not differ. Columns are sorted
+    by their metrics' places in ``ordered``, so the first ("a") holds the best metric.
     """
     columns: list[frozenset[str]] = [frozenset(ordered)] if ordered else []
     for ia, a in enumerate(ordered):
@@ -244,27 +250,17 @@ def letter_display(ordered: list[str], differs) -> dict[str, str]:
             columns = [c for c in unique if not any(c < other for other in unique)]
     rank = {m: i for i, m in enumerate(ordered)}
     columns.sort(key=lambda c: sorted(rank[m] for m in c))
+    return [[m for m in ordered if m in col] for col in columns]
+
+
+def letters_of(ordered: list[str], columns: list[list[str]]) -> dict[str, str]:
+    """metric -> the letters of the columns that hold it."""
     return {m: "".join(letter_name(k) for k, col in enumerate(columns) if m in col) for m in ordered}
 
 
-def groups_of(letters: dict[str, str]) -> list[list[str]]:
-    """The metrics of each letter, in the order of ``letters`` (the columns of the display)."""
-    names = sorted({ch for v in letters.values() for ch in _split_letters(v)}, key=_letter_index)
-    return [[m for m, v in letters.items() if name in _split_letters(v)] for name in names]
-
-
-def _split_letters(text: str) -> list[str]:
-    out: list[str] = []
-    for ch in text:
-        if ch.isdigit() and out:
-            out[-1] += ch
-        else:
-            out.append(ch)
-    return out
-
-
-def _letter_index(name: str) -> int:
-    return string.ascii_lowercase.index(name[0]) + len(string.ascii_lowercase) * int(name[1:] or 0)
+def letter_display(ordered: list[str], differs) -> dict[str, str]:
+    """Compact letter display: metric -> letters (:func:`letter_columns`)."""
+    return letters_of(ordered, letter_columns(ordered, differs))
 
 
 def letter_name(k: int) -> str:
@@ -391,7 +387,8 @@ def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: 
     def differs(x: str, y: str) -> bool:
         return (x, y) in significant or (y, x) in significant
 
-    letters = letter_display(ordered, differs)
+    columns = letter_columns(ordered, differs)
+    letters = letters_of(ordered, columns)
     extra = {"min_attainable_p": min_attainable_p(correction, n_pairs, n_boot), "weighting": weighting,
              "weights": {d.label: float(w) for d, w in zip(draws, weights)}}
     if n_pairs:  # the top two metrics: how many targets of this kind would separate them
@@ -400,5 +397,5 @@ def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: 
                             "significant": pairs[k].significant,
                             "targets_needed": targets_needed(float(deltas[k]), float(se[k]), len(draws), n_pairs,
                                                              level=level)}
-    return Comparison(ordered, mean_tau, pairs, groups_of(letters), letters, n_boot, level, correction, len(draws),
+    return Comparison(ordered, mean_tau, pairs, columns, letters, n_boot, level, correction, len(draws),
                       extra=extra)
