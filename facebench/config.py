@@ -253,13 +253,13 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         scoring=parse_limits(raw.get("scoring"), source),
         workers=_parse_workers(raw.get("workers", 1), source),
         ray=_parse_ray(raw.get("ray"), source),
-        sensitivity=_parse_sensitivity(raw.get("sensitivity"), source),
+        sensitivity=parse_sensitivity(raw.get("sensitivity"), source),
         source=source,
         raw=dict(raw),
     )
 
 
-def _parse_sensitivity(raw: Any, source: str) -> dict[str, dict[str, tuple[Any, ...]]]:
+def parse_sensitivity(raw: Any, source: str) -> dict[str, dict[str, tuple[Any, ...]]]:
     """``sensitivity: {<metric>: {<param>: [values]}}`` -> metric -> param -> values (names are checked at resolve)."""
     if raw is None:
         return {}

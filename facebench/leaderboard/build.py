@@ -16,7 +16,7 @@ from .cards import metric_cards, store_plugins
 from .csvjson import render_csv, render_json
 from .html import render_html
 from .markdown import render_markdown
-from .sensitivity import sensitivity_tables
+from .sensitivity import configured_grids, sensitivity_tables
 from .tables import Leaderboard, load_leaderboard
 from .trust import attach_trust
 
@@ -73,8 +73,9 @@ def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, 
         board.controls = [m for m in board.metrics if m in plugins.metrics
                           and getattr(plugins.metrics.get(m), "control", False)]
         if sensitivity:
+            grids = configured_grids(store)
             board.sensitivity = [table for b in board.benchmarks for table in sensitivity_tables(
-                store, plugins, b.benchmark, [t.target for t in b.targets], b.metrics)]
+                store, plugins, b.benchmark, [t.target for t in b.targets], b.metrics, grids)]
     finally:
         store.close()
     board.version = version

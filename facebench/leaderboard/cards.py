@@ -17,16 +17,24 @@ from ..plugins import Plugins, get_plugins
 from ..store import ResultsStore
 
 
-def _plugin_modules(store: ResultsStore) -> tuple[str, ...]:
-    """Extra plugin modules named by the configs recorded in the store (best effort)."""
-    modules: list[str] = []
+def recorded_configs(store: ResultsStore) -> list[dict[str, Any]]:
+    """The configs recorded with the store's runs, oldest first, as mappings (unreadable ones left out)."""
+    out = []
     for run in store.runs():
         try:
             raw = yaml.safe_load(run.get("config") or "") or {}
         except yaml.YAMLError:
             continue
         if isinstance(raw, dict):
-            modules += [str(m) for m in raw.get("plugins") or [] if str(m) not in modules]
+            out.append(raw)
+    return out
+
+
+def _plugin_modules(store: ResultsStore) -> tuple[str, ...]:
+    """Extra plugin modules named by the configs recorded in the store (best effort)."""
+    modules: list[str] = []
+    for raw in recorded_configs(store):
+        modules += [str(m) for m in raw.get("plugins") or [] if str(m) not in modules]
     return tuple(modules)
 
 

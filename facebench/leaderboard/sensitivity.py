@@ -27,16 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from ..bundle import FeatureBundle
 from ..checksum import sidecar_matches
-from ..errors import FacebenchError
+from ..config import parse_sensitivity
+from ..errors import ConfigError, FacebenchError
 from ..evaluate.correlations import correlations
 from ..metric_factory import create_metrics
 from ..plugins import Plugins
 from ..score.zoo import score_zoo
 from ..store import ResultsStore
+from .cards import recorded_configs
 from .parallel import fork_map
 
 Grid = dict[str, tuple[Any, ...]]
@@ -82,17 +82,14 @@ class SensitivityTable:
 
 
 def configured_grids(store: ResultsStore) -> dict[str, Grid]:
-    """The ``sensitivity:`` blocks of the configs recorded in the store (a later run's entry wins)."""
+    """The ``sensitivity:`` blocks of the configs recorded in the store (a later run's entry wins; a
+    block the config parser refuses is left out)."""
     out: dict[str, Grid] = {}
-    for run in store.runs():
+    for raw in recorded_configs(store):
         try:
-            raw = yaml.safe_load(run.get("config") or "") or {}
-        except yaml.YAMLError:
+            out.update(parse_sensitivity(raw.get("sensitivity"), "a recorded config"))
+        except ConfigError:
             continue
-        block = raw.get("sensitivity") if isinstance(raw, dict) else None
-        if isinstance(block, Mapping):
-            for metric, grid in block.items():
-                out[str(metric)] = {str(k): tuple(v) for k, v in (grid or {}).items()}
     return out
 
 
@@ -151,9 +148,10 @@ def _scored_params(store: ResultsStore, metric: str) -> dict[str, Any] | None:
 
 
 def sensitivity_tables(store: ResultsStore, plugins: Plugins, benchmark: str, targets: list[str],
-                       metrics: list[str]) -> list[SensitivityTable]:
-    """One table per metric of ``metrics`` with a grid (declared or configured), for one benchmark."""
-    configured = configured_grids(store)
+                       metrics: list[str], configured: Mapping[str, Grid] | None = None) -> list[SensitivityTable]:
+    """One table per metric of ``metrics`` with a grid (declared, or ``configured``: by default the
+    store's :func:`configured_grids`), for one benchmark."""
+    configured = configured_grids(store) if configured is None else configured
     tables: list[SensitivityTable] = []
     built: dict[str, Any] = {}  # "<metric>|<variant label>" -> metric instance
     for name in metrics:

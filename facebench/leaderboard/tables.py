@@ -232,14 +232,24 @@ def decision_means(targets: Iterable[TargetData], metric: str) -> dict[str, floa
 
 
 # ---------------------------------------------------------------------------------------------
-def rank_metrics(metrics: Iterable[str], targets: list[TargetData]) -> list[RankRow]:
-    """Rank metrics by (coverage, mean tau_w) over ``targets``; see the module docstring."""
+def rank_metrics(metrics: Iterable[str], targets: list[TargetData],
+                 weights: list[float] | None = None) -> list[RankRow]:
+    """Rank metrics by (coverage, mean tau_w) over ``targets``; see the module docstring.
+
+    ``weights``: one per target (a comparison's precision weights; a target weighted 0 is left out
+    of the mean, not of the coverage); None: the plain mean.
+    """
     rows = []
     for m in metrics:
-        applicable = [t for t in targets if m not in t.not_applicable]
-        taus = [t.mean_tau_w(m) for t in applicable]
+        applicable = [i for i, t in enumerate(targets) if m not in t.not_applicable]
+        taus = [targets[i].mean_tau_w(m) for i in applicable]
         covered = sum(_finite(v) for v in taus)
-        rows.append(RankRow(m, nanmean(taus), covered, len(applicable), 0))
+        if weights is None:
+            mean = nanmean(taus)
+        else:
+            pairs = [(weights[i], v) for i, v in zip(applicable, taus) if weights[i] > 0 and _finite(v)]
+            mean = sum(w * v for w, v in pairs) / sum(w for w, _ in pairs) if pairs else NAN
+        rows.append(RankRow(m, mean, covered, len(applicable), 0))
 
     rows.sort(key=lambda r: (rank_key(r), r.metric))
     for i, r in enumerate(rows):

@@ -24,9 +24,9 @@ import numpy as np
 
 from ..predictions import load_predictions
 from ..evaluate.reliability import DEFAULT_THRESHOLD, GroundTruth, Reliability, reliability
-from ..evaluate.significance import Comparison, TargetData as SigTarget, compare, target_draws
+from ..evaluate.significance import Comparison, TargetData as SigTarget, compare, target_draws, target_label
 from ..store import ResultsStore
-from .tables import BenchmarkData, Leaderboard, RankRow, TargetData, rank_key
+from .tables import BenchmarkData, Leaderboard, RankRow, TargetData, rank_metrics
 
 ACCURACY = "accuracy"  # the ground-truth statistic that is a mean of per-sample correctness
 CONSISTENCY_TOL = 1e-9
@@ -101,33 +101,23 @@ def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = 
     board.significance = compare(all_draws, level=level, correction=correction) if all_draws else None
     board.task_significance = {task: compare(d, level=level, correction=correction)
                                for task, d in task_draws.items() if d}
-    benchmark_of = {id(t): b.benchmark for b in board.benchmarks for t in b.targets}
-    everything = [t for b in board.benchmarks for t in b.targets]
-    board.overall = rerank(board.overall, board.significance, everything, benchmark_of)
-    board.by_task = {task: rerank(rows, board.task_significance.get(task),
-                                  [t for b in board.benchmarks if b.task == task for t in b.targets], benchmark_of)
+    labelled = [(b.task, (target_label(b.benchmark, t.target), t)) for b in board.benchmarks for t in b.targets]
+    board.overall = rerank(board.overall, board.significance, [lt for _, lt in labelled])
+    board.by_task = {task: rerank(rows, board.task_significance.get(task), [lt for k, lt in labelled if k == task])
                      for task, rows in board.by_task.items()}
     return board
 
 
-def rerank(rows: list[RankRow], c: Comparison | None, targets: list[TargetData], benchmark_of: dict[int, str]) -> list[RankRow]:
-    """The Ranking with the comparison's target weights and letters: each metric's weighted mean of
-    its per-target tau_w (the values of the board's tables; targets where it has none left out),
-    ranked by coverage, then that mean (competition ranking), as :func:`.tables.rank_metrics`."""
+def rerank(rows: list[RankRow], c: Comparison | None, targets: list[tuple[str, TargetData]]) -> list[RankRow]:
+    """The Ranking with the comparison's target weights and letters (``targets``: each with its label
+    in the comparison): each metric's weighted mean of its per-target tau_w, the values of the board's
+    tables, ranked as :func:`.tables.rank_metrics` ranks."""
     if c is None:
         return rows
     weights = c.extra.get("weights") or {}
-    out = []
-    for r in rows:
-        pairs = [(weights.get(f"{benchmark_of[id(t)]} {t.target}", 0.0), t.mean_tau_w(r.metric)) for t in targets
-                 if r.metric not in t.not_applicable]
-        pairs = [(w, v) for w, v in pairs if w > 0 and math.isfinite(v)]
-        mean = sum(w * v for w, v in pairs) / sum(w for w, _ in pairs) if pairs else math.nan
-        out.append(RankRow(r.metric, mean, r.covered, r.total, 0, c.letters.get(r.metric, "")))
-
-    out.sort(key=lambda r: (rank_key(r), r.metric))
-    for i, r in enumerate(out):
-        r.rank = out[i - 1].rank if i and rank_key(out[i - 1]) == rank_key(r) else i + 1
+    out = rank_metrics([r.metric for r in rows], [t for _, t in targets], [weights.get(label, 0.0) for label, _ in targets])
+    for r in out:
+        r.letters = c.letters.get(r.metric, "")
     return out
 
 
