@@ -138,3 +138,31 @@ def write_voc(root: Path, train=("2007_000033", "2007_000005", "2007_000012"), v
 def paper_instance(kind: str, root: Path, name: str | None = None, **params) -> DatasetInstance:
     spec = get_plugins().datasets.get(kind)
     return DatasetInstance(name or f"my-{kind}", spec, {"root": str(root), **params})
+
+
+def run_tiny_segmentation(tmp_path: Path, target: str, target_dataset: dict, *, metrics, seeds, batch_size: int,
+                          pixels_per_class: int):
+    """``facebench run`` of the tiny 2-model zoo (tests/tiny_segmentation_plugin.py, which must be
+    importable) on ``target`` (a dataset instance) after pre-training on a SegNet-layout source written
+    here; boards in ``tmp_path/out``. Returns the loaded config (its store holds the run)."""
+    import yaml
+
+    from facebench.config import load_config
+    from facebench.runner import RunOptions, run_benchmarks
+
+    write_segnet(tmp_path / "source", 8, 2, seed=5)
+    raw = {
+        "name": "tiny-seg", "plugins": ["tiny_segmentation_plugin"], "metrics": list(metrics),
+        "store": str(tmp_path / "r.sqlite"), "cache_dir": str(tmp_path / "cache"),
+        "datasets": {target: target_dataset,
+                     "tiny-source": {"type": "segnet-folder", "classes": CLASSES, "ignore_index": IGNORE,
+                                     "root": str(tmp_path / "source")}},
+        "benchmarks": [{"task": "segmentation", "zoo": "tiny-segmentation", "targets": [target], "seeds": list(seeds),
+                        "finetune": {"epochs": 1, "batch_size": batch_size, "warmup_iters": 0},
+                        "options": {"pixels_per_class": pixels_per_class, "pixels_per_image": 5}}],
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    cfg = load_config(tmp_path / "c.yaml")
+    summary = run_benchmarks(cfg, RunOptions(quiet=True, device="cpu", leaderboard_dir=str(tmp_path / "out")))
+    assert not summary.failed, summary.failed
+    return cfg

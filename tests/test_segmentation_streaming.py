@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 try:
     import mmseg.models  # noqa: F401  (imports mmcv.ops)
@@ -21,9 +20,7 @@ except Exception as exc:  # ImportError, or mmseg's assertion on the mmcv versio
 
 import torch
 
-from facebench.config import load_config
 from facebench.plugins import get_plugins
-from facebench.runner import RunOptions, run_benchmarks
 from facebench.tasks.base import DatasetInstance, ModelSpec
 from facebench.tasks.segmentation import data as seg_data
 from facebench.tasks.segmentation.data import load_split, split_files
@@ -33,8 +30,8 @@ from facebench.tasks.segmentation.options import TaskOptions
 from facebench.tasks.segmentation.pixels import sample_pixels
 from facebench.tasks.segmentation.training import pixel_outputs, predict_labels, to_model_inputs, train
 
-from segmentation_helpers import (CLASSES, IGNORE, paper_instance, seg_ctx, segnet_instance, write_ade20k,
-                                  write_cityscapes, write_segnet, write_voc)
+from segmentation_helpers import (CLASSES, IGNORE, paper_instance, run_tiny_segmentation, seg_ctx, segnet_instance,
+                                  write_ade20k, write_cityscapes, write_segnet, write_voc)
 
 HERE = Path(__file__).parent
 TINY = {"depth": 18, "base_channels": 8, "channels": 16}
@@ -224,21 +221,8 @@ def test_a_cityscapes_layout_target_in_a_tiny_run(tmp_path, monkeypatch):
     """From a config: a Cityscapes-layout target, the 2-model tiny zoo, one seed; mAcc recorded."""
     monkeypatch.syspath_prepend(str(HERE))
     write_cityscapes(tmp_path / "cs")
-    write_segnet(tmp_path / "source", 8, 2, seed=5)
-    raw = {
-        "name": "tiny-cs", "plugins": ["tiny_segmentation_plugin"], "metrics": ["logme", "leep"],
-        "store": str(tmp_path / "r.sqlite"), "cache_dir": str(tmp_path / "cache"),
-        "datasets": {"cs": {"type": "cityscapes", "root": str(tmp_path / "cs")},
-                     "tiny-source": {"type": "segnet-folder", "classes": CLASSES, "ignore_index": IGNORE,
-                                     "root": str(tmp_path / "source")}},
-        "benchmarks": [{"task": "segmentation", "zoo": "tiny-segmentation", "targets": ["cs"], "seeds": [0],
-                        "finetune": {"epochs": 1, "batch_size": 2, "warmup_iters": 0},
-                        "options": {"pixels_per_class": 10, "pixels_per_image": 5}}],
-    }
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
-    cfg = load_config(tmp_path / "c.yaml")
-    summary = run_benchmarks(cfg, RunOptions(quiet=True, device="cpu", leaderboard_dir=str(tmp_path / "out")))
-    assert not summary.failed, summary.failed
+    cfg = run_tiny_segmentation(tmp_path, "cs", {"type": "cityscapes", "root": str(tmp_path / "cs")},
+                                metrics=["logme", "leep"], seeds=[0], batch_size=2, pixels_per_class=10)
     db = sqlite3.connect(cfg.store)
     truths = db.execute("SELECT statistic, value FROM ground_truth").fetchall()
     assert sorted({t for t, _ in truths}) == ["macc", "miou", "pixel_acc"] and len(truths) == 6

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 try:
     import mmseg.models  # noqa: F401  (imports mmcv.ops)
@@ -18,16 +17,14 @@ except Exception as exc:  # ImportError, or mmseg's assertion on the mmcv versio
 
 import torch
 
-from facebench.config import load_config
 from facebench.plugins import get_plugins
-from facebench.runner import RunOptions, run_benchmarks
 from facebench.tasks.base import ModelSpec, PretrainSpec
 from facebench.tasks.segmentation.evaluate import segmentation_scores
 from facebench.tasks.segmentation.mm import build_pspnet
 from facebench.tasks.segmentation.pixels import sample_pixels
 from facebench.tasks.segmentation.training import pixel_outputs, to_model_inputs
 
-from segmentation_helpers import CLASSES, IGNORE, bench, seg_ctx, segnet_instance, write_segnet
+from segmentation_helpers import CLASSES, IGNORE, bench, run_tiny_segmentation, seg_ctx, segnet_instance, write_segnet
 
 HERE = Path(__file__).parent
 TINY = {"depth": 18, "base_channels": 8, "channels": 16}
@@ -132,21 +129,9 @@ def test_segnet_target_end_to_end_with_a_two_model_zoo(tmp_path, monkeypatch):
     """A SegNet-layout dataset written here, as a target from a config, a 2-model zoo, on CPU."""
     monkeypatch.syspath_prepend(str(HERE))
     write_segnet(tmp_path / "target", 8, 4)
-    write_segnet(tmp_path / "source", 8, 2, seed=5)
-    folder = {"type": "segnet-folder", "classes": CLASSES, "ignore_index": IGNORE}
-    raw = {
-        "name": "tiny-seg", "plugins": ["tiny_segmentation_plugin"], "metrics": ["logme", "leep", "face", "hscore"],
-        "store": str(tmp_path / "r.sqlite"), "cache_dir": str(tmp_path / "cache"),
-        "datasets": {"tiny-target": {**folder, "root": str(tmp_path / "target")},
-                     "tiny-source": {**folder, "root": str(tmp_path / "source")}},
-        "benchmarks": [{"task": "segmentation", "zoo": "tiny-segmentation", "targets": ["tiny-target"], "seeds": [0, 1],
-                        "finetune": {"epochs": 1, "batch_size": 4, "warmup_iters": 0},
-                        "options": {"pixels_per_class": 20, "pixels_per_image": 5}}],
-    }
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
-    cfg = load_config(tmp_path / "c.yaml")
-    summary = run_benchmarks(cfg, RunOptions(quiet=True, device="cpu", leaderboard_dir=str(tmp_path / "out")))
-    assert not summary.failed, summary.failed
+    target = {"type": "segnet-folder", "classes": CLASSES, "ignore_index": IGNORE, "root": str(tmp_path / "target")}
+    cfg = run_tiny_segmentation(tmp_path, "tiny-target", target, metrics=["logme", "leep", "face", "hscore"],
+                                seeds=[0, 1], batch_size=4, pixels_per_class=20)
     db = sqlite3.connect(cfg.store)
     scores = db.execute("SELECT model, metric, score FROM scores").fetchall()
     assert len(scores) == 8 and all(v is not None and np.isfinite(v) for _, _, v in scores)
