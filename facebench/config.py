@@ -20,6 +20,7 @@ benchmarks:
     options: {}                       # task options (sizes, image size, ...)
     diagnostics: [variance_collapse]  # per-epoch diagnostics to record while fine-tuning
     resources: {finetune: {num_gpus: 1}}  # Ray only: per job kind, updates the top-level ray.resources
+    notes: what the zoo's models differ in, what the recipe favours   # shown on the board (not in job keys)
 workers: 1                            # local executor: run a phase's independent jobs in N processes
 ray:                                  # facebench run --executor ray
   address: null                       # null: a local cluster; "auto", "ray://head:10001", ...
@@ -30,10 +31,11 @@ ray:                                  # facebench run --executor ray
 scoring: {isolation: process, time_limit_s: 1800, memory_limit_mb: 16384}  # facebench.isolation
 sensitivity:                          # the board's sensitivity tables (facebench.leaderboard.sensitivity)
   face: {pca_dim: [16, 64]}           # metric -> parameter -> values; {} turns a metric's own grid off
+verdict: {reliability_threshold: 0.8, exclude_flagged: false}   # flag, and maybe leave out, noisy targets
 ```
 
-``workers``, ``ray``, ``scoring`` and ``sensitivity`` say how jobs run or what the board shows, not
-what a job computes: they are not part of the config's digest.
+``workers``, ``ray``, ``scoring``, ``sensitivity``, ``verdict`` and a benchmark's ``notes`` say how
+jobs run or what the board shows, not what a job computes: they are not part of the config's digest.
 
 A benchmark is one task x zoo (one section of the boards) and a result's identity is (task, zoo,
 target): two blocks of a config with the same task and zoo are refused, naming both.
@@ -54,6 +56,8 @@ from .isolation import DEFAULT_LIMITS, Limits, parse_limits
 from .suggest import did_you_mean
 
 ORIGINS = "_origins"  # private key: where each benchmark of an expanded config was written
+#: top-level keys that say where results go, how jobs run or what the board shows: not in the digest
+NOT_IN_DIGEST = ("store", "cache_dir", "name", "scoring", "workers", "ray", "sensitivity", "verdict", ORIGINS)
 MAX_SEED = 2**32 - 1  # seeds are unsigned 32-bit (numpy's legacy seeding; every library takes them)
 
 
@@ -79,6 +83,7 @@ class BenchmarkConfig:
     where: str = ""  # "config.yaml: benchmarks[0]", for messages
     # target -> fine-tuning hyper-parameters that update ``finetune`` for that target only
     target_finetune: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    notes: str = ""  # free text the board shows with this benchmark (what the zoo's models differ in, ...)
 
     @property
     def id(self) -> str:
@@ -104,15 +109,16 @@ class RunConfig:
     workers: int = 1
     ray: "RayConfig" = field(default_factory=lambda: RayConfig())
     sensitivity: Mapping[str, Mapping[str, tuple[Any, ...]]] = field(default_factory=dict)  # metric -> param -> values
+    verdict: Mapping[str, Any] = field(default_factory=dict)  # the board's verdict settings (parse_verdict)
     source: str = "<dict>"
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
         """Content hash of what determines results (not where they are stored)."""
-        keep = {k: v for k, v in self.raw.items() if k not in ("store", "cache_dir", "name", "scoring", "workers", "ray", "sensitivity", ORIGINS)}
-        keep["benchmarks"] = [{k: v for k, v in b.items() if k != "resources"} if isinstance(b, Mapping) else b
-                              for b in keep.get("benchmarks") or []]
+        keep = {k: v for k, v in self.raw.items() if k not in NOT_IN_DIGEST}
+        keep["benchmarks"] = [{k: v for k, v in b.items() if k not in ("resources", "notes")} if isinstance(b, Mapping)
+                              else b for b in keep.get("benchmarks") or []]
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -140,7 +146,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
     raw = dict(raw)
     origins = list(raw.pop(ORIGINS, None) or [])
     known = {"name", "benchmarks", "metrics", "store", "cache_dir", "plugins", "download", "description", "include",
-             "datasets", "scoring", "workers", "ray", "sensitivity"}
+             "datasets", "scoring", "workers", "ray", "sensitivity", "verdict"}
     _refuse_unknown(raw, known, source)
     benchmarks_raw = _require(raw, "benchmarks", source)
     if benchmarks_raw is not None and not isinstance(benchmarks_raw, list):
@@ -165,7 +171,8 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             raise ConfigError(f"{where}: must be a mapping (task, zoo, targets, ...), got {b!r}")
         if "nc_trace" in b:
             raise ConfigError(f"{where}: 'nc_trace' is now a diagnostic: write 'diagnostics: [variance_collapse]'")
-        bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics", "resources", "per_target"}
+        bknown = {"task", "zoo", "targets", "seeds", "finetune", "options", "diagnostics", "resources", "per_target",
+                  "notes"}
         _refuse_unknown(b, bknown, where)
         targets = _require(b, "targets", where)
         if isinstance(targets, str):
@@ -207,6 +214,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
             resources=_parse_resources(b.get("resources"), f"{where}: resources"),
             where=where,
             target_finetune=_parse_per_target(b.get("per_target"), targets, f"{where}: per_target"),
+            notes=_notes(b.get("notes"), where),
         )
         if (bench.task, bench.zoo) in blocks:
             raise ConfigError(
@@ -254,6 +262,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<dict>") -> RunConfig:
         workers=_parse_workers(raw.get("workers", 1), source),
         ray=_parse_ray(raw.get("ray"), source),
         sensitivity=parse_sensitivity(raw.get("sensitivity"), source),
+        verdict=parse_verdict(raw.get("verdict"), source),
         source=source,
         raw=dict(raw),
     )
@@ -276,6 +285,44 @@ def parse_sensitivity(raw: Any, source: str) -> dict[str, dict[str, tuple[Any, .
                 raise ConfigError(f"{where}.{metric}.{param}: must be a non-empty list of values, got {values!r}")
         out[str(metric)] = {str(k): tuple(v) for k, v in grid.items()}
     return out
+
+
+VERDICT_KEYS = ("reliability_threshold", "exclude_flagged")
+
+
+def parse_verdict(raw: Any, source: str) -> dict[str, Any]:
+    """``verdict: {reliability_threshold: 0.9, exclude_flagged: true}``: how the board judges.
+
+    ``reliability_threshold`` (default 0.8): a target whose ground truth's full-seed reliability
+    (τ_w) is below it is flagged; ``exclude_flagged`` (default false): flagged targets are left
+    out of the comparisons and the Ranking's mean (their tables stay on the board).
+    """
+    if raw is None:
+        return {}
+    where = f"{source}: verdict"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: must be a mapping ({', '.join(VERDICT_KEYS)}), got {raw!r}")
+    _refuse_unknown(raw, set(VERDICT_KEYS), where)
+    out: dict[str, Any] = {}
+    if "reliability_threshold" in raw:
+        t = raw["reliability_threshold"]
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not -1 <= t <= 1:
+            raise ConfigError(f"{where}.reliability_threshold: must be a τ_w in [-1, 1], got {t!r}")
+        out["reliability_threshold"] = float(t)
+    if "exclude_flagged" in raw:
+        if not isinstance(raw["exclude_flagged"], bool):
+            raise ConfigError(f"{where}.exclude_flagged: must be true or false, got {raw['exclude_flagged']!r}")
+        out["exclude_flagged"] = raw["exclude_flagged"]
+    return out
+
+
+def _notes(raw: Any, where: str) -> str:
+    """``notes``: text for the board (not part of any job's key)."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise ConfigError(f"{where}: 'notes' must be text, got {raw!r}")
+    return " ".join(raw.split())
 
 
 def _parse_per_target(raw: Any, targets: list[str], where: str) -> dict[str, dict[str, Any]]:

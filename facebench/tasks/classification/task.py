@@ -22,7 +22,7 @@ class ClassificationTask(JobsTask):
 
     name = "classification"
     summary = "image classification: penultimate features, source softmax, fine-tuned test accuracy"
-    ground_truth = ("accuracy",)
+    ground_truth = ("accuracy", "accuracy_lr_grid")  # the second only with finetune.lr_grid
     default_finetune = DEFAULT_FINETUNE
     diagnostics = ("variance_collapse",)
     options_type = TaskOptions

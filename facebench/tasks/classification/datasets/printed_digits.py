@@ -43,6 +43,7 @@ FONT_FILES = (
     "STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf", "STIXGeneralBolIta.ttf",
     "cmr10.ttf", "cmb10.ttf", "cmss10.ttf", "cmti10.ttf", "cmtt10.ttf",
 )
+DIGITS = tuple(str(d) for d in range(10))
 SPLITS = {"train": 1, "test": 2}
 DEFAULT_PER_CLASS = {"train": 300, "test": 100}
 #: the parameters (DatasetSpec.params); ``data_root``, which the task adds to every dataset's, is ignored
@@ -92,16 +93,19 @@ def _fit_mnist_style(glyph: np.ndarray, box: int, rng: np.random.Generator) -> n
     return out
 
 
-def render_digit(font_path: Path, digit: int, rng: np.random.Generator) -> np.ndarray:
-    """One 28x28 uint8 image of ``digit`` in the font at ``font_path``, with random drawing style."""
+def render_glyph(font_path: Path, text: str, rng: np.random.Generator, canvas_size: int = 96) -> np.ndarray:
+    """One 28x28 uint8 image of the character ``text`` in the font at ``font_path``, with random
+    drawing style (shared with ``printed-letters``), drawn first on a ``canvas_size`` square (wide
+    glyphs such as W need a larger one than digits to stay whole at the largest size and rotation)."""
     from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
     font = ImageFont.truetype(str(font_path), size=int(rng.integers(40, 57)))
-    canvas = Image.new("L", (96, 96), 0)
-    ImageDraw.Draw(canvas).text((48, 48), str(digit), fill=255, font=font, anchor="mm",
+    c = canvas_size // 2
+    canvas = Image.new("L", (canvas_size, canvas_size), 0)
+    ImageDraw.Draw(canvas).text((c, c), text, fill=255, font=font, anchor="mm",
                                 stroke_width=int(rng.integers(0, 4)), stroke_fill=255)
     shear = rng.uniform(-0.3, 0.3)
-    canvas = canvas.transform(canvas.size, Image.Transform.AFFINE, (1, shear, -shear * 48, 0, 1, 0),
+    canvas = canvas.transform(canvas.size, Image.Transform.AFFINE, (1, shear, -shear * c, 0, 1, 0),
                               resample=Image.Resampling.BILINEAR)
     canvas = canvas.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR)
     glyph = np.asarray(canvas)
@@ -111,18 +115,32 @@ def render_digit(font_path: Path, digit: int, rng: np.random.Generator) -> np.nd
     return np.asarray(img, dtype=np.uint8)
 
 
-@functools.lru_cache(maxsize=4)
-def printed_digit_arrays(split: str, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``per_class`` images of each digit for ``split``; fonts cycle so each is used about equally."""
+def render_digit(font_path: Path, digit: int, rng: np.random.Generator) -> np.ndarray:
+    """One 28x28 uint8 image of ``digit`` in the font at ``font_path``, with random drawing style."""
+    return render_glyph(font_path, str(digit), rng)
+
+
+@functools.lru_cache(maxsize=8)
+def glyph_arrays(texts: tuple[str, ...], split: str, per_class: int, seed: int,
+                 stream: tuple[int, ...] = (), canvas_size: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    """``per_class`` images of each of ``texts`` (label = its index) for ``split``; fonts cycle so each
+    is used about equally. Image ``i`` of label ``k`` is drawn from
+    ``default_rng([seed, split, k, i, *stream])``: ``stream`` keeps another glyph set's draws apart."""
     fonts = [font_dir() / f for f in fonts_for(split)]
-    images = np.empty((10 * per_class, SIZE, SIZE), np.uint8)
-    labels = np.repeat(np.arange(10, dtype=np.int64), per_class)
-    for label in range(10):
+    k = len(texts)
+    images = np.empty((k * per_class, SIZE, SIZE), np.uint8)
+    labels = np.repeat(np.arange(k, dtype=np.int64), per_class)
+    for label, text in enumerate(texts):
         for i in range(per_class):
-            rng = np.random.default_rng([seed, SPLITS[split], label, i])
-            images[label * per_class + i] = render_digit(fonts[i % len(fonts)], label, rng)
+            rng = np.random.default_rng([seed, SPLITS[split], label, i, *stream])
+            images[label * per_class + i] = render_glyph(fonts[i % len(fonts)], text, rng, canvas_size)
     images.setflags(write=False)
     return images, labels
+
+
+def printed_digit_arrays(split: str, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``per_class`` images of each digit for ``split``; fonts cycle so each is used about equally."""
+    return glyph_arrays(DIGITS, split, per_class, seed)
 
 
 def load_printed_digits(split: str, ctx=None, per_class: int | None = None, seed: int = 0,
@@ -135,7 +153,7 @@ def load_printed_digits(split: str, ctx=None, per_class: int | None = None, seed
     seed = check_int(seed, "seed", where)
     check_printed_digits(ctx)
     images, labels = printed_digit_arrays(split, n, seed)
-    return ArrayImageDataset(images, labels, [str(d) for d in range(10)], NAME)
+    return ArrayImageDataset(images, labels, list(DIGITS), NAME)
 
 
 DATASETS = (

