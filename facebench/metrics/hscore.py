@@ -37,10 +37,18 @@ class HScore(Metric):
 
     def compute(self, bundle: FeatureBundle) -> float:
         x = bundle.features
+        n, d = x.shape
         st = class_stats(x, bundle.labels, bundle.num_classes)
         xc = x - st.global_mean
-        cov = gram(xc) / bundle.n
-        w, v = eigh(cov)
-        keep = w > max(w[-1], 0.0) * x.shape[1] * EPS
-        m = (st.means - st.global_mean) @ v[:, keep]  # K x r
-        return float(np.sum((st.counts / bundle.n)[:, None] * m**2 / w[keep]))
+        centred_means = st.means - st.global_mean
+        if n < d:
+            # cov(f) = xc^T xc / n shares its non-zero eigenvalues with the n x n xc xc^T / n, whose
+            # eigenvectors u give cov's as v = xc^T u / sqrt(n w): the same terms in O(n^2 d), not O(d^3)
+            w, u = eigh(xc @ xc.T / n)
+            keep = w > max(w[-1], 0.0) * d * EPS
+            m = (centred_means @ xc.T) @ u[:, keep] / np.sqrt(n * w[keep])
+        else:
+            w, v = eigh(gram(xc) / n)
+            keep = w > max(w[-1], 0.0) * d * EPS
+            m = centred_means @ v[:, keep]  # K x r
+        return float(np.sum((st.counts / n)[:, None] * m**2 / w[keep]))

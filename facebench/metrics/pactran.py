@@ -26,30 +26,41 @@ from .base import Metric
 
 def pactran_gaussian(features: np.ndarray, labels: np.ndarray, num_classes: int, lam: float = 1.0,
                      prior_scale: float = 100.0, max_iter: int = 1000, gtol: float = 1e-9) -> float:
-    """-PAC_Gauss (module docstring): the MAP head by L-BFGS from zero, then the Hessian-diagonal penalty."""
+    """-PAC_Gauss (module docstring): the MAP head by L-BFGS from zero, then the Hessian-diagonal penalty.
+
+    With fewer samples than dimensions the head is fitted in the row space of the centred features,
+    ``z = x V = U S`` (thin SVD): every gradient ``x^T r + W / (lambda n)`` of a fit from zero lies in
+    that space, so ``W = V C`` with the same iterates (L-BFGS is invariant to the orthogonal change
+    of basis) and ``||W|| = ||C||``, at O(n) instead of O(d) parameters per class.
+    """
     x = features - features.mean(axis=0)
     n, d = x.shape
     k = num_classes
     onehot = np.eye(k)[labels]
     reg = lam * n
+    fit_x = x
+    if n < d:
+        u, sv, _ = np.linalg.svd(x, full_matrices=False)
+        fit_x = u * sv  # n x n: x in the orthonormal basis of its row space
+    p_dim = fit_x.shape[1]
 
     def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        theta = theta.reshape(d + 1, k)
-        return theta[:d], theta[d]
+        theta = theta.reshape(p_dim + 1, k)
+        return theta[:p_dim], theta[p_dim]
 
     def loss_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = unpack(theta)
-        log_p = log_softmax(x @ w + b, axis=1)
+        log_p = log_softmax(fit_x @ w + b, axis=1)
         loss = -np.sum(onehot * log_p) / n + 0.5 * np.sum(w**2) / reg
         residual = (np.exp(log_p) - onehot) / n
-        grad = np.vstack([x.T @ residual + w / reg, residual.sum(axis=0)[None, :]])
+        grad = np.vstack([fit_x.T @ residual + w / reg, residual.sum(axis=0)[None, :]])
         return float(loss), grad.ravel()
 
-    result = minimize(loss_and_grad, np.zeros((d + 1) * k), jac=True, method="L-BFGS-B",
+    result = minimize(loss_and_grad, np.zeros((p_dim + 1) * k), jac=True, method="L-BFGS-B",
                       options=dict(maxiter=max_iter, gtol=gtol, ftol=1e-15))
     loss = loss_and_grad(result.x)[0]
     w, b = unpack(result.x)
-    p = np.exp(log_softmax(x @ w + b, axis=1))
+    p = np.exp(log_softmax(fit_x @ w + b, axis=1))
     curvature = p - p**2
     h_sum = float(np.sum((x**2).T @ curvature) + d * k / reg + curvature.sum())
     inv_sigma2 = h_sum * reg / (d * k) + 1e-10
