@@ -22,8 +22,29 @@ def default_board_dir(config_name: str) -> Path:
     return LEADERBOARDS / config_name
 
 
+# The bar's layout with its ETA taken from the store's recorded job costs (tqdm's default r_bar with
+# {remaining} replaced): see Progress.estimate.
+ESTIMATED_BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<%s, {rate_fmt}{postfix}]"
+
+
+def eta_text(est) -> str | None:
+    """The ETA the bar shows for a :class:`~facebench.runner.estimate.RunEstimate` of the jobs still to run:
+    its wall time ("04:10 est"; "04:10+ est, 3 unestimated" when some jobs have no basis and are not counted),
+    or None when none has a basis (the bar then shows tqdm's own, from its rate)."""
+    from tqdm import tqdm
+
+    if est is None or not any(p.with_basis for p in est.phases):
+        return None
+    text = tqdm.format_interval(est.wall_seconds)
+    return f"{text}+ est, {est.without_basis} unestimated" if est.without_basis else f"{text} est"
+
+
 class Progress:
-    """Job progress on stderr: a tqdm bar, or with ``quiet`` one line per job that ran."""
+    """Job progress on stderr: a tqdm bar, or with ``quiet`` one line per job that ran.
+
+    The bar's ETA is the run's estimate from the store's recorded job costs (what ``--plan`` prints),
+    updated as jobs finish (:meth:`estimate`); with no basis for any job still to run it is tqdm's own.
+    """
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -37,6 +58,15 @@ class Progress:
         self.total = total
         self.bar = tqdm(total=total, desc="facebench run", unit="job", disable=self.quiet, file=sys.stderr,
                         dynamic_ncols=True)
+
+    def estimate(self, est) -> None:
+        """Show ``est`` (the estimate of the jobs still to run) as the bar's ETA (:func:`eta_text`)."""
+        if self.bar is None or self.bar.disable:
+            return
+        text = eta_text(est)
+        self.bar.bar_format = None if text is None else ESTIMATED_BAR % text.replace("{", "{{").replace("}", "}}")
+        if self.bar.n == 0:  # before the first job: show it now (later, the job's step redraws the bar)
+            self.bar.refresh()
 
     def step(self, event) -> None:
         self.count += 1
@@ -129,7 +159,7 @@ def run_cmd(config, device, quiet, only_score, allow_download, store, cache_dir,
     opts = RunOptions(
         device=device, quiet=quiet, only_score=only_score, download=allow_download, store=store,
         cache_dir=cache_dir, leaderboard_dir=None if no_leaderboard else str(out_dir or default_board_dir(cfg.name)),
-        on_start=progress.start, on_job=progress.step,
+        on_start=progress.start, on_job=progress.step, on_estimate=progress.estimate,
         progress=progress.inner if in_this_process else None,  # no inner bars from several processes
     )
     if plan_only:

@@ -56,7 +56,8 @@ from typing import Mapping
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
-from scipy.linalg.blas import dsyrk
+from scipy.linalg.blas import dsyrk, ssyrk
+from scipy.linalg.lapack import dpocon, dpotrf
 from scipy.special import log_softmax
 
 from ..bundle import FeatureBundle
@@ -165,8 +166,17 @@ def fairness_from_distances(distances: np.ndarray, t: float, row: str = "others"
     return float(-np.sum(p * np.where(p > 0, log_p, 0.0)) / k)
 
 
+PRECISIONS = ("float64", "float32")
+
+
+def check_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}")
+    return precision
+
+
 def bhattacharyya_full(
-    features: np.ndarray, labels: np.ndarray, num_classes: int, ridge: float
+    features: np.ndarray, labels: np.ndarray, num_classes: int, ridge: float, precision: str = "float64"
 ) -> np.ndarray:
     """Bhattacharyya distances (Eq. 5) between full-covariance class Gaussians, K x K.
 
@@ -179,7 +189,13 @@ def bhattacharyya_full(
     determinant lemma and Woodbury identity work in m x m (only V_i^T V_j is needed, computed for
     all j > i in one product), reduced further by a Schur complement (see :func:`_lowrank_pair`);
     otherwise S is formed densely. Either way the result is exact up to rounding.
+
+    ``precision="float32"`` runs the two products of the low-rank route that hold nearly all of its
+    arithmetic, V_i^T V_j and the Schur complement's rank update, in float32; everything else
+    (eigenbases, log-determinants, Cholesky factors, the dense route) stays in float64 and so does
+    the result. Its agreement with float64 is measured in ``benchmarks/metric_speed_face_cf.md``.
     """
+    single = check_precision(precision) == "float32"
     st = class_stats(features, labels, num_classes)
     n, d = features.shape
     pooled_trace = float((st.centered**2).sum() / n)
@@ -217,14 +233,17 @@ def bhattacharyya_full(
 
     # All bases stacked as rows (R x d), so that V_i^T [V_{i+1} ... V_K] is one BLAS call on a view.
     bases = np.concatenate([v.T for v in vecs], axis=0)
+    products = bases.astype(np.float32) if single else bases  # what the blocks V_i^T V_j are computed from
     offsets = np.cumsum([0] + [v.shape[1] for v in vecs])
 
-    def row(i: int) -> list[tuple[int, float]]:
-        """D_ij for every j > i."""
+    def row(i: int) -> tuple[list[tuple[int, float]], int]:
+        """D_ij for every j > i, and how many low-rank pairs were given back to float64 by precision='float32'."""
         rest = list(range(i + 1, num_classes))
         cross = {}
+        given_back = 0
         if any(vals[i].size + vals[j].size < d for j in rest):
-            block = bases[offsets[i] : offsets[i + 1]] @ bases[offsets[i + 1] :].T
+            source = products if single else bases
+            block = source[offsets[i] : offsets[i + 1]] @ source[offsets[i + 1] :].T
             base = offsets[i + 1]
             cross = {
                 j: block[:, offsets[j] - base : offsets[j + 1] - base]
@@ -236,9 +255,20 @@ def bhattacharyya_full(
             lam = 0.5 * (lams[i] + lams[j])
             delta = means[i] - means[j]
             if j in cross:
-                logdet, quad = _lowrank_pair(
-                    lam, vals[i], vals[j], cross[j], proj[i][:, i] - proj[i][:, j], proj[j][:, i] - proj[j][:, j]
-                )
+                pi, pj = proj[i][:, i] - proj[i][:, j], proj[j][:, i] - proj[j][:, j]
+                if single:  # kept if the bound of its rounding error is within the tolerance, else float64
+                    pair = _lowrank_pair_single(lam, vals[i], vals[j], cross[j], pi, pj)
+                    if pair is not None:
+                        logdet, quad, logdet_err, quad_err = pair
+                        value = _distance(logdet + (d - vals[i].size - vals[j].size) * np.log(lam),
+                                          max(float(delta @ delta) - quad, 0.0) / lam, logdets[i], logdets[j])
+                        if 0.5 * logdet_err + quad_err / (8.0 * lam) <= FLOAT32_TOLERANCE * abs(value):
+                            out.append((j, value))
+                            continue
+                    # float32 cannot resolve this pair to the tolerance: V_i^T V_j again, in float64
+                    cross[j] = bases[offsets[i] : offsets[i + 1]] @ bases[offsets[j] : offsets[j + 1]].T
+                    given_back += 1
+                logdet, quad = _lowrank_pair(lam, vals[i], vals[j], cross[j], pi, pj)
                 logdet += (d - vals[i].size - vals[j].size) * np.log(lam)
                 mahal = max(float(delta @ delta) - quad, 0.0) / lam
             else:
@@ -253,13 +283,27 @@ def bhattacharyya_full(
                 logdet = 2.0 * np.sum(np.log(np.diag(chol)))
                 y = solve_triangular(chol, delta, lower=True)
                 mahal = float(y @ y)
-            out.append((j, mahal / 8.0 + 0.5 * (logdet - 0.5 * (logdets[i] + logdets[j]))))
-        return out
+            out.append((j, _distance(logdet, mahal, logdets[i], logdets[j])))
+        return out, given_back
 
-    for i, pairs in enumerate(parallel_map(row, range(num_classes - 1))):
+    rows = []
+    if single and num_classes > 1:
+        # Row 0 first, alone: if float32 had to give back most of its low-rank pairs (class subspaces
+        # that nearly coincide), the other rows are computed in float64 directly, which is then cheaper.
+        # Decided on row 0 only, so the result does not depend on the number of workers.
+        rows = parallel_map(row, [0])
+        lowrank = sum(vals[0].size + vals[j].size < d for j in range(1, num_classes))
+        single = 2 * rows[0][1] <= lowrank
+    rows += parallel_map(row, range(len(rows), num_classes - 1))
+    for i, (pairs, _) in enumerate(rows):
         for j, value in pairs:
             dist[i, j] = dist[j, i] = value
     return dist
+
+
+def _distance(logdet: float, mahal: float, logdet_i: float, logdet_j: float) -> float:
+    """D_ij (Eq. 5) from ln|S|, (mu_i - mu_j)^T S^-1 (mu_i - mu_j) and ln|Sigma_i|, ln|Sigma_j|."""
+    return mahal / 8.0 + 0.5 * (logdet - 0.5 * (logdet_i + logdet_j))
 
 
 def _lowrank_pair(
@@ -294,6 +338,53 @@ def _lowrank_pair(
     z = solve_triangular(chol, y, lower=True, check_finite=False)
     logdet = float(np.sum(np.log(a)) + 2.0 * np.sum(np.log(np.diag(chol))))
     return logdet, float(bi @ (bi / a) + z @ z)
+
+
+# precision='float32'. Every D_ij within FLOAT32_TOLERANCE (relative) of float64: a pair is kept when
+# the bound of its rounding error below is, else computed again in float64. The float32 products'
+# rounding (unit u = 2^-23) reaches ln|S| and b^T S^-1 b amplified by kappa = ||S_n^-1||_1 (LAPACK's
+# estimate); measured over 1,488 class pairs (benchmarks/metric_speed_face_cf.md: Fashion-MNIST pixels
+# with ridges 1e-10 to 1, Gaussian and ReLU-latent features; `face_cf_precision.py --calibrate`),
+# |error of ln|S|| <= 0.51 u kappa sqrt(r) and |error of b^T S^-1 b| <= 0.27 u kappa b^T S^-1 b; the bounds
+# take twice those.
+FLOAT32_TOLERANCE = 1e-5
+SINGLE_LOGDET_ERROR = 1.0  # x u kappa sqrt(r)
+SINGLE_QUAD_ERROR = 0.5  # x u kappa quad
+
+
+def _lowrank_pair_single(
+    lam: float, ei: np.ndarray, ej: np.ndarray, cross: np.ndarray, pi: np.ndarray, pj: np.ndarray
+) -> tuple[float, float, float, float] | None:
+    """:func:`_lowrank_pair` from a float32 ``cross`` with the rank update in float32, the rest in float64,
+    and bounds of the rounding error of both results; None when S is singular in float32.
+
+    S is factorised in its normalised form S_n = D^-1/2 S D^-1/2 = I - G^T G, G = A^-1/2 C D^-1/2
+    (unit diagonal, ||S_n||_2 <= 1), so that LAPACK's estimate of ||S_n^-1||_1 from the Cholesky
+    factor (O(r^2)) says how much the rounding of the float32 products is amplified;
+    ln|S| = ln|S_n| + ln|D|.
+    """
+    if ej.size > ei.size:
+        ei, ej, cross, pi, pj = ej, ei, cross.T, pj, pi
+    si, sj = np.sqrt(ei / 2.0), np.sqrt(ej / 2.0)
+    a, dj = lam + ei / 2.0, lam + ej / 2.0
+    g = cross * (si / np.sqrt(a)).astype(np.float32)[:, None]
+    g *= (sj / np.sqrt(dj)).astype(np.float32)[None, :]
+    # S_n = I - G^T G: syrk on G^T (Fortran order when G is C order: no copy), lower triangle only
+    schur = ssyrk(-1.0, g.T, lower=1).astype(np.float64, order="F")
+    schur[np.diag_indices_from(schur)] += 1.0
+    chol, info = dpotrf(schur, lower=1, clean=0, overwrite_a=1)
+    if info != 0:
+        return None
+    inv_rcond, info = dpocon(chol, 1.0, uplo="L")  # with ||S_n||_1 given as 1: 1 / the estimate of ||S_n^-1||_1
+    if info != 0 or not inv_rcond > 0.0:
+        return None
+    bi, bj = si * pi, sj * pj
+    y = (bj - sj * (cross.T.astype(np.float64) @ (si * bi / a))) / np.sqrt(dj)
+    z = solve_triangular(chol, y, lower=True, check_finite=False)
+    logdet = float(np.sum(np.log(a)) + np.sum(np.log(dj)) + 2.0 * np.sum(np.log(np.diag(chol))))
+    quad = float(bi @ (bi / a) + z @ z)
+    amplified = np.finfo(np.float32).eps / inv_rcond  # u kappa
+    return logdet, quad, SINGLE_LOGDET_ERROR * amplified * np.sqrt(ej.size), SINGLE_QUAD_ERROR * amplified * quad
 
 
 def bhattacharyya_pca(
@@ -384,6 +475,14 @@ class ClassFairnessWithSelf(_WithSelf, ClassFairness):
     summary = "FaCe class fairness F with j = i in each row's softmax (Eq. 6 as printed; ablation)"
 
 
+def _precision_notes(precision: str) -> tuple[str, ...]:
+    if precision == "float64":
+        return ()
+    return (f"F: precision='float32': V_i^T V_j and the Schur complement's rank update in float32, the rest in "
+            f"float64, pairs too ill-conditioned for float32 recomputed in float64; every D_ij and F within "
+            f"{FLOAT32_TOLERANCE:g} (relative) of precision='float64' (measured: benchmarks/metric_speed_face_cf.md)",)
+
+
 class ClassFairnessLiteral(ClassFairness):
     """FaCe class fairness F with Eq. (4)'s full d x d class covariances.
 
@@ -393,6 +492,17 @@ class ClassFairnessLiteral(ClassFairness):
     with n_k <= d the log-determinant term drives every off-diagonal B_ij to ~0: with
     ``row="others"`` F then sits at its maximum ln(K - 1), with ``row="all"`` at its floor, for
     every model.
+
+    ``precision="float64"`` (default) is the exact method. ``precision="float32"`` computes the two
+    products that hold nearly all the arithmetic when n_i + n_j - 2 < d (the low-rank route of
+    :func:`bhattacharyya_full`: V_i^T V_j and the Schur complement's rank update) in float32, and
+    everything else, the result included, in float64. A pair whose rounding-error bound (from
+    LAPACK's condition estimate of the Schur complement, calibrated on measured errors) exceeds
+    1e-5 |D_ij| is computed again in float64; if row 0 gives most of its pairs back, the other rows
+    run in float64 directly. Stated tolerance: every D_ij and F within a relative 1e-5 of
+    float64 (:data:`FLOAT32_TOLERANCE`; largest difference measured 2.0e-6 on D, 6.4e-7 on F).
+    Speed and agreement at n = 50,000, d = 2,048, K = 100 on one core: ``benchmarks/metric_speed_face_cf.md``.
+    The option is recorded with the scores (``params()``), so it enters the job keys.
     """
 
     name = "face-cf-literal"
@@ -400,12 +510,13 @@ class ClassFairnessLiteral(ClassFairness):
     summary = "FaCe class fairness F with Eq. (4)'s full covariances + a tiny trace-scaled ridge"
     min_per_class = 2
 
-    def __init__(self, t: float = 0.05, ridge: float = 1e-10, row: str = "others") -> None:
+    def __init__(self, t: float = 0.05, ridge: float = 1e-10, row: str = "others", precision: str = "float64") -> None:
         if t <= 0:
             raise ValueError(f"temperature t must be positive, got {t}")
         if ridge < 0:
             raise ValueError(f"ridge must be >= 0, got {ridge}")
         self.t, self.ridge, self.row = float(t), float(ridge), check_row(row)
+        self.precision = check_precision(precision)
 
     def departure_notes(self) -> tuple[str, ...]:
         return (
@@ -413,13 +524,14 @@ class ClassFairnessLiteral(ClassFairness):
             f"F: full d x d covariances as Eq. (4), plus a ridge {self.ridge:g} x tr(Sigma_k)/d so that every "
             "log-determinant is finite when n_k <= d (then every off-diagonal B_ij underflows and F is the same "
             "for every model)",
+            *_precision_notes(self.precision),
         )
 
     def distances(self, bundle: FeatureBundle) -> np.ndarray:
         return memo_per_bundle(
             bundle,
-            ("bhattacharyya-full", self.ridge),
-            lambda: bhattacharyya_full(bundle.features, bundle.labels, bundle.num_classes, self.ridge),
+            ("bhattacharyya-full", self.ridge, self.precision),
+            lambda: bhattacharyya_full(bundle.features, bundle.labels, bundle.num_classes, self.ridge, self.precision),
         )
 
 
@@ -522,7 +634,9 @@ class FaCeLiteral(FaCe):
     sensitivity = {}  # full d x d covariances: no pca_dim or covariance to vary
     summary = "FaCe with the full-covariance fairness term (Eq. 1, 4-6)"
 
-    def __init__(self, t: float = 0.05, ridge: float = 1e-10, row: str = "others") -> None:  # noqa: D107
-        self.fairness = ClassFairnessLiteral(t=t, ridge=ridge, row=row)
+    def __init__(self, t: float = 0.05, ridge: float = 1e-10, row: str = "others",  # noqa: D107
+                 precision: str = "float64") -> None:
+        self.fairness = ClassFairnessLiteral(t=t, ridge=ridge, row=row, precision=precision)
 
     ridge = property(lambda self: self.fairness.ridge)
+    precision = property(lambda self: self.fairness.precision)

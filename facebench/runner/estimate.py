@@ -11,6 +11,10 @@ store's ``job_costs``, done jobs only):
 else it has no basis and is counted apart. A phase's wall time is the sum of its jobs' estimates
 divided by the number of workers that can share it (``min(workers, jobs)``); the phases run one
 after the other. The estimate assumes the machine and its load are those of the recorded run.
+
+During a run, :class:`Remaining` keeps the same estimate for the jobs not yet finished (the run's
+progress bar shows it as its ETA): each job that finishes leaves it, and its measured wall time
+joins a second set of costs, looked up by the same rules, for the jobs the store gave no basis.
 """
 from __future__ import annotations
 
@@ -52,29 +56,99 @@ def _keys(kind: str, benchmark: str | None, target: str | None, model: str | Non
     return (kind, benchmark, target, who), (kind, who)
 
 
-def estimate(todo: Iterable[Job], costs: Iterable[Mapping[str, Any]], workers: int = 1) -> RunEstimate:
-    """The :class:`RunEstimate` of the jobs ``todo`` from recorded ``costs`` (:meth:`ResultsStore.job_costs`)."""
-    by_key: dict[str, list[float]] = {}
-    by_place: dict[tuple, list[float]] = {}
-    by_kind: dict[tuple, list[float]] = {}
-    for c in costs:
-        seconds = c.get("seconds")
+class _Basis:
+    """Recorded wall times by job key, by place (rule 2) and by kind (rule 3), with the median lookup."""
+
+    def __init__(self, costs: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.by_key: dict[str, list[float]] = {}
+        self.by_place: dict[tuple, list[float]] = {}
+        self.by_kind: dict[tuple, list[float]] = {}
+        self._medians: dict[tuple, float] = {}  # (table, key) -> median, dropped when a record joins
+        for c in costs:
+            self.add(c["key"], c["kind"], c.get("benchmark"), c.get("target"), c.get("model"), c.get("metric"),
+                     c.get("seconds"))
+
+    def add(self, key: str, kind: str, benchmark: str | None, target: str | None, model: str | None,
+            metric: str | None, seconds: float | None) -> None:
         if seconds is None:
-            continue
-        by_key.setdefault(c["key"], []).append(float(seconds))
-        place, kind = _keys(c["kind"], c.get("benchmark"), c.get("target"), c.get("model"), c.get("metric"))
-        by_place.setdefault(place, []).append(float(seconds))
-        by_kind.setdefault(kind, []).append(float(seconds))
+            return
+        place, by_kind = _keys(kind, benchmark, target, model, metric)
+        for table, k in ((self.by_key, key), (self.by_place, place), (self.by_kind, by_kind)):
+            table.setdefault(k, []).append(float(seconds))
+            self._medians.pop((id(table), k), None)
+
+    def seconds(self, job: Job) -> float | None:
+        """The median recorded wall time of the first rule with any record for ``job``, else None."""
+        place, kind = _keys(job.kind, job.benchmark, job.target, job.model, job.metric)
+        for table, k in ((self.by_key, job.key), (self.by_place, place), (self.by_kind, kind)):
+            if table.get(k):
+                if (id(table), k) not in self._medians:
+                    self._medians[id(table), k] = statistics.median(table[k])
+                return self._medians[id(table), k]
+        return None
+
+
+def _summarise(todo: Iterable[Job], seconds, workers: int) -> RunEstimate:
+    """The :class:`RunEstimate` of ``todo`` with ``seconds(job)`` its estimate (None: no basis)."""
     phases = {k: PhaseEstimate(k) for k in PHASES}
     for job in todo:
         phase = phases.setdefault(job.kind, PhaseEstimate(job.kind))
         phase.jobs += 1
-        place, kind = _keys(job.kind, job.benchmark, job.target, job.model, job.metric)
-        basis = by_key.get(job.key) or by_place.get(place) or by_kind.get(kind)
-        if basis:
+        value = seconds(job)
+        if value is not None:
             phase.with_basis += 1
-            phase.job_seconds += statistics.median(basis)
+            phase.job_seconds += value
     out = RunEstimate([p for p in phases.values() if p.jobs], max(1, int(workers)))
     for p in out.phases:
         p.wall_seconds = p.job_seconds / min(out.workers, p.jobs)
     return out
+
+
+def estimate(todo: Iterable[Job], costs: Iterable[Mapping[str, Any]], workers: int = 1) -> RunEstimate:
+    """The :class:`RunEstimate` of the jobs ``todo`` from recorded ``costs`` (:meth:`ResultsStore.job_costs`)."""
+    return _summarise(todo, _Basis(costs).seconds, workers)
+
+
+class Remaining:
+    """The estimate of a run's jobs not yet finished, kept up to date as they finish.
+
+    It starts as :func:`estimate` of the jobs to run (what ``facebench run --plan`` prints). Each
+    :meth:`finished` job leaves it; a job that ran (``seconds`` given) adds its wall time to the
+    costs measured in this run, which give an estimate, by the same three rules, to the jobs the
+    store's records give none (a job with a basis in the store keeps that one). Jobs that are
+    running count in full until they finish.
+    """
+
+    def __init__(self, todo: Iterable[Job], costs: Iterable[Mapping[str, Any]], workers: int = 1) -> None:
+        recorded = _Basis(costs)
+        self.workers = max(1, int(workers))
+        self.measured = _Basis()  # this run's
+        self._todo: dict[str, list[Job]] = {}
+        self._recorded: dict[str, float | None] = {}  # job key -> the store's estimate (fixed)
+        for job in todo:
+            self._todo.setdefault(job.key, []).append(job)
+            self._recorded[job.key] = recorded.seconds(job)
+
+    def _seconds(self, job: Job) -> float | None:
+        value = self._recorded.get(job.key)
+        return value if value is not None else self.measured.seconds(job)
+
+    def finished(self, job: Job, seconds: float | None = None) -> bool:
+        """``job`` is no longer to run; ``seconds``: its measured wall time (None: it failed, or was cached).
+        Whether the estimate changed (False for a job it did not count)."""
+        self.measured.add(job.key, job.kind, job.benchmark, job.target, job.model, job.metric, seconds)
+        jobs = self._todo.get(job.key)
+        if not jobs:
+            return seconds is not None
+        jobs.pop()
+        if not jobs:
+            del self._todo[job.key]
+        return True
+
+    @property
+    def jobs(self) -> int:
+        return sum(len(v) for v in self._todo.values())
+
+    def estimate(self) -> RunEstimate:
+        """The :class:`RunEstimate` of the jobs still to run."""
+        return _summarise((j for jobs in self._todo.values() for j in jobs), self._seconds, self.workers)

@@ -26,7 +26,7 @@ from ..plugins import Plugins, get_plugins
 from ..store import ResultsStore
 from ..tasks.base import TaskContext
 from .context import task_context
-from .estimate import RunEstimate, estimate
+from .estimate import Remaining, RunEstimate, estimate
 from .execute.local import Executor, LocalExecutor, close_executor, run_phases
 from .feature_cache import FeatureCache
 from .jobs import Job
@@ -60,6 +60,9 @@ class RunOptions:
     executor: Executor = field(default_factory=LocalExecutor)
     on_start: Callable[[int], None] | None = None  # called with the number of jobs before the first
     on_job: Callable[[JobEvent], None] | None = None  # called after each job (cached ones included)
+    # called with the estimate of the jobs still to run (a RunEstimate, as --plan's): after on_start, and
+    # after each job that ran or failed (before its on_job); see .estimate.Remaining
+    on_estimate: Callable[[RunEstimate], None] | None = None
     progress: Callable | None = None  # a tqdm-like factory for the tasks' inner loops (TaskContext.progress)
 
 
@@ -158,12 +161,16 @@ def plan_run(cfg: RunConfig, opts: RunOptions) -> Plan:
         prepared = _prepare(cfg, opts, store)
         plan = Plan([PlannedJob(job, _is_done(job, store, prepared.cache))
                      for phases in prepared.jobs.values() for phase in phases for job in phase], prepared.notes)
-        workers = getattr(opts.executor, "workers", None) or cfg.workers
-        plan.estimate = estimate([p.job for p in plan if not p.done], store.job_costs() if store else [], workers)
+        plan.estimate = estimate([p.job for p in plan if not p.done], store.job_costs() if store else [],
+                                 _workers(cfg, opts))
         return plan
     finally:
         if store is not None:
             store.close()
+
+
+def _workers(cfg: RunConfig, opts: RunOptions) -> int:
+    return getattr(opts.executor, "workers", None) or cfg.workers
 
 
 def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = None) -> RunSummary:
@@ -184,13 +191,19 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
         store.begin_run(cfg.digest, cfg.name, config_text)
         if opts.on_start:
             opts.on_start(sum(len(p) for phases in prepared.jobs.values() for p in phases))
+        remaining = None
+        if opts.on_estimate:  # the --plan estimate of the jobs to run, kept up to date as they finish
+            todo = [job for phases in prepared.jobs.values() for phase in phases for job in phase
+                    if not _is_done(job, store, prepared.cache)]
+            remaining = Remaining(todo, store.job_costs(), _workers(cfg, opts))
+            opts.on_estimate(remaining.estimate())
         try:
             for rb in prepared.benchmarks:
                 store.set_truth_statistics(rb.id, rb.task.ground_truth, rb.task.primary_truth)
                 for name, inst in rb.targets.items():
                     store.add_benchmark(rb.id, rb.config.task, rb.config.zoo, name, "")
                     store.add_target(rb.id, name, inst.definition)
-                _execute(prepared.jobs[rb.id], store, prepared.cache, opts, summary)
+                _execute(prepared.jobs[rb.id], store, prepared.cache, opts, summary, remaining)
         finally:
             close_executor(opts.executor)  # worker processes end with the run, Ctrl-C included
         store.finish_run(cfg.digest)
@@ -206,13 +219,20 @@ def run_benchmarks(cfg: RunConfig, opts: RunOptions, config_text: str | None = N
 
 
 def _execute(phases: list[list[Job]], store: ResultsStore, cache: FeatureCache, opts: RunOptions,
-             summary: RunSummary) -> None:
+             summary: RunSummary, remaining: Remaining | None = None) -> None:
     """Run a benchmark's phases (jobs not yet done); each result is recorded with its cost in one transaction.
 
     The executor decides how the phases' order is kept (:func:`.execute.local.run_phases`: one phase
     after the other; Ray: object refs between dependent jobs) and yields results as they come.
     """
-    notify = opts.on_job or (lambda event: None)
+    on_job = opts.on_job or (lambda event: None)
+
+    def notify(event: JobEvent, cost=None) -> None:
+        # a cached job was counted only if it ran since the estimate began (under another benchmark's key)
+        if remaining is not None and remaining.finished(event.job, None if cost is None else cost.seconds):
+            opts.on_estimate(remaining.estimate())
+        on_job(event)
+
     todo_phases = []
     for jobs in phases:
         todo = []
@@ -245,7 +265,7 @@ def _execute(phases: list[list[Job]], store: ResultsStore, cache: FeatureCache, 
         if job.kind == "score":  # recorded per model as failed; reported here with the job that met them
             summary.metric_errors.extend(f"{job.label}: {line}" for line in value.error_lines())
         summary.done += 1
-        notify(JobEvent(job, "done", seconds))
+        notify(JobEvent(job, "done", seconds), cost)
 
 
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
