@@ -22,9 +22,8 @@ timed (the zoo step, ``combine``, is a min-max over a few numbers and is not tim
 ``--together`` also times what a run does: every metric on one bundle through
 ``facebench.score.zoo.score_zoo``, where metrics that share work (C, the class distances) reuse it.
 
-Every registered metric runs by default. At the large size ``nleep`` (a full-covariance Gaussian
-mixture with one component per class on ~1,400 PCA dimensions) is estimated at hours from its
-medium-size time, and ``pactran-gauss`` at minutes: name the metrics with ``--metrics`` there.
+Every registered metric runs by default, at the large size too (measured figures, with the machine's
+load: benchmarks/metric_speed.md and the README's table).
 
 On a small, shared machine use ``--threads 1``: a threaded BLAS that competes with other
 processes for the cores can make small factorisations (face-cf-literal's per-pair Cholesky of

@@ -32,7 +32,7 @@ def as_array(value) -> np.ndarray:
     return np.atleast_1d(np.asarray(value, dtype=np.float64)).ravel()
 
 
-SLOW_METRICS = {"nleep", "pactran-gauss"}  # minutes-long here
+SLOW_METRICS = {"nleep", "pactran-gauss"}  # iterative fits whose paths the backend's rounding can move
 # the modules whose arithmetic goes through facebench.metrics._backend (directly or via _linalg)
 BACKEND_MODULES = {"face", "gbc", "hscore", "logme", "ncti", "sfda", "transrate"}
 
