@@ -138,13 +138,11 @@ def check_skimage(ctx=None, **options: Any) -> None:
         raise ConfigError("this dataset needs scikit-image (pip install scikit-image)") from None
 
 
-@functools.lru_cache(maxsize=8)
-def texture_arrays(split: str, patch: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    from skimage import data
-
+def half_photo_patches(photos: list[np.ndarray], split: str, patch: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Square patches of each photo (label = its index): the train split from the left half of every
+    photo, the test split from the right half, so that overlapping patches never straddle the splits."""
     images, labels = [], []
-    for k, name in enumerate(TEXTURES):
-        photo = np.asarray(getattr(data, name)(), dtype=np.uint8)
+    for k, photo in enumerate(photos):
         h, w = photo.shape[:2]
         half = w // 2
         x0, x1 = (0, half) if split == "train" else (half, w)
@@ -156,6 +154,14 @@ def texture_arrays(split: str, patch: int, stride: int) -> tuple[np.ndarray, np.
 
 
 @functools.lru_cache(maxsize=8)
+def texture_arrays(split: str, patch: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    from skimage import data
+
+    return half_photo_patches([np.asarray(getattr(data, name)(), dtype=np.uint8) for name in TEXTURES],
+                              split, patch, stride)
+
+
+@functools.lru_cache(maxsize=8)
 def photo_patch_arrays(split: str, patch: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
     """Grey patches of each of :data:`PHOTOS` (label = its index), train from the left half of each
     photo and test from the right half, as :func:`texture_arrays` cuts them. Colour photos are
@@ -164,19 +170,13 @@ def photo_patch_arrays(split: str, patch: int, stride: int) -> tuple[np.ndarray,
     from PIL import Image
     from skimage import data
 
-    images, labels = [], []
-    for k, name in enumerate(PHOTOS):
+    photos = []
+    for name in PHOTOS:
         photo = np.asarray(getattr(data, name)(), dtype=np.uint8)
         if photo.ndim == 3:
             photo = np.asarray(Image.fromarray(photo[..., :3]).convert("L"), dtype=np.uint8)
-        h, w = photo.shape
-        half = w // 2
-        x0, x1 = (0, half) if split == "train" else (half, w)
-        for y in range(0, h - patch + 1, stride):
-            for x in range(x0, x1 - patch + 1, stride):
-                images.append(photo[y : y + patch, x : x + patch])
-                labels.append(k)
-    return np.stack(images), np.asarray(labels, np.int64)
+        photos.append(photo)
+    return half_photo_patches(photos, split, patch, stride)
 
 
 # -- ELPV (PyPI elpv-dataset) -------------------------------------------------------------------

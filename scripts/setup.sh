@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${FACEBENCH_PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
-inputs=(constraints.txt pyproject.toml scripts/setup.sh scripts/build_mmcv.sh)
+inputs=(constraints.txt pyproject.toml scripts/setup.sh scripts/apt_install.sh scripts/build_mmcv.sh)
 key="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
 stamp=".venv/.setup-$key"
 if [ -f "$stamp" ]; then
@@ -21,14 +21,8 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 # --- system packages (real offline data) ---------------------------------------------------
 apt_pkgs=(dataset-fashion-mnist)
 if [ "${FACEBENCH_BROWSER_TESTS:-1}" = 1 ]; then apt_pkgs+=(chromium); fi
-missing=()
-for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  log "apt-get install ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/apt_install.sh
+apt_install "${apt_pkgs[@]}"
 
 # --- virtual environment --------------------------------------------------------------------
 if [ ! -x .venv/bin/python ]; then

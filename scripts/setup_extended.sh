@@ -16,15 +16,8 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\033[1m[setup-extended]\033[0m %s\n' "$*" >&2; }
 
-apt_pkgs=(tuxpaint-stamps-default fonts-noto-color-emoji)
-missing=()
-for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  log "apt-get install ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/apt_install.sh
+apt_install tuxpaint-stamps-default fonts-noto-color-emoji
 
 if [ ! -x .venv/bin/python ]; then
   log "no .venv: run scripts/setup.sh first"

