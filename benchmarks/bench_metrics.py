@@ -18,6 +18,21 @@ timed (the zoo step, ``combine``, is a min-max over a few numbers and is not tim
     python benchmarks/bench_metrics.py --sizes large --metrics face-vc logme
     python benchmarks/bench_metrics.py --threads 1       # BLAS on one thread
     python benchmarks/bench_metrics.py --together        # also: all metrics in one score_zoo call
+    python benchmarks/bench_metrics.py --bundle lite0-fmnist-50k.npz --threads 1   # a saved bundle
+
+``--bundle PATH.npz`` times the metrics on a saved bundle (``FeatureBundle.load_npz``: features,
+labels, optional probs) instead of the synthetic sizes, e.g. the real-feature bundle that
+``benchmarks/real_feature_bundle.py`` writes (EfficientNet-Lite features of Fashion-MNIST: n = 50,000,
+d = 1,280, K = 10, Z = 1,000); the bundle's n, d, K and Z are printed, and its ``<PATH>.json`` meta
+(model, extraction) when there is one; that meta becomes the bundle's, as in a run, so the
+data-free controls can read it. Metrics that need probs fail on a bundle without them.
+
+Every row gives the wall-clock seconds, the CPU seconds of the process (both of the best call;
+all threads together) and the 1-minute load average (``os.getloadavg()``) just before and just
+after the metric's calls: on a shared machine a figure means little without the load it ran under.
+A metric that refuses the bundle's inputs (``MetricInputError``/``MetricUndefined``: a data-free
+control whose fact the meta lacks, as on the synthetic bundles) is shown UNDEFINED, as a board
+shows it, and does not make the exit status non-zero; any other exception is FAILED (exit 1).
 
 ``--together`` also times what a run does: every metric on one bundle through
 ``facebench.score.zoo.score_zoo``, where metrics that share work (C, the class distances) reuse it.
@@ -34,8 +49,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import json
+import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -66,26 +84,87 @@ def make_bundle(n: int, d: int, k: int, z: int, seed: int = 0):
     return FeatureBundle.from_arrays(features, labels, logits, name=f"random-n{n}-d{d}-K{k}")
 
 
-def time_metric(name: str, bundle, repeat: int) -> tuple[float, str]:
-    """Best wall-clock seconds of ``score`` (and the error text, if the metric failed)."""
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """One metric's figure: best wall and its CPU seconds, the 1-min load average around the calls."""
+
+    seconds: float
+    cpu_seconds: float
+    load_before: float
+    load_after: float
+    error: str = ""
+    undefined: bool = False  # the metric refused this bundle's inputs (MetricInputError/MetricUndefined)
+
+
+def measure_metric(name: str, bundle, repeat: int) -> Timing:
+    """Best wall-clock seconds of ``score`` (with that call's CPU seconds and the error text, if the
+    metric failed) and the 1-minute load average before the first call and after the last."""
     from facebench.plugins import get_plugins
 
     metric = get_plugins().create_metric(name)
-    best = float("inf")
+    best, best_cpu = float("inf"), float("nan")
+    load_before = os.getloadavg()[0]
     for _ in range(repeat):
         # a fresh bundle object (same arrays, no copy) each call, so that nothing memoised per
         # bundle (facebench caches C and the class distances per bundle object) is reused
         fresh = dataclasses.replace(bundle)
         gc.collect()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             with np.errstate(all="ignore"):
                 value = metric.score(fresh)
         except Exception as exc:  # report and go on with the other metrics
-            return time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
-        best = min(best, time.perf_counter() - start)
+            from facebench.errors import MetricInputError, MetricUndefined
+
+            return Timing(time.perf_counter() - start, time.process_time() - cpu, load_before,
+                          os.getloadavg()[0], f"{type(exc).__name__}: {exc}",
+                          isinstance(exc, (MetricInputError, MetricUndefined)))
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        if seconds < best:
+            best, best_cpu = seconds, cpu
     del value, fresh
-    return best, ""
+    return Timing(best, best_cpu, load_before, os.getloadavg()[0])
+
+
+def time_metric(name: str, bundle, repeat: int) -> tuple[float, str]:
+    """Best wall-clock seconds of ``score`` (and the error text, if the metric failed)."""
+    timing = measure_metric(name, bundle, repeat)
+    return timing.seconds, timing.error
+
+
+def load_bundle(path: str | os.PathLike[str]):
+    """A saved bundle (``FeatureBundle.load_npz``) and its label for the table; prints n, d, K, Z,
+    the load time and the ``<path>.json`` meta that ``real_feature_bundle.py`` writes beside it."""
+    from facebench.bundle import FeatureBundle
+
+    path = Path(path)
+    start = time.perf_counter()
+    bundle = FeatureBundle.load_npz(path)
+    z = bundle.probs.shape[1] if bundle.probs is not None else 0
+    print(f"# bundle {path}: n={bundle.n}, d={bundle.dim}, K={bundle.num_classes}, Z={z or 'none (no probs)'}; "
+          f"loaded in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        meta = json.loads(sidecar.read_text())
+        keys = ("model", "dataset", "preprocessing", "subsample_seed", "extraction_wall_s", "loadavg_before", "note")
+        print(f"# meta ({sidecar.name}): " + json.dumps({k: meta[k] for k in keys if k in meta}),
+              file=sys.stderr, flush=True)
+        # the extraction's meta, as a run's bundle carries it (the data-free controls read num_params etc.)
+        bundle = dataclasses.replace(bundle, meta={**meta, **bundle.meta})
+    return f"{path.stem} (n={bundle.n}, d={bundle.dim}, K={bundle.num_classes})", bundle
+
+
+def synthetic_bundles(sizes, seed: int):
+    """(size, label, bundle) of each synthetic size, generated when asked for (one in memory at a time)."""
+    for size in sizes:
+        spec = SIZES[size]
+        label = f"{size} (n={spec['n']}, d={spec['d']}, K={spec['k']})"
+        start = time.perf_counter()
+        bundle = make_bundle(spec["n"], spec["d"], spec["k"], spec["z"], seed=seed)
+        print(f"# {label}: data generated in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+        yield size, label, bundle
+        del bundle  # before the next size is generated
+        gc.collect()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,12 +172,15 @@ def main(argv: list[str] | None = None) -> int:
 
     registered = get_plugins().metrics.names()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=["small", "large"],
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=None,
                         help="sizes to run (default: small, then large)")
+    parser.add_argument("--bundle", metavar="PATH.npz", default=None,
+                        help="time the metrics on this saved bundle instead of the synthetic sizes "
+                             "(e.g. one written by benchmarks/real_feature_bundle.py)")
     parser.add_argument("--metrics", nargs="+", default=registered, metavar="NAME",
                         help=f"metrics to time (default: all registered: {', '.join(registered)})")
     parser.add_argument("--repeat", type=int, default=None,
-                        help="calls per metric, best kept (default: 3 for small, 1 for large)")
+                        help="calls per metric, best kept (default: 3 for small, 1 for medium, large and --bundle)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="limit BLAS threads (threadpoolctl)")
     parser.add_argument("--together", action="store_true",
@@ -112,29 +194,42 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown metric(s): {', '.join(unknown)} (registered: {', '.join(registered)})")
 
-    width = max(len(m) for m in args.metrics + ["metric"])
-    print(f"{'metric':<{width}}  {'size':<34}  {'seconds':>9}", flush=True)
-    print(f"{'-' * width}  {'-' * 34}  {'-' * 9}", flush=True)
+    if args.bundle and args.sizes:
+        parser.error("--bundle and --sizes are alternatives: give one")
+    if args.bundle:
+        try:
+            bundles = [("bundle", *load_bundle(args.bundle))]
+        except Exception as exc:  # a missing or malformed file: say so, no traceback
+            parser.error(f"--bundle: {exc}")
+    else:
+        bundles = synthetic_bundles(args.sizes or ["small", "large"], args.seed)
+    width = max(len(m) for m in args.metrics + ["metric"] + (["ALL (one score_zoo)"] if args.together else []))
+    # the label column fits the synthetic sizes; a bundle's label (its file stem) may be longer
+    col = max(34, len(bundles[0][1]) if args.bundle else 0)
+    print(f"# load: 1-minute load average (os.getloadavg) before / after, on {os.cpu_count()} cores",
+          file=sys.stderr, flush=True)
+    print(f"{'metric':<{width}}  {'size':<{col}}  {'seconds':>9}  {'cpu s':>9}  {'load before':>11}  {'after':>6}",
+          flush=True)
+    print(f"{'-' * width}  {'-' * col}  {'-' * 9}  {'-' * 9}  {'-' * 11}  {'-' * 6}", flush=True)
     failed = False
-    for size in args.sizes:
-        spec = SIZES[size]
-        label = f"{size} (n={spec['n']}, d={spec['d']}, K={spec['k']})"
-        start = time.perf_counter()
-        bundle = make_bundle(spec["n"], spec["d"], spec["k"], spec["z"], seed=args.seed)
-        print(f"# {label}: data generated in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    for size, label, bundle in bundles:
         repeat = args.repeat or (3 if size == "small" else 1)
         for name in args.metrics:
-            seconds, error = time_metric(name, bundle, repeat)
-            note = f"  FAILED: {error}" if error else ""
-            failed |= bool(error)
-            print(f"{name:<{width}}  {label:<34}  {seconds:9.4f}{note}", flush=True)
+            t = measure_metric(name, bundle, repeat)
+            note = f"  {'UNDEFINED' if t.undefined else 'FAILED'}: {t.error}" if t.error else ""
+            failed |= bool(t.error) and not t.undefined
+            print(f"{name:<{width}}  {label:<{col}}  {t.seconds:9.4f}  {t.cpu_seconds:9.2f}  {t.load_before:11.2f}"
+                  f"  {t.load_after:6.2f}{note}", flush=True)
         if args.together:
             from facebench.score.zoo import score_zoo
 
             metrics = {m: get_plugins().create_metric(m) for m in args.metrics}
-            start = time.perf_counter()
+            load_before = os.getloadavg()[0]
+            start, cpu = time.perf_counter(), time.process_time()
             score_zoo(metrics, {"model": dataclasses.replace(bundle)})
-            print(f"{'ALL (one score_zoo)':<{width}}  {label:<34}  {time.perf_counter() - start:9.4f}", flush=True)
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+            print(f"{'ALL (one score_zoo)':<{width}}  {label:<{col}}  {seconds:9.4f}  {cpu:9.2f}"
+                  f"  {load_before:11.2f}  {os.getloadavg()[0]:6.2f}", flush=True)
         del bundle
         gc.collect()
     return 1 if failed else 0
