@@ -290,8 +290,8 @@ def test_html_is_self_contained(built):
     # ranking; per benchmark and truth 2 main + 6 detail tables, a stability table and a ground-truth table; cost, zoo
     # totals and cost ratio per benchmark (this store records no per-job costs: no "where the jobs ran");
     # the NC table of the classification benchmark; a reliability table per benchmark; a group table and
-    # a pairwise table overall, per task (2) and per benchmark
-    assert html.count("<table") == 1 + (9 + 1) * 1 + (9 + 1) * 2 + 2 * 3 + 1 + 2 + 2 * 3 + 2 * 2
+    # a pairwise table overall, per task (2) and per benchmark; the segmentation benchmark's ground truths compared
+    assert html.count("<table") == 1 + (9 + 1) * 1 + (9 + 1) * 2 + 2 * 3 + 1 + 2 + 2 * 3 + 2 * 2 + 1
 
 
 def test_rebuild_is_identical(built, tmp_path):
@@ -405,3 +405,55 @@ def test_leaderboard_of_a_real_runner_store_matches_scipy(tmp_path, monkeypatch)
     doc = json.loads(paths[2].read_text())
     assert doc["benchmarks"][0]["diagnostics"]["variance_collapse"]["ta"]["epochs"] == 4  # the toy's 3 epochs + epoch 0
     assert "name: toy" in paths[0].read_text()
+
+
+def test_ground_truths_compared_against_the_primary(built):
+    """Each further ground truth's model ranking against the primary's: τ_w from the stored seeds, by scipy."""
+    from facebench.leaderboard.tables import load_leaderboard
+
+    store = ResultsStore(built["store"])
+    board = load_leaderboard(store, n_boot=20)
+    rows = [a for b in board.benchmarks for a in b.truth_agreement()]
+    assert rows, "the fixture's segmentation benchmark has several ground truths"
+    for b in board.benchmarks:
+        for a in b.truth_agreement():
+            primary = _truth_means(store, b.benchmark, a.target, a.primary)
+            other = _truth_means(store, b.benchmark, a.target, a.truth)
+            common = sorted(set(primary) & set(other))
+            expected = stats.weightedtau([other[m] for m in common], [primary[m] for m in common]).statistic
+            assert a.truth != a.primary and a.n_models == len(common)
+            assert a.tau_w == pytest.approx(expected, abs=1e-12)
+            assert a.best_primary == max(common, key=primary.get) and a.best_truth == max(common, key=other.get)
+            for model, rank_p, rank_o in a.moved:
+                assert rank_p == 1 + sum(primary[o] > primary[model] for o in common)
+                assert rank_o == 1 + sum(other[o] > other[model] for o in common) and rank_p != rank_o
+    assert "**Ground truths compared**" in built["md"] and "<h3>Ground truths compared</h3>" in built["html"]
+
+
+def test_board_says_what_the_zoo_is_and_the_configs_notes(tmp_path):
+    """A registered zoo's summary and the benchmark's ``notes`` from the recorded config, under its heading."""
+    import yaml
+
+    from facebench.config import parse_config
+    from facebench.errors import ConfigError
+    from facebench.plugins import get_plugins
+
+    note = "What the recipe favours: small   nets."
+    config = ("name: n\nbenchmarks:\n  - task: classification\n    zoo: embedded-classification\n"
+              f"    targets: [digits]\n    notes: '{note}'\n")
+    assert parse_config(yaml.safe_load(config)).benchmarks[0].notes == "What the recipe favours: small nets."
+    with pytest.raises(ConfigError, match="'notes' must be text"):
+        parse_config(yaml.safe_load(config.replace(f"'{note}'", "[1, 2]")))
+    store = ResultsStore(tmp_path / "r.sqlite")
+    store.begin_run("d", "n", config)
+    bench = "classification/embedded-classification"
+    store.add_benchmark(bench, "classification", "embedded-classification", "digits", "d")
+    for i, model in enumerate(["a", "b", "c"]):
+        store.record_ground_truth(f"k{i}", bench, "digits", model, 0, {"accuracy": 0.5 + 0.1 * i}, 1.0)
+    store.close()
+    paths = build_leaderboards(tmp_path / "r.sqlite", tmp_path / "out", date=DATE, figures=False, sensitivity=False)
+    md = paths[0].read_text()
+    summary = get_plugins().zoos.get("embedded-classification").summary
+    assert f"Zoo: {summary}." in md and "What the recipe favours: small nets." in md
+    html = (tmp_path / "out" / "leaderboard.html").read_text()
+    assert "What the recipe favours: small nets." in html

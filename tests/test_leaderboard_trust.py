@@ -272,3 +272,36 @@ def test_cli_leaderboard_threshold_and_correction(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["leaderboard", "--store", str(store), "--out", str(tmp_path / "o2"), "--reliability-threshold", "3"])
     assert exc.value.code == 2 and "reliability threshold must be in [-1, 1]" in capsys.readouterr().err
+
+
+def test_flagged_targets_can_be_left_out_of_the_verdict(tmp_path):
+    """exclude_flagged: the targets whose primary ground truth is below the threshold leave the comparisons."""
+    from facebench.leaderboard.build import load
+    from leaderboard_fixtures import make_store
+
+    path = make_store(tmp_path / "r.sqlite", seed=3)
+    kept = load(path, n_boot=50, sensitivity=False)
+    full = {(b.benchmark, t): r.full_tau_w for b in kept.benchmarks for (t, truth), r in b.reliability.items()
+            if truth == b.targets[0].truths[0]}
+    values = sorted(full.values())
+    threshold = (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2  # about half the targets below
+    below = {key for key, v in full.items() if v < threshold}
+    assert below and len(below) < len(full)
+    out = load(path, n_boot=50, sensitivity=False, reliability_threshold=threshold, exclude_flagged=True)
+    for b in out.benchmarks:
+        left_out = {(b.benchmark, t) for t in b.excluded}
+        assert left_out == {k for k in below if k[0] == b.benchmark}
+        remaining = len(b.targets) - len(b.excluded)
+        assert (b.significance.n_targets if b.significance else 0) == remaining
+        for t in b.excluded:
+            assert any(n.startswith(f"{t}: left out of the verdict") for n in b.trust_notes)
+    assert out.significance.n_targets == len(full) - len(below)
+    # the same from a recorded config's verdict block
+    from facebench.store import ResultsStore
+
+    store = ResultsStore(path)
+    store.begin_run("d2", "again", f"name: again\nverdict: {{reliability_threshold: {threshold!r}, exclude_flagged: true}}\n")
+    store.close()
+    again = load(path, n_boot=50, sensitivity=False)
+    assert again.exclude_flagged and again.reliability_threshold == threshold
+    assert again.significance.n_targets == out.significance.n_targets

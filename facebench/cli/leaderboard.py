@@ -19,12 +19,16 @@ from .run import LEADERBOARDS, default_board_dir
 @click.option("--n-boot", type=int, default=1000, show_default=True, help="Bootstrap resamples for the intervals.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--no-figures", is_flag=True, help="Leave the plots out of the HTML (faster).")
-@click.option("--reliability-threshold", type=float, default=0.8, show_default=True,
-              help="Flag targets whose ground-truth reliability (full-seed tau_w) is below this.")
+@click.option("--reliability-threshold", type=float, default=None,
+              help="Flag targets whose ground-truth reliability (full-seed tau_w) is below this "
+                   "(default: the recorded config's verdict.reliability_threshold, else 0.8).")
+@click.option("--exclude-flagged/--keep-flagged", default=None,
+              help="Leave flagged targets out of the verdict (comparisons, the Ranking's mean) "
+                   "(default: the recorded config's verdict.exclude_flagged, else keep).")
 @click.option("--correction", type=click.Choice(["maxt", "holm", "none"]), default="maxt", show_default=True,
               help="Multiple-comparison correction when telling metrics apart (maxt: step-down max-T).")
 def leaderboard_cmd(store_path, config_path, out_dir, date, n_boot, seed, no_figures, reliability_threshold,
-                    correction) -> None:
+                    exclude_flagged, correction) -> None:
     """Write leaderboard.{md,csv,json,html} from a results store."""
     from ..leaderboard import build_leaderboards
 
@@ -42,5 +46,5 @@ def leaderboard_cmd(store_path, config_path, out_dir, date, n_boot, seed, no_fig
         raise FacebenchError(f"{store_path}: no such results store (run 'facebench run' first)")
     for p in build_leaderboards(store_path, out_dir or default_out, config_text=config_text, date=date, n_boot=n_boot,
                                 seed=seed, figures=not no_figures, reliability_threshold=reliability_threshold,
-                                correction=correction):
+                                correction=correction, exclude_flagged=exclude_flagged):
         click.echo(str(p))

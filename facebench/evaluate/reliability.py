@@ -91,7 +91,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..resolution import is_unresolved
-from .rowstats import kendall_rows, weighted_tau_rows
+from .rowstats import row_statistics, weighted_tau_rows
 
 DEFAULT_MAX_SPLITS = 100
 DEFAULT_DRAWS = 400  # test-resample / combined draws
@@ -197,7 +197,10 @@ def _finite_mean(v: np.ndarray) -> float:
 
 def _mean_tau(x: np.ndarray, y: np.ndarray, kendall: bool = True) -> tuple[float, float]:
     """Mean over rows of tau_w and Kendall (NaN rows left out; NaN if none)."""
-    return _finite_mean(weighted_tau_rows(x, y)), (_finite_mean(kendall_rows(x, y)) if kendall else math.nan)
+    if not kendall:
+        return _finite_mean(weighted_tau_rows(x, y)), math.nan
+    both = row_statistics(x, y, ("tau_w", "kendall"))  # one snap and one set of signs for both
+    return _finite_mean(both["tau_w"]), _finite_mean(both["kendall"])
 
 
 def seed_splits(n_seeds: int, *, max_splits: int = DEFAULT_MAX_SPLITS, seed: int = DEFAULT_SEED) -> np.ndarray:
@@ -220,7 +223,8 @@ def split_half_taus(values: np.ndarray, splits: np.ndarray) -> tuple[np.ndarray,
     """tau_w and Kendall between the two half means of each split, one per split (NaN where undefined)."""
     a = values[:, splits[:, 0, :]].mean(axis=2).T  # (n_splits, models)
     b = values[:, splits[:, 1, :]].mean(axis=2).T
-    return weighted_tau_rows(a, b), kendall_rows(a, b)
+    both = row_statistics(a, b, ("tau_w", "kendall"))
+    return both["tau_w"], both["kendall"]
 
 
 def split_half_reliability(values: np.ndarray, splits: np.ndarray) -> tuple[float, float]:

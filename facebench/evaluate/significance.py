@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .reliability import GroundTruth, resample_counts, stratified_resample_counts
-from .rowstats import weighted_tau_rows
+from .rowstats import Rows, weighted_tau_rows
 
 DEFAULT_N_BOOT = 1000
 DEFAULT_LEVEL = 0.95
@@ -178,10 +178,12 @@ def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int 
     observed = np.full((len(target.truths), len(metrics)), np.nan)
     boot = np.full((len(target.truths), n_boot, len(metrics)), np.nan)
     for i, gt in enumerate(target.truths):
-        y = np.take_along_axis(_resampled_truth(gt, seed_counts, rng), idx, axis=1)
+        # each side of the truth snapped once, shared by every metric (rowstats.Rows)
+        y = Rows(np.take_along_axis(_resampled_truth(gt, seed_counts, rng), idx, axis=1))
+        mean = Rows(gt.mean)
         for j, m in enumerate(metrics):
             x = np.asarray(target.scores[m], dtype=np.float64)
-            observed[i, j] = weighted_tau_rows(x, gt.mean)[0]
+            observed[i, j] = weighted_tau_rows(x, mean)[0]
             boot[i, :, j] = np.where(distinct, weighted_tau_rows(x[idx], y), np.nan)
     with _quiet():
         return TauDraws(metrics, np.nanmean(observed, axis=0), np.nanmean(boot, axis=0),

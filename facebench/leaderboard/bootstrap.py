@@ -9,7 +9,8 @@ constant), and report the percentile interval ``[q_(1-level)/2, q_(1+level)/2]``
 ``min_valid`` x ``n_boot`` usable resamples the interval is NaN.
 
 The statistics are computed for all resamples at once by :mod:`facebench.evaluate.rowstats` (the
-same definitions as scipy's).
+same definitions as scipy's), all of them from one snapped copy of each side; the ground truth's
+side (the same resampled accuracies for every metric of a target) is prepared once and reused.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..evaluate.rowstats import ROW_STATISTICS
+from ..evaluate.rowstats import ROW_STATISTICS, Rows, row_statistics
 
 DEFAULT_N_BOOT = 1000
 DEFAULT_SEED = 0
@@ -36,6 +37,22 @@ class Interval:
     @classmethod
     def nan(cls, n_valid: int = 0) -> "Interval":
         return cls(math.nan, math.nan, n_valid)
+
+
+@functools.lru_cache(maxsize=64)
+def _distinct(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """Resamples with at least two distinct models."""
+    idx = bootstrap_indices(n, n_boot, seed)
+    distinct = (np.diff(idx, axis=1) != 0).sum(axis=1) + 1 >= 2
+    distinct.setflags(write=False)
+    return distinct
+
+
+@functools.lru_cache(maxsize=4)
+def _resampled(values: bytes, n: int, n_boot: int, seed: int) -> Rows:
+    """The resampled rows of one side (keyed by its bytes: the ground truth of a target is the same
+    for every metric scored on all its models; a board asks for each target's truths in turn)."""
+    return Rows(np.frombuffer(values, dtype=np.float64)[bootstrap_indices(n, n_boot, seed)])
 
 
 @functools.lru_cache(maxsize=64)
@@ -63,12 +80,11 @@ def bootstrap_intervals(
     if n < 2 or n_boot <= 0:
         return {s: Interval.nan() for s in statistics}
     idx = bootstrap_indices(n, n_boot, seed)
-    xb, yb = x[idx], y[idx]
-    distinct = (np.diff(idx, axis=1) != 0).sum(axis=1) + 1 >= 2
+    distinct = _distinct(n, n_boot, seed)
+    yb = _resampled(np.ascontiguousarray(y).tobytes(), n, n_boot, seed)
     alpha = (1.0 - level) / 2.0
     out = {}
-    for stat in statistics:
-        values = ROW_STATISTICS[stat](xb, yb)
+    for stat, values in row_statistics(Rows(x[idx]), yb, statistics).items():
         ok = distinct & np.isfinite(values)
         n_valid = int(ok.sum())
         if n_valid < max(1, math.ceil(min_valid * n_boot)):

@@ -12,11 +12,12 @@ from ..evaluate.reliability import DEFAULT_THRESHOLD
 from ..evaluate.significance import CORRECTIONS
 from ..store import ResultsStore
 from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
-from .cards import metric_cards, store_plugins
+from .cards import attach_about, metric_cards, store_plugins, verdict_settings
 from .csvjson import render_csv, render_json
-from .html import render_html
+from .html import render_html, scatter_jobs
 from .markdown import render_markdown
-from .sensitivity import configured_grids, sensitivity_tables
+from .plots import start_scatter_grids
+from .sensitivity import board_sensitivity, start_sensitivity_tables
 from .tables import Leaderboard, load_leaderboard
 from .trust import attach_trust
 
@@ -44,38 +45,49 @@ def configs_of(store: ResultsStore) -> str:
 
 def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, version: str = __version__,
          date: str | _dt.date | None = None, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED,
-         level: float = DEFAULT_LEVEL, sensitivity: bool = True, reliability_threshold: float = DEFAULT_THRESHOLD,
-         correction: str = "maxt") -> Leaderboard:
+         level: float = DEFAULT_LEVEL, sensitivity: bool = True, reliability_threshold: float | None = None,
+         correction: str = "maxt", exclude_flagged: bool | None = None, figures: bool = False) -> Leaderboard:
     """Read a store into a :class:`Leaderboard` (what the renderers take).
 
     ``sensitivity``: recompute the sensitivity tables (:mod:`.sensitivity`) of every metric that
-    names parameters worth varying, from the cached features; ``reliability_threshold`` and
-    ``correction``: see :func:`build_leaderboards`.
+    names parameters worth varying, from the cached features; ``reliability_threshold``,
+    ``exclude_flagged`` and ``correction``: see :func:`build_leaderboards`; ``figures``: start
+    drawing the HTML's scatter grids in forked processes as soon as the scores are read
+    (:func:`.plots.start_scatter_grids`; :func:`.html.render_html` collects them), so that they are
+    drawn while the rest is computed.
     """
     path = Path(store_path)
     if not path.is_file():
         raise FacebenchError(f"{path}: no results store there (run a benchmark config first)")
     if not 0 < level < 1:
         raise FacebenchError(f"bootstrap level must be in (0, 1), got {level}")
-    if not -1 <= reliability_threshold <= 1:
+    if reliability_threshold is not None and not -1 <= reliability_threshold <= 1:
         raise FacebenchError(f"reliability threshold must be in [-1, 1] (a tau_w), got {reliability_threshold}")
     if correction not in CORRECTIONS:
         raise FacebenchError(f"multiple-comparison correction must be one of {', '.join(CORRECTIONS)}, "
                              f"got {correction!r}")
     store = ResultsStore(path)
     try:
+        # computed in a forked process meanwhile: they need nothing else of the board
+        started_sensitivity = start_sensitivity_tables(path) if sensitivity else None
+        recorded = verdict_settings(store)
+        if reliability_threshold is None:
+            reliability_threshold = recorded.get("reliability_threshold", DEFAULT_THRESHOLD)
+        if exclude_flagged is None:
+            exclude_flagged = recorded.get("exclude_flagged", False)
         board = load_leaderboard(store, n_boot=n_boot, seed=seed, level=level)
+        if figures:
+            start_scatter_grids([job for b in board.benchmarks for job in scatter_jobs(b)])
         attach_trust(board, store, threshold=reliability_threshold, n_boot=n_boot, seed=seed, level=level,
-                     correction=correction)
+                     correction=correction, exclude_flagged=exclude_flagged)
         board.config_text = configs_of(store) if config_text is None else config_text
         plugins = store_plugins(store)
+        attach_about(board, store, plugins)
         board.cards = metric_cards(store, board.metrics, plugins)
         board.controls = [m for m in board.metrics if m in plugins.metrics
                           and getattr(plugins.metrics.get(m), "control", False)]
-        if sensitivity:
-            grids = configured_grids(store)
-            board.sensitivity = [table for b in board.benchmarks for table in sensitivity_tables(
-                store, plugins, b.benchmark, [t.target for t in b.targets], b.metrics, grids)]
+        if started_sensitivity is not None:
+            board.sensitivity = board_sensitivity(board, started_sensitivity)
     finally:
         store.close()
     board.version = version
@@ -95,8 +107,9 @@ def build_leaderboards(
     level: float = DEFAULT_LEVEL,
     figures: bool = True,
     sensitivity: bool = True,
-    reliability_threshold: float = DEFAULT_THRESHOLD,
+    reliability_threshold: float | None = None,
     correction: str = "maxt",
+    exclude_flagged: bool | None = None,
 ) -> list[Path]:
     """Write leaderboard.{md,csv,json,html} for the store into ``out_dir``; returns their paths.
 
@@ -105,10 +118,13 @@ def build_leaderboards(
     ``n_boot``/``seed``/``level``: the bootstrap; ``figures=False`` leaves the plots out of the HTML;
     ``sensitivity=False`` leaves out the sensitivity tables (which read the cached features);
     ``reliability_threshold``: a target whose ground-truth reliability (tau_w) is below it is
-    flagged; ``correction``: multiple-comparison correction of the metric comparisons ("maxt": step-down max-T, "holm", "none").
+    flagged; ``exclude_flagged``: flagged targets are left out of the verdict (comparisons, the
+    Ranking's mean); both default to the recorded config's ``verdict:`` block, else 0.8 and false;
+    ``correction``: multiple-comparison correction of the metric comparisons ("maxt": step-down max-T, "holm", "none").
     """
     board = load(store_path, config_text=config_text, version=version, date=date, n_boot=n_boot, seed=seed,
-                 level=level, sensitivity=sensitivity, reliability_threshold=reliability_threshold, correction=correction)
+                 level=level, sensitivity=sensitivity, reliability_threshold=reliability_threshold, correction=correction,
+                 exclude_flagged=exclude_flagged, figures=figures)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     renderers = {

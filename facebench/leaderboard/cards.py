@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from ..config import parse_verdict
+from ..errors import ConfigError
 from ..metrics.base import MetricCard
 from ..plugins import Plugins, get_plugins
 from ..store import ResultsStore
@@ -28,6 +30,33 @@ def recorded_configs(store: ResultsStore) -> list[dict[str, Any]]:
         if isinstance(raw, dict):
             out.append(raw)
     return out
+
+
+def verdict_settings(store: ResultsStore) -> dict[str, Any]:
+    """The ``verdict:`` block of the latest recorded config that has a valid one (else {})."""
+    out: dict[str, Any] = {}
+    for raw in recorded_configs(store):
+        try:
+            settings = parse_verdict(raw.get("verdict"), "recorded config")
+        except ConfigError:
+            continue
+        if settings:
+            out = settings
+    return out
+
+
+def attach_about(board, store: ResultsStore, plugins: Plugins) -> None:
+    """Each benchmark's ``about``: its zoo's registered summary, then the recorded config's ``notes`` for it
+    (the latest run's config that names it)."""
+    notes: dict[str, str] = {}
+    for raw in recorded_configs(store):
+        for b in raw.get("benchmarks") or []:
+            if isinstance(b, dict) and isinstance(b.get("notes"), str):
+                notes[f"{b.get('task')}/{b.get('zoo')}"] = " ".join(b["notes"].split())
+    for b in board.benchmarks:
+        zoo = plugins.zoos.get(b.zoo) if b.zoo in plugins.zoos else None
+        b.about = [text for text in (f"Zoo: {zoo.summary}." if zoo is not None and zoo.summary else "",
+                                     notes.get(b.benchmark, "")) if text]
 
 
 def _plugin_modules(store: ResultsStore) -> tuple[str, ...]:

@@ -16,8 +16,9 @@ from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, 
 from .sensitivity import SensitivityTable
 from .cd_plot import cd_diagram
 from .markdown import (COST_RATIO, RANKING_NOTE, RELIABILITY_HEAD, RELIABILITY_NOTE, SENSITIVITY_NOTE, STABILITY_NOTE,
-                       chance_text, diagnostic_names, power_text, ranking_cells, reliability_rows, separated,
-                       significance_note, stability_cells, truth_headings, truth_tables, weights_text)
+                       TRUTH_AGREEMENT_HEAD, TRUTH_AGREEMENT_NOTE, chance_text, diagnostic_names, power_text, ranking_cells, reliability_rows, separated,
+                       significance_note, stability_cells, truth_agreement_rows, truth_headings, truth_tables,
+                       weights_text)
 from .tables import BenchmarkData, Leaderboard
 from .trust import flag_text, flagged
 
@@ -131,7 +132,8 @@ def benchmark_section(b: BenchmarkData, figures: bool, scatters: dict | None = N
     out = [f"<h2 id='{escape(b.benchmark)}'>{escape(b.benchmark)}</h2>",
            f"<p class='meta'>Task <b>{escape(b.task)}</b> · zoo <b>{escape(b.zoo)}</b> · {len(b.models)} models · "
            f"seeds {escape(', '.join(map(str, b.seeds)) or MISSING)} · targets: "
-           f"{escape(', '.join(t.target for t in b.targets))}</p>"]
+           f"{escape(', '.join(t.target for t in b.targets))}</p>",
+           *(f"<p>{escape(text)}</p>" for text in b.about)]
     if not b.metrics:
         out.append("<p>No metric has been scored on this benchmark yet.</p>")
     for truth, heading in truth_headings(b):
@@ -150,6 +152,10 @@ def benchmark_section(b: BenchmarkData, figures: bool, scatters: dict | None = N
                                    "Each point is a model: its zoo score (x) and mean fine-tuned result (y, bars: std over seeds)."))
     if b.reliability:
         out.append(reliability_section(b))
+    if b.truth_agreement():
+        rows = [[(escape(c), "") for c in cells] for cells in truth_agreement_rows(b)]
+        out.append("<h3>Ground truths compared</h3>" + table("", TRUTH_AGREEMENT_HEAD, rows, "truths")
+                   + f"<p class='meta'>{escape(TRUTH_AGREEMENT_NOTE)}</p>")
     if b.truths:
         out.append("<details><summary>Ground truth over seeds</summary>" + truth_spread(b) + "</details>")
     if b.metrics:

@@ -237,6 +237,26 @@ def truth_spread(b: BenchmarkData) -> str:
     return "\n\n".join(parts)
 
 
+TRUTH_AGREEMENT_HEAD = ["Target", "Primary", "Other ground truth", "Models", "τ_w", "Kendall", "Best by primary",
+                        "Best by other", "Largest rank moves (primary → other)"]
+TRUTH_AGREEMENT_NOTE = (
+    "How far the models' ranking by each further ground truth agrees with the primary one's (the metrics are ranked "
+    "by the primary). A low τ_w means the verdict hinges on the primary's recipe or statistic: "
+    "accuracy_lr_grid is the best of a learning-rate grid on a validation split (docs/statistics.md).")
+
+
+def truth_agreement_rows(b: BenchmarkData) -> list[list[str]]:
+    """The cells (plain text, :data:`TRUTH_AGREEMENT_HEAD` order) of :meth:`BenchmarkData.truth_agreement`."""
+    return [[a.target, a.primary, a.truth, str(a.n_models), fmt(a.tau_w), fmt(a.kendall), a.best_primary,
+             a.best_truth, "; ".join(f"{m} {p} → {o}" for m, p, o in a.moved) or "none"]
+            for a in b.truth_agreement()]
+
+
+def truth_agreement_section(b: BenchmarkData) -> str:
+    rows = [[esc(c) for c in cells] for cells in truth_agreement_rows(b)]
+    return "**Ground truths compared**\n\n" + table(TRUTH_AGREEMENT_HEAD, rows) + "\n\n" + TRUTH_AGREEMENT_NOTE
+
+
 COST_RATIO = ("(feature extraction + the metric) / fine-tuning the zoo once (per target and model, the mean over "
               "seeds), all targets together")
 
@@ -291,6 +311,7 @@ def benchmark_section(b: BenchmarkData) -> str:
         f"## {esc(b.benchmark)}",
         f"Task **{esc(b.task)}** · zoo **{esc(b.zoo)}** · {len(b.models)} models · seeds {seeds} · "
         f"targets: {', '.join(esc(t.target) for t in b.targets)}",
+        *(esc(text) for text in b.about),
     ]
     if not b.metrics:
         parts.append("No metric has been scored on this benchmark yet.")
@@ -304,6 +325,8 @@ def benchmark_section(b: BenchmarkData) -> str:
                              "\n\n".join(more)))
     if b.reliability:
         parts.append(reliability_section(b))
+    if b.truth_agreement():
+        parts.append(truth_agreement_section(b))
     if b.truths:
         parts.append(details("Ground truth over seeds", truth_spread(b)))
     if b.metrics:

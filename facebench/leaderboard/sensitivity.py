@@ -17,15 +17,20 @@ correlated (tau_w) with each model's mean ground truth of the task's primary sta
 of the parameters the board's scores were computed with is marked as the default. Nothing is
 stored: a target whose feature files are missing or fail their checksum is left out, with the
 reason.
+
+The tables depend on nothing else the board computes: :func:`start_sensitivity_tables` computes
+them in a forked process (its own connection to the store) while the board reads its scores and
+statistics, and :func:`board_sensitivity` collects them.
 """
 from __future__ import annotations
 
 import itertools
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..bundle import FeatureBundle
 from ..checksum import sidecar_matches
@@ -36,8 +41,11 @@ from ..metric_factory import create_metrics
 from ..plugins import Plugins
 from ..score.zoo import score_zoo
 from ..store import ResultsStore
-from .cards import recorded_configs
-from .parallel import fork_map
+from .cards import recorded_configs, store_plugins
+from .parallel import Background, fork_map
+
+if TYPE_CHECKING:
+    from .tables import Leaderboard
 
 Grid = dict[str, tuple[Any, ...]]
 
@@ -202,3 +210,33 @@ def _score_target(named: dict, item: tuple) -> tuple[str, dict[str, dict[str, fl
     except (FacebenchError, OSError, ValueError) as exc:
         return str(exc), {}
     return "", score_zoo(named, bundles).scores
+
+
+def start_sensitivity_tables(store_path: str | os.PathLike[str]) -> Background:
+    """Start computing the tables of every benchmark of the store in a forked process, which opens
+    the store itself (:class:`.parallel.Background`; on one core, :func:`board_sensitivity` computes
+    them). Each benchmark gets the tables of every metric the store holds, a benchmark's own
+    metrics among them; :func:`board_sensitivity` keeps those."""
+    return Background(_store_tables, [str(store_path)])
+
+
+def _store_tables(store_path: str) -> dict[str, list[SensitivityTable]]:
+    """benchmark -> :func:`sensitivity_tables` of all the store's metrics, with the store's plugins and grids."""
+    store = ResultsStore(store_path)
+    try:
+        plugins, grids, metrics = store_plugins(store), configured_grids(store), store.metrics()
+        targets: dict[str, list[str]] = {}
+        for row in store.benchmarks():  # the board's benchmarks and targets, in its order
+            targets.setdefault(row["benchmark"], []).append(row["target"])
+        return {bench: sensitivity_tables(store, plugins, bench, names, metrics, grids)
+                for bench, names in targets.items()}
+    finally:
+        store.close()
+
+
+def board_sensitivity(board: "Leaderboard", started: Background) -> list[SensitivityTable]:
+    """The tables :func:`start_sensitivity_tables` computed, per benchmark those of its metrics (in the
+    board's order): what :func:`sensitivity_tables` gives for each benchmark's metrics, since a
+    metric's table does not depend on the other metrics scored with it."""
+    (tables,) = started.results()
+    return [table for b in board.benchmarks for table in tables.get(b.benchmark, []) if table.metric in b.metrics]

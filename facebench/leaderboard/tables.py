@@ -137,6 +137,9 @@ class BenchmarkData:
     significance: Comparison | None = None
     reliability_threshold: float = DEFAULT_THRESHOLD
     trust_notes: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)  # targets left out of the verdict (attach_trust)
+    # filled by .build: the zoo's registered summary and the config's ``notes`` for this benchmark
+    about: list[str] = field(default_factory=list)
 
     @property
     def primary(self) -> str | None:
@@ -181,12 +184,58 @@ class BenchmarkData:
         order = ["pretrain", "extract", "finetune", "score"]
         return sorted(out.values(), key=lambda k: order.index(k["kind"]) if k["kind"] in order else len(order))
 
+    def truth_agreement(self) -> list["TruthAgreement"]:
+        """Per target, each further ground truth against the primary one: how far their model rankings agree.
+
+        A second ground truth (segmentation's mAcc, or classification's learning-rate-grid accuracy)
+        shows how much the metrics' verdict hinges on the primary truth's one recipe or statistic.
+        """
+        out = []
+        for t in self.targets:
+            ref = t.primary if t.primary in t.truths else (t.truths[0] if t.truths else None)  # as load_target ranks
+            primary = t.truth_mean.get(ref) if ref else None
+            if not primary:
+                continue
+            for truth in t.truths:
+                other = t.truth_mean.get(truth)
+                if truth == ref or not other:
+                    continue
+                common = sorted(set(primary) & set(other))
+                stats = correlations(other, primary)
+                rank_p, rank_o = _ranks(primary, common), _ranks(other, common)
+                moved = sorted(common, key=lambda m: (-abs(rank_p[m] - rank_o[m]), m))
+                out.append(TruthAgreement(t.target, ref, truth, len(common), stats["tau_w"], stats["kendall"],
+                                          max(common, key=lambda m: primary[m]) if common else "",
+                                          max(common, key=lambda m: other[m]) if common else "",
+                                          [(m, rank_p[m], rank_o[m]) for m in moved if rank_p[m] != rank_o[m]][:3]))
+        return out
+
     def average(self, metric: str, truth: str, statistic: str) -> float:
         """Mean over targets (those with a value) of one statistic: the tables' Avg. column."""
         return nanmean(t.value(metric, truth, statistic) for t in self.targets if truth in t.truths)
 
     def complete(self, metric: str, truth: str, statistic: str) -> bool:
         return all(_finite(t.value(metric, truth, statistic)) for t in self.targets if truth in t.truths)
+
+
+def _ranks(values: dict[str, float], models: list[str]) -> dict[str, int]:
+    """1 = best; equal values share the better rank."""
+    return {m: 1 + sum(values[o] > values[m] for o in models) for m in models}
+
+
+@dataclass
+class TruthAgreement:
+    """One target's further ground truth against its primary one (:meth:`BenchmarkData.truth_agreement`)."""
+
+    target: str
+    primary: str
+    truth: str
+    n_models: int
+    tau_w: float
+    kendall: float
+    best_primary: str  # the best model by each
+    best_truth: str
+    moved: list[tuple[str, int, int]]  # the models whose rank moves most: (model, rank by primary, rank by truth)
 
 
 @dataclass
@@ -218,6 +267,7 @@ class Leaderboard:
     significance: Comparison | None = None  # all benchmarks together (.trust.attach_trust)
     task_significance: dict[str, Comparison] = field(default_factory=dict)  # per task
     reliability_threshold: float = DEFAULT_THRESHOLD
+    exclude_flagged: bool = False  # flagged targets left out of the verdict (.trust.attach_trust)
     controls: list[str] = field(default_factory=list)  # data-free baselines among the metrics (Metric.control)
 
     @property

@@ -71,9 +71,16 @@ def load_correctness(store: ResultsStore, benchmark: str, target: str, models: t
 
 
 def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = DEFAULT_THRESHOLD,
-                 n_boot: int, seed: int, level: float, correction: str = "maxt") -> Leaderboard:
-    """Compute reliability, ceilings and significance and store them on the board (returned)."""
+                 n_boot: int, seed: int, level: float, correction: str = "maxt",
+                 exclude_flagged: bool = False) -> Leaderboard:
+    """Compute reliability, ceilings and significance and store them on the board (returned).
+
+    ``exclude_flagged``: a target whose primary ground truth is flagged (full-seed reliability below
+    ``threshold``, or not measurable) is left out of the comparisons and of the Ranking's mean τ_w,
+    and the benchmark's notes say so with its reliability; its tables stay on the board.
+    """
     board.reliability_threshold = threshold
+    board.exclude_flagged = exclude_flagged
     all_draws = []
     task_draws: dict[str, list] = {}
     for b in board.benchmarks:
@@ -92,6 +99,12 @@ def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = 
                 gt = GroundTruth(models, seeds, values, correct, labels)
                 b.reliability[(t.target, truth)] = reliability(gt, seed=seed)
                 truths.append(gt)
+            primary = b.reliability.get((t.target, t.truths[0])) if t.truths else None  # load_target: primary first
+            if exclude_flagged and primary is not None and primary.flagged(threshold):
+                b.trust_notes.append(f"{t.target}: left out of the verdict (comparisons and the Ranking's mean): "
+                                     f"{flag_text(primary, threshold)}")
+                b.excluded.append(t.target)
+                continue
             sig = _significance_target(b, t, truths)
             if sig is not None:
                 draws.append(target_draws(sig, n_boot=n_boot, seed=seed))
