@@ -25,12 +25,9 @@ _CALL: Callable | None = None  # the function being mapped: forked workers inher
 
 
 def _call(item):
-    """One item in a worker, with one BLAS thread: the workers already use every core."""
-    from threadpoolctl import threadpool_limits
-
+    """One item in a worker (forked with the parent's one BLAS thread: the workers already use every core)."""
     assert _CALL is not None
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _CALL(item)
+    return _CALL(item)
 
 
 def _can_fork() -> bool:
