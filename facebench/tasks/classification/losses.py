@@ -240,7 +240,16 @@ class LargeMargin(SourceLoss):
         return sign * torch.cos(m * theta) - 2.0 * k
 
     def margin_logits(self, features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, y: torch.Tensor):
-        features, weight = features.float(), weight.float()
+        """The logits with the target's replaced by f_y, in float32 also under mixed precision.
+
+        Autocast is switched off here: it would run ``features @ weight.t()`` in bfloat16/float16
+        while the norms stay float32 (a dtype clash in the scatter), and acos near +-1 needs float32.
+        """
+        with torch.autocast(device_type=features.device.type, enabled=False):
+            return self._margin_logits(features.float(), weight.float(), bias, y)
+
+    def _margin_logits(self, features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                       y: torch.Tensor) -> torch.Tensor:
         logits = features @ weight.t()
         w_norm = weight.norm(dim=1)[y]
         h_norm = features.norm(dim=1)
