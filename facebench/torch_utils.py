@@ -3,10 +3,17 @@
 On CUDA, training runs under ``torch.autocast`` (bfloat16 where supported, else float16 with a
 GradScaler); losses are returned in float32. On CPU everything is float32. Nothing here assumes a
 network's structure: a training step is ``loss_fn(net, x, y, generator)``.
+
+A job on CUDA asks for deterministic kernels (:func:`deterministic_cuda`): cuDNN's deterministic
+algorithms without autotuning, cuBLAS with a fixed workspace, and torch's deterministic
+implementations where they exist (a warning, not an error, for an operation that has none), so
+that a seed gives the same result on the same GPU and software. CPU and GPU results still differ:
+other kernels, other rounding, and bfloat16 under autocast (``benchmarks/gpu_check.md``).
 """
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,6 +31,26 @@ def is_cuda(device: str) -> bool:
     return str(device).startswith("cuda")
 
 
+def deterministic_cuda() -> None:
+    """Deterministic CUDA kernels for this process (module docstring); a no-op when already set.
+
+    ``CUBLAS_WORKSPACE_CONFIG`` must be set before cuBLAS starts in the process; a value the user
+    set is kept.
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    if not torch.are_deterministic_algorithms_enabled():
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def prepare_device(num_threads: int | None, device: str) -> None:
+    """Before a job's torch work: CPU threads (:func:`set_cpu_threads`), deterministic CUDA kernels."""
+    set_cpu_threads(num_threads, device)
+    if is_cuda(device):
+        deterministic_cuda()
+
+
 @dataclass
 class Amp:
     """Mixed precision for one device: ``with amp.autocast(): ...`` and a (possibly disabled) scaler."""
@@ -34,6 +61,7 @@ class Amp:
         self.enabled = is_cuda(self.device)
         self.dtype = None
         if self.enabled:
+            deterministic_cuda()
             self.dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.enabled and self.dtype == torch.float16)
 

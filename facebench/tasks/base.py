@@ -405,10 +405,10 @@ class JobsTask(Task):
 
     def pretrain(self, model: ModelSpec, ctx: TaskContext) -> None:
         """Build ``model``; run and cache its source pre-training when it has a PretrainSpec."""
-        from ..torch_utils import set_cpu_threads
+        from ..torch_utils import prepare_device
 
         opts = self.options(ctx)
-        set_cpu_threads(opts.num_threads, ctx.device)
+        prepare_device(opts.num_threads, ctx.device)
         self.jobs().load_pretrained(model, ctx, opts)
 
     def resolve_model(self, ref: Any, ctx: TaskContext) -> ModelSpec:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...torch_utils import Amp, set_cpu_threads
+from ...torch_utils import Amp, prepare_device
 from .options import TaskOptions
 
 
 def setup_torch(opts: TaskOptions, device: str) -> None:
-    """Thread count on CPU (``options.num_threads``)."""
-    set_cpu_threads(opts.num_threads, device)
+    """Thread count on CPU (``options.num_threads``); deterministic kernels on CUDA (torch_utils.prepare_device)."""
+    prepare_device(opts.num_threads, device)
 
 
 @torch.no_grad()

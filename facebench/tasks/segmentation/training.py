@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...torch_utils import Amp, set_cpu_threads
+from ...torch_utils import Amp, prepare_device
 from .data import ArraySplit
 
 
@@ -32,7 +32,7 @@ def as_split(images, labels=None):
 
 
 def setup_torch(opts, device: str) -> None:
-    set_cpu_threads(opts.num_threads, device)
+    prepare_device(opts.num_threads, device)
 
 
 def to_model_inputs(net, images: np.ndarray, labels: np.ndarray | None, training: bool, device: str = "cpu"):

@@ -17,7 +17,7 @@ from scipy.special import softmax
 
 from ...bundle import FeatureBundle
 from ...predictions import TestPredictions
-from ...torch_utils import Amp, make_loader, set_cpu_threads, train_epoch
+from ...torch_utils import Amp, make_loader, prepare_device, train_epoch
 from ..base import FinetuneResult, ModelSpec
 from .data import load_split
 from .heads import get_loss, variant_of
@@ -51,7 +51,7 @@ def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> Fe
     ``probs``: softmax of the source head (None for a model without source training: it has no
     source head). ``meta`` records, for the data-free controls, ``num_params`` (the backbone's) and,
     where known, ``source_accuracy`` and ``pretrain_epochs`` (:func:`.pretrain.source_facts`)."""
-    set_cpu_threads(opts.num_threads, ctx.device)
+    prepare_device(opts.num_threads, ctx.device)
     t0 = time.perf_counter()
     net, tokenizer, info = load_pretrained(spec, ctx, opts)
     split = load_split(target, "train", ctx, opts, tokenizer, opts.train_per_class)
@@ -78,7 +78,7 @@ def extract_features(spec: ModelSpec, target: str, ctx, opts: TaskOptions) -> Fe
 
 
 def finetune_model(spec: ModelSpec, target: str, seed: int, hparams: Hparams, ctx, opts: TaskOptions) -> FinetuneResult:
-    set_cpu_threads(opts.num_threads, ctx.device)
+    prepare_device(opts.num_threads, ctx.device)
     t0 = time.perf_counter()
     net, tokenizer, _ = load_pretrained(spec, ctx, opts)
     train = load_split(target, "train", ctx, opts, tokenizer, opts.train_per_class)
