@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # For a machine with a GPU: the small config end to end on CUDA, then the metric backend at the
-# large size (n=50,000, d=2,048, K=100), numpy against torch on the GPU. About 10 minutes.
-#   bash benchmarks/gpu_check.sh [OUT_DIR]       (default: /tmp/facebench-gpu-check)
+# large size (n=50,000, d=2,048, K=100), numpy against torch on the GPU. About 5 minutes.
+#   bash benchmarks/gpu_check.sh [OUT_DIR [CPU_STORE]]     (default OUT_DIR: /tmp/facebench-gpu-check)
+# CPU_STORE: the store of the same config run with --device cpu; step 2 then prints how far the
+# GPU's ground truth and scores are from the CPU's (benchmarks/compare_stores.py).
 # Prints: the device, the run's summary and per-kind cost (wall, device, peak host and GPU memory)
 # from the store, the boards' cost ratios, and the metric timings with their relative differences.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-/tmp/facebench-gpu-check}"
+CPU_STORE="${2:-}"
+DEVICE="${DEVICE:-cuda}"   # DEVICE=cpu SIZE=small: a dry run of this script on a machine without a GPU
+SIZE="${SIZE:-large}"
 PY="${PYTHON:-.venv/bin/python}"
 mkdir -p "$OUT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
 "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'available', torch.cuda.is_available())"
 
-echo "== 1. small config end to end on cuda"
+echo "== 1. small config end to end on $DEVICE"
 start=$(date +%s)
-"$PY" -m facebench run benchmarks/gpu_small.yaml --device cuda --quiet --store "$OUT/store.sqlite" \
+"$PY" -m facebench run benchmarks/gpu_small.yaml --device "$DEVICE" --quiet --store "$OUT/store.sqlite" \
   --cache-dir "$OUT/cache" --out "$OUT/boards" 2> "$OUT/run.log" || { tail -20 "$OUT/run.log"; exit 1; }
 echo "wall $(( $(date +%s) - start )) s"; tail -3 "$OUT/run.log"
 "$PY" - "$OUT/store.sqlite" <<'PY'
@@ -27,7 +32,11 @@ for kind, n, s, rss, gpu, dev in db.execute(
         "FROM job_costs GROUP BY kind"):
     print(f"{kind:<9} {n:>4} {s:8.1f} {(rss or 0) / 2**20:12.0f} {(gpu or 0) / 2**20:12.0f}  {dev}")
 PY
-"$PY" -c "import json,sys; b=json.load(open(sys.argv[1]))['benchmarks'][0]['cost']; print('cost ratio', {m: round(r, 4) for m, r in b['cost_ratio'].items()})" "$OUT/boards/leaderboard.json"
+"$PY" -c "import json,sys; b=json.load(open(sys.argv[1]))['benchmarks'][0]['cost_ratio']; print('cost ratio', {m: round(r, 4) for m, r in b['ratio'].items()})" "$OUT/boards/leaderboard.json"
+if [ -n "$CPU_STORE" ]; then
+  echo "== 2. CPU store (A) against this GPU run (B)"
+  "$PY" benchmarks/compare_stores.py "$CPU_STORE" "$OUT/store.sqlite"
+fi
 
-echo "== 2. metric backend at n=50,000, d=2,048, K=100: numpy vs torch on cuda"
-"$PY" benchmarks/bench_metric_backend.py --device cuda --size large
+echo "== 3. metric backend at size $SIZE (large: n=50,000, d=2,048, K=100): numpy vs torch on $DEVICE"
+"$PY" benchmarks/bench_metric_backend.py --device "$DEVICE" --size "$SIZE"
