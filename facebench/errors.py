@@ -39,5 +39,10 @@ class FacebenchWarning(UserWarning):
     """A result was computed, but with a caveat the user should see (recorded with the result)."""
 
 
+class ConvergenceWarning(FacebenchWarning):
+    """An iterative fit inside a metric stopped at its step cap before its tolerance: the value is
+    returned, and the warning (recorded with the scores, shown on the board) says how far it may be."""
+
+
 class StoreError(FacebenchError):
     """The results store cannot be opened (not SQLite, corrupt, a directory)."""

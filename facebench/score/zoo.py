@@ -41,16 +41,26 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def score_model(metric: Metric, bundle: FeatureBundle) -> tuple[MetricValue | None, str | None, float]:
-    """One metric on one bundle: (value, error message, seconds)."""
+def score_model(metric: Metric, bundle: FeatureBundle) -> tuple[MetricValue | None, str | None, float, list[str]]:
+    """One metric on one bundle: (value, error message, seconds, warnings).
+
+    The warnings are the metric's own: ``UserWarning`` and its subclasses (a
+    :class:`~facebench.metrics.base.ConvergenceWarning`, say), each message once. Libraries'
+    deprecation and future warnings are not the metric's verdict on this bundle and are left out.
+    """
     start = time.perf_counter()
-    try:
-        with np.errstate(all="ignore"):
-            value = metric.score(bundle)
-        error = _check_finite(value)
-    except Exception as exc:  # noqa: BLE001 - any metric (plugins too) may fail; never hide the others
-        value, error = None, _error_text(exc)
-    return (value if error is None else None), error, time.perf_counter() - start
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            with np.errstate(all="ignore"):
+                value = metric.score(bundle)
+            error = _check_finite(value)
+        except Exception as exc:  # noqa: BLE001 - any metric (plugins too) may fail; never hide the others
+            value, error = None, _error_text(exc)
+    seconds = time.perf_counter() - start
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)
+                and not issubclass(w.category, (DeprecationWarning, FutureWarning))]
+    return (value if error is None else None), error, seconds, list(dict.fromkeys(messages))
 
 
 def _check_finite(value: MetricValue) -> str | None:
@@ -99,8 +109,9 @@ def score_zoo(
         for name, metric in metrics.items():
             if on_progress:
                 on_progress(name, model)
-            value, error, secs = score_model(metric, bundle)
+            value, error, secs, warns = score_model(metric, bundle)
             out.seconds[name][model] = secs
+            out.warnings[name].extend(f"model {model}: {w}" for w in warns)
             if error is not None:
                 out.errors[name][model] = error
             else:
