@@ -3,10 +3,11 @@
     python benchmarks/board_speed.py STORE [--out DIR] [--date 2025-01-01] [--serial]
 
 Builds the four files as ``facebench leaderboard`` does (``build_leaderboards``) and prints, per
-part, its wall seconds, this process's CPU seconds and its children's (the scatter grids and the
+part, its wall seconds, this process's CPU seconds and its children's (the figures and the
 sensitivity tables are computed in forked processes while this one goes on; a child's CPU is
 counted when it is collected). ``--serial``: as on one core (``os.cpu_count() = 1``), every part
-runs in this process, one after the other, so each part's CPU is what it costs.
+runs in this process, one after the other, so each part's CPU is what it costs (the figures: a
+row per kind, summed over its figures).
 """
 from __future__ import annotations
 
@@ -26,19 +27,29 @@ def _cpu() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
-def _timed(label: str, fn):
+def _timed(label: str, fn, *, summed: bool = False):
+    """``fn``, its calls timed: a row each, or (``summed``) one row for all of them, "(n×)" in its label."""
+    calls = 0
+
     def timed(*args, **kwargs):
         global _depth
+        nonlocal calls
         wall, (own, kids) = time.perf_counter(), _cpu()
-        row = len(ROWS)
-        ROWS.append((_depth, label, 0.0, 0.0, 0.0))
+        if summed and calls:
+            row = next(k for k, r in enumerate(ROWS) if r[1].startswith(label + " ("))
+            depth, _, w0, c0, k0 = ROWS[row]
+        else:
+            row, depth, w0, c0, k0 = len(ROWS), _depth, 0.0, 0.0, 0.0
+            ROWS.append((depth, label, 0.0, 0.0, 0.0))
+        calls += 1
         _depth += 1
         try:
             return fn(*args, **kwargs)
         finally:
             _depth -= 1
             own2, kids2 = _cpu()
-            ROWS[row] = (_depth, label, time.perf_counter() - wall, own2 - own, kids2 - kids)
+            ROWS[row] = (depth, f"{label} ({calls}×)" if summed else label, w0 + time.perf_counter() - wall,
+                         c0 + own2 - own, k0 + kids2 - kids)
     return timed
 
 
@@ -60,7 +71,7 @@ def main() -> None:
     parts = [
         (build, "start_sensitivity_tables", "start the sensitivity tables (fork)"),
         (build, "load_leaderboard", "scores, statistics, bootstrap intervals"),
-        (build, "start_scatter_grids", "start the scatter grids (fork)"),
+        (build, "start_figures", "start figures (fork; the first imports matplotlib)"),
         (build, "attach_trust", "reliability, noise ceiling, significance"),
         (build, "store_plugins", "plugins (imports)"),
         (build, "metric_cards", "metric cards"),
@@ -70,14 +81,17 @@ def main() -> None:
         (build, "render_csv", "leaderboard.csv"),
         (build, "render_json", "leaderboard.json"),
         (build, "render_html", "leaderboard.html"),
-        (html, "ranking_section", "ranking table and plot"),
-        (html, "significance_section", "comparisons and critical-difference diagrams"),
-        (plots, "scatter_grids", "scatter grids (collected)"),
-        (html, "diagnostics_section", "per-epoch diagnostic traces"),
+        (plots, "draw_all", "figures (collected, or drawn here)"),
     ]
     for module, name, label in parts:
         if hasattr(module, name):
             setattr(module, name, _timed(label, getattr(module, name)))
+    # each figure where it is drawn (in this process: with --serial, or figures a child failed on)
+    figures = [(plots, "scatter_grid", "scatter grids"), (plots, "trace_plot", "diagnostic traces"),
+               (plots, "ranking_plot", "ranking plot"), (html, "cd_diagram", "critical-difference diagrams")]
+    for module, name, label in figures:
+        if hasattr(module, name):
+            setattr(module, name, _timed(label, getattr(module, name), summed=True))
     build_all = _timed("build_leaderboards", build.build_leaderboards)
     build_all(args.store, args.out, date=args.date)
 

@@ -9,7 +9,9 @@
   the titles placed by matplotlib;
 * the sensitivity tables computed in the background for all the store's metrics, kept per benchmark,
   equal those computed per benchmark;
-* :class:`facebench.leaderboard.parallel.Background` and the scatter grids started in the background.
+* :class:`facebench.leaderboard.parallel.Background` (its queue, its children's maps) and the figures
+  started in the background;
+* importing the leaderboard does not import matplotlib.
 """
 from __future__ import annotations
 
@@ -262,26 +264,96 @@ def test_the_scatter_grid_cases_are_what_they_say():
     plots._GRIDS.clear()
     try:
         plots.scatter_grid(_target("b", metrics, 15, seed=2, elsewhere="metric-3"), "accuracy", metrics, "b")
-        axes = list(plots._GRIDS[(2, 4)][1].flat)
+        axes = list(plots._GRIDS[(2, 4, 4)][1].flat)  # 2 x 4 panels, 15 models in a legend of 4 rows
         assert [t.get_text() for ax in axes for t in ax.texts] == ["no scores"]
         plots.scatter_grid(_target("c", metrics, 5, seed=3, offset=0.95), "accuracy", metrics, "c")
+        axes = list(plots._GRIDS[(2, 4, 2)][1].flat)
         assert all(ax.yaxis.offsetText.get_text() for ax in axes[:7])
     finally:
         plots._GRIDS.clear()
 
 
-def test_scatter_grids_started_in_the_background_are_collected():
+def test_scatter_grid_names_each_model_once_in_one_colour_everywhere():
+    """Each model has one colour in every panel, and the legend names it once with that colour;
+    the panels share the y axis; past MAX_LABELLED_MODELS there is no legend."""
+    from matplotlib.colors import to_rgba
+
+    metrics = [f"metric-{i}" for i in range(6)]
+    target = _target("d", metrics, 7, seed=4)
+    plots._GRIDS.clear()
+    try:
+        plots.scatter_grid(target, "accuracy", metrics, "d")
+        fig, axes = plots._GRIDS[(2, 4, 2)]
+        (legend,) = fig.legends
+        named = {t.get_text(): to_rgba(h.get_color()) for t, h in zip(legend.get_texts(), legend.legend_handles)}
+        assert sorted(named) == sorted(target.truth_mean["accuracy"])  # every model, once
+        assert len(set(named.values())) == 7  # told apart
+        for ax, metric in zip(axes.flat, metrics):
+            (points,) = [c for c in ax.collections if c.get_offsets().shape == (7, 2)]
+            for (x, y), colour in zip(points.get_offsets(), points.get_facecolors()):
+                model = next(m for m, v in target.scores[metric].items() if v == x)
+                assert target.truth_mean["accuracy"][model] == y and tuple(colour) == named[model]
+        assert len({ax.get_ylim() for ax in axes.flat[:6]}) == 1
+        many = _target("e", metrics, plots.MAX_LABELLED_MODELS + 1, seed=5)
+        plots.scatter_grid(many, "accuracy", metrics, "e")
+        assert not plots._GRIDS[(2, 4, 0)][0].legends
+    finally:
+        plots._GRIDS.clear()
+
+
+def test_figures_started_in_the_background_are_collected(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     metrics = ["m1", "m2"]
-    jobs = [(_target(t, metrics, 5, seed=i), "accuracy", metrics, t) for i, t in enumerate("xyz")]
-    want = [_pixels(_fresh(job)) for job in jobs]
-    plots.start_scatter_grids(jobs)
-    got = plots.scatter_grids(list(jobs))  # the same jobs: collected
-    assert [np.array_equal(_pixels(p), w) for p, w in zip(got, want)] == [True] * 3
-    assert not plots._STARTED
-    plots.start_scatter_grids(jobs)
-    other = [(_target("x", metrics, 5, seed=0), "accuracy", metrics, "x")]  # equal, but other objects: drawn anew
-    assert np.array_equal(_pixels(plots.scatter_grids(other)[0]), want[0])
-    assert not plots._STARTED and not plots._GRIDS
+    targets = [_target(t, metrics, 5, seed=i) for i, t in enumerate("xyz")]
+    jobs = [(plots.scatter_grid, (t, "accuracy", metrics, t.target)) for t in targets]
+    want = [_pixels(_fresh(args)) for _, args in jobs]
+    try:
+        plots.start_figures(jobs[:2])
+        plots.start_figures(jobs[2:], processes=1)
+        assert [len(bg._children) for _, bg in plots._STARTED] == [2, 1]
+        plots.draw_all(list(jobs))  # the same jobs: collected
+        assert not plots._STARTED
+        got = [plots.figure_png(plots.scatter_grid, t, "accuracy", list(metrics), t.target) for t in targets]
+        assert [np.array_equal(_pixels(p), w) for p, w in zip(got, want)] == [True] * 3
+    finally:
+        plots.forget()
+    assert not plots._READY and not plots._GRIDS
+    try:
+        plots.start_figures(jobs)
+        # equal targets, but other objects: not the started figures (those are ended), drawn anew
+        other = _target("x", metrics, 5, seed=0)
+        plots.draw_all([(plots.scatter_grid, (other, "accuracy", metrics, "x"))])
+        assert not plots._STARTED and len(plots._READY) == 1
+        assert np.array_equal(_pixels(plots.figure_png(plots.scatter_grid, other, "accuracy", metrics, "x")), want[0])
+    finally:
+        plots.forget()
+
+
+def test_a_figure_not_made_ready_is_drawn_when_asked_for():
+    t = _target("x", ["m1"], 4, seed=0)
+    job = (t, "accuracy", ["m1"], "x")
+    plots.forget()
+    assert np.array_equal(_pixels(plots.figure_png(plots.scatter_grid, *job)), _pixels(_fresh(job)))
+    plots.forget()
+
+
+def test_figures_are_told_apart_by_their_function_and_arguments():
+    a, b = _target("x", ["m1"], 4, seed=0), _target("x", ["m1"], 4, seed=0)
+    job = (plots.scatter_grid, (a, "accuracy", ["m1"], "x"))
+    assert plots._find(job, [(plots.scatter_grid, (a, "accuracy", ["m1"], "x"))]) == 0  # equal strings and lists
+    assert plots._find(job, [(plots.scatter_grid, (b, "accuracy", ["m1"], "x"))]) is None  # another target
+    assert plots._find(job, [(plots.trace_plot, (a, "accuracy", ["m1"], "x"))]) is None
+    assert plots._find(job, [(plots.scatter_grid, (a, "accuracy", ["m2"], "x"))]) is None
+    assert plots._find(job, [(plots.scatter_grid, (a, "accuracy", ["m1"], "y")), job]) == 1
+
+
+def test_importing_the_leaderboard_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys, facebench.leaderboard; print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 # -- sensitivity tables computed in the background ---------------------------------------------
@@ -356,6 +428,58 @@ def test_background_maps_in_order_here_or_in_children(monkeypatch):
     assert Background(_square, []).results() == []
     monkeypatch.setattr(os, "cpu_count", lambda: 1)  # one core: mapped here
     assert Background(_square, range(3)).results() == [0, 1, 4]
+
+
+def test_background_children_take_the_next_item_when_done(monkeypatch, tmp_path):
+    import time
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    parent = os.getpid()
+
+    def last_first(x: int) -> int:
+        """Item 0 is done once every other item is (or after 10 s)."""
+        if x and os.getpid() != parent:
+            (tmp_path / str(x)).touch()
+        deadline = time.monotonic() + 10
+        while x == 0 and len(list(tmp_path.iterdir())) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return os.getpid()
+
+    pids = Background(last_first, range(6)).results()
+    assert parent not in pids and len(set(pids)) == 2
+    assert pids[0] not in pids[1:]  # the other child took every other item (dealt out: items 2 and 4 too)
+
+
+def test_background_deals_out_more_items_than_it_queues(monkeypatch):
+    from facebench.leaderboard import parallel
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "QUEUED", 3)
+    started = Background(_square, range(7))
+    assert [indices for _, _, indices in started._children] == [[0, 2, 4, 6], [1, 3, 5]]
+    assert started.results() == [x * x for x in range(7)]
+    queued = Background(_square, range(3))
+    assert [indices for _, _, indices in queued._children] == [None, None]
+    assert queued.results() == [0, 1, 4]
+    one = Background(_square, range(5), processes=1)
+    assert [indices for _, _, indices in one._children] == [[0, 1, 2, 3, 4]]
+    assert one.results() == [x * x for x in range(5)]
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_maps_in_a_background_child_stay_in_it_on_two_cores(monkeypatch):
+    from facebench.leaderboard.parallel import fork_map
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert os.getpid() not in fork_map(_pid, range(3))  # here: on two forked workers
+    (child, mapped), = Background(lambda _: (os.getpid(), fork_map(_pid, range(3))), [0]).results()
+    assert mapped == [child] * 3  # in the child: one after the other (its parent uses the other core)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    (child, mapped), = Background(lambda _: (os.getpid(), fork_map(_pid, range(3))), [0]).results()
+    assert child not in mapped and os.getpid() not in mapped  # 4 cores: two left, for its forked workers
 
 
 def test_background_maps_here_what_a_child_failed_on():

@@ -14,9 +14,9 @@ from ..store import ResultsStore
 from .bootstrap import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
 from .cards import attach_about, metric_cards, store_plugins, verdict_settings
 from .csvjson import render_csv, render_json
-from .html import render_html, scatter_jobs
+from .html import data_figures, render_html, verdict_figures
 from .markdown import render_markdown
-from .plots import start_scatter_grids
+from .plots import start_figures
 from .sensitivity import board_sensitivity, start_sensitivity_tables
 from .tables import Leaderboard, load_leaderboard
 from .trust import attach_trust
@@ -52,9 +52,10 @@ def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, 
     ``sensitivity``: recompute the sensitivity tables (:mod:`.sensitivity`) of every metric that
     names parameters worth varying, from the cached features; ``reliability_threshold``,
     ``exclude_flagged`` and ``correction``: see :func:`build_leaderboards`; ``figures``: start
-    drawing the HTML's scatter grids in forked processes as soon as the scores are read
-    (:func:`.plots.start_scatter_grids`; :func:`.html.render_html` collects them), so that they are
-    drawn while the rest is computed.
+    drawing the HTML's figures in forked processes as soon as what they show is known
+    (:func:`.plots.start_figures`; :func:`.html.render_html` collects them), so that they are
+    drawn while the rest is computed: the scatter grids and diagnostic traces once the scores are
+    read, the ranking plot and the critical-difference diagrams once the verdict is.
     """
     path = Path(store_path)
     if not path.is_file():
@@ -68,6 +69,7 @@ def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, 
                              f"got {correction!r}")
     store = ResultsStore(path)
     try:
+        plugins = store_plugins(store)  # imported once, here: the forked processes below inherit the modules
         # computed in a forked process meanwhile: they need nothing else of the board
         started_sensitivity = start_sensitivity_tables(path) if sensitivity else None
         recorded = verdict_settings(store)
@@ -77,11 +79,12 @@ def load(store_path: str | os.PathLike[str], *, config_text: str | None = None, 
             exclude_flagged = recorded.get("exclude_flagged", False)
         board = load_leaderboard(store, n_boot=n_boot, seed=seed, level=level)
         if figures:
-            start_scatter_grids([job for b in board.benchmarks for job in scatter_jobs(b)])
+            start_figures(data_figures(board))
         attach_trust(board, store, threshold=reliability_threshold, n_boot=n_boot, seed=seed, level=level,
                      correction=correction, exclude_flagged=exclude_flagged)
+        if figures:
+            start_figures(verdict_figures(board), processes=1)
         board.config_text = configs_of(store) if config_text is None else config_text
-        plugins = store_plugins(store)
         attach_about(board, store, plugins)
         board.cards = metric_cards(store, board.metrics, plugins)
         board.controls = [m for m in board.metrics if m in plugins.metrics

@@ -9,10 +9,9 @@ its metrics (a letter's metrics need not be neighbours on the axis).
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..evaluate.significance import Comparison, letter_name as _letter_name
-from .plots import to_png
+from .plots import figure, to_png
 
 
 def cd_diagram(c: Comparison, title: str) -> bytes:
@@ -22,7 +21,7 @@ def cd_diagram(c: Comparison, title: str) -> bytes:
     pad = 0.08 * max(hi - lo, 0.2)
     n_groups = len(c.groups)
     height = 2.2 + 0.3 * n_groups
-    fig = Figure(figsize=(8.0, height))
+    fig = figure(figsize=(8.0, height))
     fig.subplots_adjust(left=0.04, right=0.96, bottom=0.05, top=1 - 0.45 / height)
     ax = fig.subplots()
     ax.set_xlim(lo - pad, hi + pad)

@@ -113,7 +113,8 @@ def ranking_section(board: Leaderboard, figures: bool) -> str:
     head, rows, bold = ranking_cells(board)
     cells = [[(escape(c), "best" if i == 3 and b else "") for i, c in enumerate(row)] for row, b in zip(rows, bold)]
     return ("<h2>Ranking</h2>" + table("", head, cells, "ranking") + f"<p class='meta'>{escape(RANKING_NOTE)}</p>"
-            + (img(plots.ranking_plot(board.overall), "ranking of the metrics by mean tau_w") if figures else ""))
+            + (img(plots.figure_png(plots.ranking_plot, board.overall), "ranking of the metrics by mean tau_w")
+               if figures else ""))
 
 
 def scatter_jobs(b: BenchmarkData) -> list[tuple]:
@@ -122,13 +123,33 @@ def scatter_jobs(b: BenchmarkData) -> list[tuple]:
             for truth in b.truths for t in b.targets if truth in t.truths]
 
 
+def trace_jobs(b: BenchmarkData) -> list[tuple]:
+    """The (trace, title, quantity) of every per-epoch diagnostic figure of a benchmark, in the board's order."""
+    return [(t.diagnostics[name], f"{b.benchmark} · {t.target}", diagnostic(name).quantity)
+            for name in diagnostic_names(b) for t in b.targets if name in t.diagnostics]
+
+
+def data_figures(board: Leaderboard) -> list[plots.FigureJob]:
+    """The figures that need only the board's scores (:func:`.tables.load_leaderboard`): the scatter
+    grids, then the diagnostic traces (the dearest first: drawn in that order)."""
+    return ([(plots.scatter_grid, job) for b in board.benchmarks for job in scatter_jobs(b)]
+            + [(plots.trace_plot, job) for b in board.benchmarks for job in trace_jobs(b)])
+
+
+def verdict_figures(board: Leaderboard) -> list[plots.FigureJob]:
+    """The figures that need the verdict (:func:`.trust.attach_trust`): the ranking plot and the
+    critical-difference diagrams."""
+    jobs: list[plots.FigureJob] = [(plots.ranking_plot, (board.overall,))] if board.overall else []
+    return jobs + [(cd_diagram, (c, title)) for c, title in comparisons(board) if len(c.metrics) >= 2]
+
+
 def stability_html(b: BenchmarkData, truth: str) -> str:
     head, rows = stability_cells(b, truth)
     return (table(f"Stability over the zoo — τ_w against {escape(truth)}", head, [[(escape(c), "") for c in r] for r in rows],
                   "stability") + f"<p class='meta'>{escape(STABILITY_NOTE)}</p>")
 
 
-def benchmark_section(b: BenchmarkData, figures: bool, scatters: dict | None = None) -> str:
+def benchmark_section(b: BenchmarkData, figures: bool) -> str:
     out = [f"<h2 id='{escape(b.benchmark)}'>{escape(b.benchmark)}</h2>",
            f"<p class='meta'>Task <b>{escape(b.task)}</b> · zoo <b>{escape(b.zoo)}</b> · {len(b.models)} models · "
            f"seeds {escape(', '.join(map(str, b.seeds)) or MISSING)} · targets: "
@@ -147,7 +168,7 @@ def benchmark_section(b: BenchmarkData, figures: bool, scatters: dict | None = N
             for t in b.targets:
                 if truth in t.truths:
                     title = f"{b.benchmark} · {t.target}: score vs {truth}"
-                    png = (scatters or {}).get((id(t), truth)) or plots.scatter_grid(t, truth, b.metrics, title)
+                    png = plots.figure_png(plots.scatter_grid, t, truth, b.metrics, title)
                     out.append(img(png, f"scatter {b.benchmark} {t.target} {truth}",
                                    "Each point is a model: its zoo score (x) and mean fine-tuned result (y, bars: std over seeds)."))
     if b.reliability:
@@ -224,7 +245,7 @@ def diagnostics_section(b: BenchmarkData, figures: bool) -> str:
                 table(f"Kendall τ between the {escape(spec.quantity.replace(' ', '-'))} ranking at epoch 0 (pre-trained) and at the last epoch",
                       ["Target", "Models", "Epochs", "Kendall τ"], rows, "nc")]
         if figures:
-            out += [img(plots.trace_plot(tr, f"{b.benchmark} · {t.target}", spec.quantity),
+            out += [img(plots.figure_png(plots.trace_plot, tr, f"{b.benchmark} · {t.target}", spec.quantity),
                         f"{name} trace {b.benchmark} {t.target}") for t, tr in with_trace]
     return "".join(out)
 
@@ -270,14 +291,14 @@ def render_html(board: Leaderboard, *, figures: bool = True) -> str:
         f"over the zoo's models ({board.n_boot} resamples, seed {board.seed}). {MISSING}: failed or undefined.</p>",
         config,
         f"<ul>{toc}</ul>" if toc else "",
-        ranking_section(board, figures),
-        significance_section(board, figures),
     ]
-    scatters: dict = {}
-    if figures:  # drawn in parallel up front; the sections pick theirs up
-        jobs = [job for b in board.benchmarks for job in scatter_jobs(b)]
-        scatters = {(id(t), truth): png for (t, truth, _, _), png in zip(jobs, plots.scatter_grids(jobs))}
-    body += [benchmark_section(b, figures, scatters) for b in board.benchmarks]
+    try:
+        if figures:  # collected from the background (build.load started them) or drawn on every core now
+            plots.draw_all(data_figures(board) + verdict_figures(board))
+        body += [ranking_section(board, figures), significance_section(board, figures)]
+        body += [benchmark_section(b, figures) for b in board.benchmarks]
+    finally:
+        plots.forget()
     if board.sensitivity:
         body += ["<h2 id='sensitivity'>Sensitivity to parameters</h2>", f"<p class='meta'>{escape(SENSITIVITY_NOTE)}</p>"] + \
             [sensitivity_section(a) for a in board.sensitivity]
@@ -309,7 +330,7 @@ def comparison_block(c, title: str, figures: bool) -> str:
     if power_text(c):
         out.append(f"<p class='meta'>{escape(power_text(c).replace('`', ''))}</p>")
     if figures and len(c.metrics) >= 2:
-        out.append(img(cd_diagram(c, title), f"critical difference diagram {title}"))
+        out.append(img(plots.figure_png(cd_diagram, c, title), f"critical difference diagram {title}"))
     pairs = [[(escape(p.a), ""), (escape(p.b), ""), (fmt(p.delta), ""), (fmt_interval(p.low, p.high), ""),
               (fmt(p.p_adjusted, 3), ""), ("yes" if p.significant else "no", "")] for p in c.pairs]
     if pairs:
@@ -324,10 +345,15 @@ def significance_section(board: Leaderboard, figures: bool) -> str:
     c = board.significance
     if c is None:
         return ""
-    out = ["<h2>Which metrics can be told apart?</h2>", f"<p class='meta'>{escape(significance_note(c))}</p>",
-           comparison_block(c, "All benchmarks", figures)]
+    return "".join(["<h2>Which metrics can be told apart?</h2>", f"<p class='meta'>{escape(significance_note(c))}</p>"]
+                   + [comparison_block(comparison, title, figures) for comparison, title in comparisons(board)])
+
+
+def comparisons(board: Leaderboard) -> list[tuple]:
+    """The board's metric comparisons and their titles, in its order: overall, per task (if several), per benchmark."""
+    if board.significance is None:
+        return []
+    out = [(board.significance, "All benchmarks")]
     if len(board.task_significance) > 1:
-        out += [comparison_block(tc, f"Task {task}", figures) for task, tc in board.task_significance.items()]
-    out += [comparison_block(b.significance, b.benchmark, figures) for b in board.benchmarks
-            if b.significance is not None]
-    return "".join(out)
+        out += [(tc, f"Task {task}") for task, tc in board.task_significance.items()]
+    return out + [(b.significance, b.benchmark) for b in board.benchmarks if b.significance is not None]
