@@ -3,7 +3,9 @@
 # large size (n=50,000, d=2,048, K=100), numpy against torch on the GPU. About 5 minutes.
 #   bash benchmarks/gpu_check.sh [OUT_DIR [CPU_STORE]]     (default OUT_DIR: /tmp/facebench-gpu-check)
 # CPU_STORE: the store of the same config run with --device cpu; step 2 then prints how far the
-# GPU's ground truth and scores are from the CPU's (benchmarks/compare_stores.py).
+# GPU's ground truth and scores are from the CPU's (benchmarks/compare_stores.py). Step 4 runs the
+# config again with two worker processes (spawned, one GPU) and compares it with step 1 (not yet
+# run on a GPU; benchmarks/gpu_check.md).
 # Prints: the device, the run's summary and per-kind cost (wall, device, peak host and GPU memory)
 # from the store, the boards' cost ratios, and the metric timings with their relative differences.
 set -euo pipefail
@@ -40,3 +42,10 @@ fi
 
 echo "== 3. metric backend at size $SIZE (large: n=50,000, d=2,048, K=100): numpy vs torch on $DEVICE"
 "$PY" benchmarks/bench_metric_backend.py --device "$DEVICE" --size "$SIZE"
+
+echo "== 4. the same config with --workers 2 (B) against step 1 (A)"
+start=$(date +%s)
+"$PY" -m facebench run benchmarks/gpu_small.yaml --device "$DEVICE" --workers 2 --quiet --store "$OUT/workers2/store.sqlite" \
+  --cache-dir "$OUT/workers2/cache" --out "$OUT/workers2/boards" 2> "$OUT/workers2.log" || { tail -20 "$OUT/workers2.log"; exit 1; }
+echo "wall $(( $(date +%s) - start )) s"
+"$PY" benchmarks/compare_stores.py "$OUT/store.sqlite" "$OUT/workers2/store.sqlite"
