@@ -61,7 +61,7 @@ def pactran_gaussian(features: np.ndarray, labels: np.ndarray, num_classes: int,
 
     result = minimize(loss_and_grad, np.zeros((p_dim + 1) * k), jac=True, method="L-BFGS-B",
                       options=dict(maxiter=max_iter, gtol=gtol, ftol=1e-15))
-    loss, grad = loss_and_grad(result.x)
+    loss, grad = float(result.fun), result.jac  # the loss and gradient at result.x, as evaluated by the fit
     if not result.success:
         warnings.warn(
             f"pactran-gauss: the L-BFGS fit of the MAP head stopped before gtol={gtol:g} after {result.nit} steps "

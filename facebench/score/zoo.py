@@ -45,8 +45,9 @@ def score_model(metric: Metric, bundle: FeatureBundle) -> tuple[MetricValue | No
     """One metric on one bundle: (value, error message, seconds, warnings).
 
     The warnings are the metric's own: ``UserWarning`` and its subclasses (a
-    :class:`~facebench.metrics.base.ConvergenceWarning`, say), each message once. Libraries'
-    deprecation and future warnings are not the metric's verdict on this bundle and are left out.
+    :class:`~facebench.metrics.ConvergenceWarning`, say), each message once. Libraries'
+    deprecation and future warnings (not ``UserWarning`` subclasses) are not the metric's verdict
+    on this bundle and are left out.
     """
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -58,8 +59,7 @@ def score_model(metric: Metric, bundle: FeatureBundle) -> tuple[MetricValue | No
         except Exception as exc:  # noqa: BLE001 - any metric (plugins too) may fail; never hide the others
             value, error = None, _error_text(exc)
     seconds = time.perf_counter() - start
-    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)
-                and not issubclass(w.category, (DeprecationWarning, FutureWarning))]
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     return (value if error is None else None), error, seconds, list(dict.fromkeys(messages))
 
 
