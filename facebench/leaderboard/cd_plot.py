@@ -45,9 +45,9 @@ def cd_diagram(c: Comparison, title: str) -> bytes:
     fig = figure(figsize=(axes_in / 0.96, height))
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.05 / height, top=1 - 0.7 / height)
     ax = fig.subplots()
-    side = side_in / axes_in
-    width = span / (1 - 2 * side)
-    ax.set_xlim(lo - side * width, hi + side * width)
+    side_frac = side_in / axes_in
+    width = span / (1 - 2 * side_frac)
+    ax.set_xlim(lo - side_frac * width, hi + side_frac * width)
     ax.set_ylim(bottom, top)
     ax.plot([lo, hi], [0, 0], color="0.2", lw=1.2)
     for tick in np.linspace(lo, hi, 5):

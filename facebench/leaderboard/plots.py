@@ -35,7 +35,8 @@ PNG_COMPRESS_LEVEL = 1
 
 
 def _mpl() -> SimpleNamespace:
-    """What the figures need of matplotlib: ``Figure``, ``Bbox`` and ``Canvas`` (imported on first use: 0.3 s)."""
+    """What the figures need of matplotlib (``Figure``, ``Canvas``, ``Line2D``, ``MaxNLocator``, ...),
+    imported on first use: 0.3 s."""
     global _MPL
     if _MPL is None:
         from matplotlib import colormaps
