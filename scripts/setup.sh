@@ -18,6 +18,15 @@ fi
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
+# A first set-up writes about 7.5 GB (.venv is 7.2 GB, torch's CUDA libraries most of it); say so up
+# front instead of letting pip fail half-way with "No space left on device".
+if [ ! -d .venv ]; then
+  free_kb="$(df -Pk . | awk 'NR == 2 {print $4}')"
+  if [ -n "$free_kb" ] && [ "$free_kb" -lt $((8 * 1024 * 1024)) ]; then
+    log "WARNING: $((free_kb / 1024)) MB free here; a first set-up needs about 7.5 GB (.venv alone is 7.2 GB)"
+  fi
+fi
+
 # --- system packages (real offline data) ---------------------------------------------------
 apt_pkgs=(dataset-fashion-mnist)
 if [ "${FACEBENCH_BROWSER_TESTS:-1}" = 1 ]; then apt_pkgs+=(chromium); fi
