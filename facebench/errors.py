@@ -46,3 +46,34 @@ class ConvergenceWarning(FacebenchWarning):
 
 class StoreError(FacebenchError):
     """The results store cannot be opened (not SQLite, corrupt, a directory)."""
+
+
+NUMERICAL_LIBRARIES = frozenset({"numpy", "scipy", "sklearn", "torch", "threadpoolctl"})
+
+
+def raised_at(exc: BaseException) -> tuple[str, bool]:
+    """Where ``exc`` was raised, for a one-line message: ``("path:line in function", inside_library)``.
+
+    The place is the deepest frame of the traceback outside the numerical libraries (numpy, scipy,
+    scikit-learn, torch): the line of the metric's own code (a plugin's too) that raised, or that
+    called the library call that did. ``inside_library`` says whether the exception itself came from
+    one of those libraries (a singular matrix, a shape mismatch) rather than from that code. The path
+    is relative to the working directory when it lies under it. ``("", False)`` without a traceback.
+    """
+    import os
+
+    place, in_library = "", False
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        in_library = module.split(".", 1)[0] in NUMERICAL_LIBRARIES
+        if not in_library:
+            path = tb.tb_frame.f_code.co_filename
+            try:
+                rel = os.path.relpath(path)
+                path = rel if not rel.startswith(os.pardir) else path
+            except ValueError:  # another drive (Windows)
+                pass
+            place = f"{path}:{tb.tb_lineno} in {tb.tb_frame.f_code.co_name}"
+        tb = tb.tb_next
+    return place, in_library

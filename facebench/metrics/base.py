@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Iterator, Mapping, Union
 import numpy as np
 
 from ..bundle import FeatureBundle
-from ..errors import FacebenchError, MetricInputError
+from ..errors import FacebenchError, MetricInputError, raised_at
 
 MetricValue = Union[float, Mapping[str, float]]
 
@@ -33,16 +33,19 @@ MetricValue = Union[float, Mapping[str, float]]
 @contextmanager
 def input_errors_named(metric_name: str, bundle_name: str, what: str) -> Iterator[None]:
     """Re-raise a LinAlgError / ValueError / ArithmeticError from ``what`` (e.g. "the Gaussian mixture
-    fit") as a :class:`MetricInputError` naming the bundle and the metric (the usual cause: collapsed
-    or constant features); facebench's own errors pass through."""
+    fit") as a :class:`MetricInputError` naming the bundle, the metric and the line that raised
+    (:func:`facebench.errors.raised_at`); when a numerical library raised it, the message suggests
+    the usual cause (collapsed or constant features). facebench's own errors pass through."""
     try:
         yield
     except FacebenchError:
         raise
     except (np.linalg.LinAlgError, ValueError, ArithmeticError) as exc:
+        place, in_library = raised_at(exc)
+        hint = "; are the features constant or every class collapsed to a point?" if in_library else ""
         raise MetricInputError(
-            f"{bundle_name}: metric {metric_name!r}: {what} failed ({type(exc).__name__}: {exc}); "
-            "are the features constant or every class collapsed to a point?"
+            f"{bundle_name}: metric {metric_name!r}: {what} failed ({type(exc).__name__}: {exc}"
+            f"{', at ' + place if place else ''}){hint}"
         ) from exc
 
 

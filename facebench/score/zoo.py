@@ -14,7 +14,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..bundle import FeatureBundle
-from ..errors import FacebenchError
+from ..errors import FacebenchError, raised_at
 from ..metrics.base import Metric, MetricValue
 
 ZOO = "*"  # key of zoo-level errors
@@ -36,9 +36,12 @@ class ZooScores:
 
 
 def _error_text(exc: BaseException) -> str:
+    """The stored message of a metric's failure: facebench's own errors as they are, anything else
+    (a bug in a plugin, say) with its type and the line that raised it."""
     if isinstance(exc, FacebenchError):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    place, _ = raised_at(exc)
+    return f"{type(exc).__name__}: {exc}" + (f" (at {place})" if place else "")
 
 
 def score_model(metric: Metric, bundle: FeatureBundle) -> tuple[MetricValue | None, str | None, float, list[str]]:
