@@ -41,8 +41,10 @@ pair at ``1 - level``) are kept as options.
 two metrics share a letter exactly when their difference is not significant. Letters are
 assigned in the order of the metrics' mean tau_w, so "a" holds the best metric.
 
-The models of a target are those with a complete ground truth (every seed) and a score from
-every metric that scored the target, so that all metrics are compared on the same zoo.
+The models of a target are those with a complete ground truth (every seed); each metric is
+measured on the ones it scored, as the board's tables measure it, so that one metric's failure on
+a model (a plugin's bug, a data-free control undefined for a model) does not change the other
+metrics' values. The replicates are paired on the models both metrics of a pair scored.
 Deterministic given ``seed``: target t draws from ``default_rng([seed, crc32(benchmark/target)])``.
 """
 from __future__ import annotations
@@ -167,7 +169,13 @@ def _resampled_truth(gt: GroundTruth, seed_counts: np.ndarray, rng: np.random.Ge
 
 
 def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED) -> TauDraws:
-    """tau_w of each metric on the target, observed and on ``n_boot`` paired replicates."""
+    """tau_w of each metric on the target, observed and on ``n_boot`` paired replicates.
+
+    A metric with NaN scores (models it gave no value on) is measured on the models it scored:
+    observed on those, and on each replicate on the drawn models among them (the same draw as
+    every other metric's, so the pairing holds on the models both scored; fewer than two distinct
+    models left gives no value on that replicate).
+    """
     metrics = tuple(sorted(target.scores))
     first = target.truths[0]
     n, s = first.values.shape
@@ -179,15 +187,38 @@ def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int 
     boot = np.full((len(target.truths), n_boot, len(metrics)), np.nan)
     for i, gt in enumerate(target.truths):
         # each side of the truth snapped once, shared by every metric (rowstats.Rows)
-        y = Rows(np.take_along_axis(_resampled_truth(gt, seed_counts, rng), idx, axis=1))
-        mean = Rows(gt.mean)
+        resampled = np.take_along_axis(_resampled_truth(gt, seed_counts, rng), idx, axis=1)
+        y, mean = Rows(resampled), Rows(gt.mean)
         for j, m in enumerate(metrics):
             x = np.asarray(target.scores[m], dtype=np.float64)
-            observed[i, j] = weighted_tau_rows(x, mean)[0]
-            boot[i, :, j] = np.where(distinct, weighted_tau_rows(x[idx], y), np.nan)
+            scored = np.isfinite(x)
+            if scored.all():
+                observed[i, j] = weighted_tau_rows(x, mean)[0]
+                boot[i, :, j] = np.where(distinct, weighted_tau_rows(x[idx], y), np.nan)
+            elif scored.sum() >= 2:
+                observed[i, j] = weighted_tau_rows(x[scored], gt.mean[scored])[0]
+                boot[i, :, j] = _subset_taus(x, scored, idx, resampled)
     with _quiet():
         return TauDraws(metrics, np.nanmean(observed, axis=0), np.nanmean(boot, axis=0),
                         target_label(target.benchmark, target.target))
+
+
+def _subset_taus(x: np.ndarray, scored: np.ndarray, idx: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """(B,) tau_w of each replicate on its drawn models among the ``scored`` ones: ``idx`` (B, n) the
+    sorted draws, ``truth`` (B, n) the replicate's ground truth at those draws. Replicates that keep
+    as many models are computed together; fewer than two distinct models gives NaN."""
+    keep = scored[idx]
+    counts = keep.sum(axis=1)
+    out = np.full(idx.shape[0], np.nan)
+    for length in np.unique(counts):
+        rows = np.flatnonzero(counts == length)
+        if length < 2:
+            continue
+        sub_idx = idx[rows][keep[rows]].reshape(len(rows), length)
+        sub_truth = truth[rows][keep[rows]].reshape(len(rows), length)
+        two = (np.diff(sub_idx, axis=1) != 0).any(axis=1)
+        out[rows] = np.where(two, weighted_tau_rows(x[sub_idx], sub_truth), np.nan)
+    return out
 
 
 @contextlib.contextmanager

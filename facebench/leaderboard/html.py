@@ -16,7 +16,8 @@ from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, 
 from .sensitivity import SensitivityTable
 from .cd_plot import cd_diagram
 from .markdown import (COST_RATIO, RANKING_NOTE, RELIABILITY_HEAD, RELIABILITY_NOTE, SENSITIVITY_NOTE, STABILITY_NOTE,
-                       TRUTH_AGREEMENT_HEAD, TRUTH_AGREEMENT_NOTE, chance_text, diagnostic_names, power_text, ranking_cells, reliability_rows, separated,
+                       TRUTH_AGREEMENT_HEAD, TRUTH_AGREEMENT_NOTE, chance_text, diagnostic_names, pairwise_headers,
+                       pairwise_note, power_text, ranking_cells, reliability_rows, separated,
                        significance_note, stability_cells, truth_agreement_rows, truth_headings, truth_tables,
                        weights_text)
 from .tables import BenchmarkData, Leaderboard
@@ -335,8 +336,8 @@ def comparison_block(c, title: str, figures: bool) -> str:
               (fmt(p.p_adjusted, 3), ""), ("yes" if p.significant else "no", "")] for p in c.pairs]
     if pairs:
         out.append("<details><summary>Pairwise Δ mean τ_w</summary>"
-                   + table("", ["Metric", "vs", "Δ", f"{c.level:.0%} interval", f"p ({c.correction})", "Differs"],
-                           pairs, "pairs") + "</details>")
+                   + f"<p class='meta'>{escape(pairwise_note(c).replace('*', ''))}</p>"
+                   + table("", pairwise_headers(c), pairs, "pairs") + "</details>")
     return "".join(out)
 
 

@@ -67,7 +67,7 @@ RANKING_NOTE = (
     "Per task first, then over every target. Mean τ_w: against each target's primary ground truth, averaged over "
     "targets with precision weights (a target whose τ_w the resampling shows to be noisy, with few models, few "
     "seeds or a noisy ground truth, counts less; the weights are listed under *Which metrics can be told apart?*). "
-    "Letters (from the comparison, which uses the models every metric scored): two metrics that share a letter are not significantly different "
+    "Letters (from the comparison, which measures each metric on the models it scored, as the tables do): two metrics that share a letter are not significantly different "
     "(step-down max-T over all pairs, 95%); bold: the metrics that share a letter with the first, the ones the data "
     "cannot tell from it. Ranked by coverage (targets with a τ_w), then mean τ_w. Regret@1 (best ground truth minus "
     "that of the metric's top pick) and the top-3 hit rate (a best model among the metric's three top-scored) are "
@@ -482,9 +482,23 @@ def comparison_table(c) -> str:
               "yes" if p.significant else "no"] for p in c.pairs]
     if pairs:
         out += "\n\n" + details(
-            "Pairwise Δ mean τ_w", table(["Metric", "vs", "Δ", f"{c.level:.0%} interval", f"p ({c.correction})",
-                                          "Differs"], pairs))
+            "Pairwise Δ mean τ_w", pairwise_note(c) + "\n\n" + table(pairwise_headers(c), pairs))
     return out
+
+
+def pairwise_headers(c) -> list[str]:
+    return ["Metric", "vs", "Δ", f"{c.level:.0%} interval (this pair alone)",
+            f"p ({c.correction}, over {len(c.pairs)} pairs)", "Differs"]
+
+
+def pairwise_note(c) -> str:
+    """Why an interval can miss 0 while the pair does not differ: the interval is the pair's own, the
+    p-value is adjusted for every comparison of the table."""
+    if c.correction == "none":
+        return "Each pair on its own: the interval and p-value are not adjusted for the other comparisons."
+    return (f"The interval is the pair's own {c.level:.0%} percentile interval, not adjusted for the other "
+            f"{len(c.pairs) - 1} comparisons; the p-value and *Differs* are (step-down {c.correction}), so a pair "
+            "whose interval misses 0 can still not differ: on its own it would, among all these pairs it does not.")
 
 
 def significance_section(board: Leaderboard) -> str:

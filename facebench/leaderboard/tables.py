@@ -351,6 +351,21 @@ def _trace(raw: dict[str, dict[int, list[float]]]) -> DiagnosticTrace | None:
     return DiagnosticTrace(curves, low, high, kendall)
 
 
+def missing_models_note(model_errors: dict[str, str], n_scored: int, *, shown: int = 3) -> str:
+    """One note for the models a metric gave no value on, grouped by message: "no value on 2 of 11
+    models: a, b (KeyError: ...)". The board's tables and comparisons use each metric's own models,
+    so this is what tells a reader that a metric's τ_w stands on fewer models than the others'."""
+    by_message: dict[str, list[str]] = {}
+    for model, message in sorted(model_errors.items()):
+        by_message.setdefault(message, []).append(model)
+    groups = sorted(by_message.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+    parts = [f"{', '.join(models)} ({message})" for message, models in groups[:shown]]
+    if len(groups) > shown:
+        parts.append(f"{len(groups) - shown} more messages on {sum(len(m) for _, m in groups[shown:])} models")
+    total = n_scored + len(model_errors)
+    return f"no value on {len(model_errors)} of {total} models: " + "; ".join(parts)
+
+
 def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[str], *,
                 n_boot: int, seed: int, level: float) -> TargetData:
     primary = store.primary_truth(benchmark)
@@ -374,6 +389,8 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
         if not sc and model_errors and all(e.startswith(MetricUndefined.PREFIX) for e in model_errors.values()):
             not_applicable[metric] = next(iter(model_errors.values()))
             errors[metric].append(not_applicable[metric])
+        elif model_errors:
+            errors[metric].append(missing_models_note(model_errors, len(sc)))
         for truth in truths:
             acc = truth_mean[truth]
             common = sorted(set(sc) & set(acc))

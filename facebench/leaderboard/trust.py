@@ -135,7 +135,9 @@ def rerank(rows: list[RankRow], c: Comparison | None, targets: list[tuple[str, T
 
 
 def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTruth]) -> SigTarget | None:
-    """The target restricted to the models every truth and every scoring metric has.
+    """The target restricted to the models every truth has; a metric's scores are NaN on the models
+    it gave no value on (:func:`~facebench.evaluate.significance.target_draws` measures each metric on
+    its own models, as the board's tables do).
 
     The comparison uses the quantity the Ranking shows: tau_w against the primary ground truth
     (``truths`` lists it first); in a store that did not record one, against every statistic, averaged.
@@ -148,8 +150,6 @@ def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTru
     models = set(truths[0].models)
     for gt in truths[1:]:
         models &= set(gt.models)
-    for sc in scored.values():
-        models &= set(sc)
     common_seeds = set(truths[0].seeds)
     for gt in truths[1:]:
         common_seeds &= set(gt.seeds)
@@ -163,7 +163,7 @@ def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTru
         si = [gt.seeds.index(s) for s in seeds]
         correct = None if gt.correct is None else gt.correct[np.ix_(mi, si)]
         restricted.append(GroundTruth(keep, seeds, gt.values[np.ix_(mi, si)], correct, gt.labels))
-    scores = {m: np.array([sc[k] for k in keep], dtype=np.float64) for m, sc in scored.items()}
+    scores = {m: np.array([sc.get(k, np.nan) for k in keep], dtype=np.float64) for m, sc in scored.items()}
     return SigTarget(b.benchmark, t.target, tuple(restricted), scores)
 
 

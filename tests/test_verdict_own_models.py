@@ -1,0 +1,99 @@
+"""Each metric is compared on the models it scored: one metric's missing models (a plugin's bug on
+one model, a data-free control undefined for a model) leave the other metrics' values untouched."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import weightedtau
+
+from facebench.evaluate import significance
+from facebench.evaluate.reliability import GroundTruth
+from facebench.evaluate.significance import TargetData, compare, target_draws
+from facebench.resolution import snap_ties
+
+
+def _target(rng, n_models=9, n_seeds=4, missing=(0, 5)):
+    q = rng.standard_normal(n_models)
+    values = q[:, None] + 0.3 * rng.standard_normal((n_models, n_seeds))
+    gt = GroundTruth(tuple(f"m{i}" for i in range(n_models)), tuple(range(n_seeds)), values)
+    full = q + 0.5 * rng.standard_normal(n_models)
+    partial = q + 0.5 * rng.standard_normal(n_models)
+    partial[list(missing)] = np.nan
+    return gt, {"full": full, "other": q + rng.standard_normal(n_models)}, partial
+
+
+def _tau(x, y):
+    return weightedtau(snap_ties(np.asarray(x, float)), snap_ties(np.asarray(y, float)))[0]
+
+
+def test_a_metric_with_missing_models_leaves_the_others_bit_identical():
+    gt, scores, partial = _target(np.random.default_rng(3))
+    without = target_draws(TargetData("b/z", "t", (gt,), scores), n_boot=300, seed=5)
+    with_it = target_draws(TargetData("b/z", "t", (gt,), {**scores, "partial": partial}), n_boot=300, seed=5)
+    for m in ("full", "other"):
+        i, j = without.metrics.index(m), with_it.metrics.index(m)
+        assert without.observed[i] == with_it.observed[j]
+        np.testing.assert_array_equal(without.boot[:, i], with_it.boot[:, j])
+
+
+def test_the_partial_metric_is_measured_on_the_drawn_models_it_scored_by_brute_force():
+    gt, scores, partial = _target(np.random.default_rng(4))
+    target = TargetData("b/z", "t", (gt,), {**scores, "partial": partial})
+    draws = target_draws(target, n_boot=200, seed=1)
+    j = draws.metrics.index("partial")
+    scored = np.isfinite(partial)
+    assert draws.observed[j] == pytest.approx(_tau(partial[scored], gt.mean[scored]), abs=1e-12)
+    # the replicates, drawn as the module docstring says, each recomputed with scipy
+    n, s = gt.values.shape
+    rng = significance._rng(1, target)
+    idx = np.sort(rng.integers(0, n, size=(200, n)), axis=1)
+    seed_counts = significance.resample_counts(s, 200, rng)
+    truth = seed_counts @ gt.values.T / s  # (B, n): no test predictions here
+    for r in range(200):
+        keep = idx[r][scored[idx[r]]]
+        if len(set(keep)) < 2:
+            assert np.isnan(draws.boot[r, j])
+            continue
+        assert draws.boot[r, j] == pytest.approx(_tau(partial[keep], truth[r, keep]), abs=1e-12), r
+
+
+def test_a_metric_on_fewer_than_two_models_has_no_value():
+    gt, scores, partial = _target(np.random.default_rng(5), missing=tuple(range(1, 9)))
+    draws = target_draws(TargetData("b/z", "t", (gt,), {**scores, "partial": partial}), n_boot=50, seed=0)
+    j = draws.metrics.index("partial")
+    assert np.isnan(draws.observed[j]) and np.isnan(draws.boot[:, j]).all()
+    c = compare([draws])
+    assert "partial" not in c.mean_tau_w and set(c.mean_tau_w) == {"full", "other"}
+
+
+def test_a_null_with_a_partial_metric_rejects_at_most_at_the_level():
+    """Two equally good metrics, one of which misses 2 of 12 models on every target."""
+    rng = np.random.default_rng(11)
+    replicates, rejected = 150, 0
+    for r in range(replicates):
+        draws = []
+        for t in range(6):
+            q = rng.standard_normal(12)
+            gt = GroundTruth(tuple(f"m{i:02d}" for i in range(12)), tuple(range(5)),
+                             q[:, None] + 0.35 * rng.standard_normal((12, 5)))
+            b = q + 0.8 * rng.standard_normal(12)
+            b[rng.choice(12, size=2, replace=False)] = np.nan
+            draws.append(target_draws(TargetData("sim/z", f"t{t}", (gt,), {"a": q + 0.8 * rng.standard_normal(12), "b": b}),
+                                      n_boot=300, seed=r))
+        (pair,) = compare(draws, level=0.95).pairs
+        rejected += pair.significant
+    assert rejected / replicates <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / replicates), rejected
+
+
+def test_a_perfect_metric_missing_models_is_told_from_a_random_one():
+    rng = np.random.default_rng(12)
+    draws = []
+    for t in range(8):
+        q = rng.standard_normal(12)
+        gt = GroundTruth(tuple(f"m{i:02d}" for i in range(12)), tuple(range(5)), q[:, None] + 0.35 * rng.standard_normal((12, 5)))
+        perfect = q.copy()
+        perfect[rng.choice(12, size=2, replace=False)] = np.nan
+        draws.append(target_draws(TargetData("sim/z", f"t{t}", (gt,), {"perfect": perfect, "random": rng.standard_normal(12)}),
+                                  n_boot=1000, seed=0))
+    (pair,) = compare(draws, level=0.95).pairs
+    assert (pair.a, pair.b) == ("perfect", "random") and pair.significant and pair.delta > 0.5, pair
