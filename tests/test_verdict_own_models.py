@@ -97,3 +97,44 @@ def test_a_perfect_metric_missing_models_is_told_from_a_random_one():
                                   n_boot=1000, seed=0))
     (pair,) = compare(draws, level=0.95).pairs
     assert (pair.a, pair.b) == ("perfect", "random") and pair.significant and pair.delta > 0.5, pair
+
+
+def test_the_board_lists_missing_models_and_its_ranking_agrees_with_its_comparison(tmp_path):
+    """A plugin metric fails on 2 of 6 models of one target: the board says which and why, and every
+    metric's mean tau_w in the Ranking equals the comparison's (both measure it on its own models)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from leaderboard_fixtures import BENCHMARKS, MODELS, make_store
+
+    from facebench.leaderboard import build_leaderboards
+    from facebench.leaderboard.tables import missing_models_note
+    from facebench.store import ResultsStore
+
+    path = make_store(tmp_path / "s.sqlite", seed=3)
+    bench = next(iter(BENCHMARKS))
+    targets = BENCHMARKS[bench][2]
+    rng = np.random.default_rng(0)
+    store = ResultsStore(path)
+    for target in targets:
+        errors = {MODELS[0]: "KeyError: 'oops' (at plugin.py:3 in compute)",
+                  MODELS[1]: "KeyError: 'oops' (at plugin.py:3 in compute)"} if target == targets[0] else {}
+        scores = {m: float(rng.normal()) for m in MODELS if m not in errors}
+        store.record_scores(f"score:{bench}:{target}:partial", bench, target, "partial", {}, dict(scores),
+                            {m: 0.1 for m in MODELS}, errors, scores, [])
+    store.close()
+    build_leaderboards(path, tmp_path / "out", date="2026-12-04", figures=False, n_boot=200)
+    doc = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    expected = f"no value on 2 of {len(MODELS)} models: {MODELS[0]}, {MODELS[1]} (KeyError: 'oops' (at plugin.py:3 in compute))"
+    assert doc["benchmarks"][0]["notes"][targets[0]] == {"partial": [expected]}
+    assert expected in (tmp_path / "out" / "leaderboard.md").read_text()
+    ranking = {r["metric"]: r["mean_tau_w"] for r in doc["ranking"]["overall"]}
+    compared = {m["metric"]: m["mean_tau_w"] for m in doc["significance"]["metrics"]}
+    assert set(compared) == set(ranking)
+    for metric, value in compared.items():
+        assert ranking[metric] == pytest.approx(value, abs=1e-12), metric
+    # grouping by message, most models first, and the count of what is not shown
+    note = missing_models_note({"a": "x", "b": "y", "c": "y", "d": "z", "e": "w"}, 1, shown=2)
+    assert note == "no value on 5 of 6 models: b, c (y); a (x); 2 more messages on 2 models"
