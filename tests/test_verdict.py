@@ -53,7 +53,48 @@ def test_stepdown_maxt_hand_worked():
 
 def test_the_smallest_attainable_p_does_not_grow_with_the_pairs():
     assert min_attainable_p("maxt", 210, 1000) == pytest.approx(1 / 1001)
-    assert min_attainable_p("holm", 210, 1000) == pytest.approx(min(1.0, 420 / 1001))
+    assert min_attainable_p("holm", 210, 1000) == pytest.approx(210 / 1001)
+
+
+def test_the_floor_is_what_a_certain_difference_gets():
+    """A perfect and a reversed metric on noisy targets: every replicate separates them, so each
+    correction's p is its floor, which the board states."""
+    rng = np.random.default_rng(5)
+    targets = []
+    for t in range(6):
+        q = rng.standard_normal(10)
+        gt = GroundTruth(tuple(f"m{i}" for i in range(10)), tuple(range(4)), q[:, None] + 0.3 * rng.standard_normal((10, 4)))
+        targets.append(TargetData("sim/zoo", f"t{t}", (gt,), {"perfect": q, "reversed": -q, "random": rng.standard_normal(10)}))
+    draws = [target_draws(t, n_boot=300, seed=0) for t in targets]
+    for correction in ("maxt", "holm", "none"):
+        c = compare(draws, correction=correction)
+        pair = c.pair("perfect", "reversed")
+        assert pair.p_adjusted == pytest.approx(min_attainable_p(correction, len(c.pairs), 300)), correction
+
+
+def test_stepdown_maxt_counts_only_the_replicates_with_a_value():
+    # one pair, defined on 3 of 5 replicates: its p is the per-pair p over those 3, not over 5
+    t_obs = np.array([2.0])
+    boot = np.array([[0.5], [np.nan], [3.0], [np.nan], [1.0]])
+    np.testing.assert_allclose(stepdown_maxt(t_obs, boot), [(1 + 1) / (3 + 1)])
+    # two pairs: a replicate counts for a step when some pair of that step has a value there
+    t_obs = np.array([3.0, 1.0])
+    boot = np.array([[np.nan, 0.5], [np.nan, np.nan], [3.5, 0.2], [0.1, 1.5]])
+    # step 1 (pair 0): maxima 0.5, -, 3.5, 1.5 over 3 counted replicates, 1 >= 3: (1 + 1) / 4
+    # step 2 (pair 1): 0.5, -, 0.2, 1.5 over 3, 1 >= 1: (1 + 1) / 4, and never below step 1
+    np.testing.assert_allclose(stepdown_maxt(t_obs, boot), [0.5, 0.5])
+
+
+def test_a_difference_that_never_varies_is_not_tested():
+    """Three models, no noise: every replicate gives Delta = 2 exactly or within rounding; the
+    bootstrap has nothing to say, whatever the rounding of the spread (it was 'significant' at
+    some zoo sizes and not at others)."""
+    for n in (3, 4, 5, 6, 8):
+        q = np.arange(n, dtype=float)
+        gt = GroundTruth(tuple(f"m{i}" for i in range(n)), (0, 1), np.column_stack([q, q]))
+        draws = [target_draws(TargetData("b/z", "t", (gt,), {"perfect": q * 1.1, "reversed": -q}), n_boot=200, seed=1)]
+        (pair,) = compare(draws).pairs
+        assert pair.delta == pytest.approx(2.0) and not pair.significant, (n, pair)
 
 
 # -- simulations with a known answer ---------------------------------------------------------------

@@ -2,6 +2,8 @@
 one model, a data-free control undefined for a model) leave the other metrics' values untouched."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy.stats import weightedtau
@@ -138,3 +140,89 @@ def test_the_board_lists_missing_models_and_its_ranking_agrees_with_its_comparis
     # grouping by message, most models first, and the count of what is not shown
     note = missing_models_note({"a": "x", "b": "y", "c": "y", "d": "z", "e": "w"}, 1, shown=2)
     assert note == "no value on 5 of 6 models: b, c (y); a (x); 2 more messages on 2 models"
+
+
+def _shared_zoo_targets(rng, noise: dict[str, float], rho: float, *, zoo: bool, n_targets=8, n_models=12, n_seeds=6):
+    """Targets of one zoo: a model's quality is partly the zoo's (shared by the targets), and each
+    metric's error on a model is a persistent part (weight rho, the same on every target) plus a fresh one."""
+    z = rng.standard_normal(n_models)
+    persistent = {k: rng.standard_normal(n_models) for k in noise}
+    models = tuple(f"m{i:02d}" for i in range(n_models))
+    out = []
+    for t in range(n_targets):
+        q = np.sqrt(0.5) * z + np.sqrt(0.5) * rng.standard_normal(n_models)
+        gt = GroundTruth(models, tuple(range(n_seeds)), q[:, None] + 0.35 * rng.standard_normal((n_models, n_seeds)))
+        scores = {k: q + sd * (np.sqrt(rho) * persistent[k] + np.sqrt(1 - rho) * rng.standard_normal(n_models))
+                  for k, sd in noise.items()}
+        out.append(TargetData("sim/zoo", f"t{t}", (gt,), scores, zoo=models if zoo else ()))
+    return out
+
+
+def test_a_null_on_targets_sharing_a_zoo_rejects_at_most_at_the_level():
+    """Two equally good metrics whose errors on a model persist across the zoo's targets (rho 0.9).
+    Drawing each target's models apart rejected 14% of such nulls (docs/statistics.md, "Targets that share a zoo")."""
+    rng = np.random.default_rng(21)
+    replicates, rejected = 200, 0
+    for r in range(replicates):
+        targets = _shared_zoo_targets(rng, {"a": 0.8, "b": 0.8}, 0.9, zoo=True)
+        (pair,) = compare([target_draws(t, n_boot=400, seed=r) for t in targets], level=0.95).pairs
+        rejected += pair.significant
+    assert rejected / replicates <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / replicates), rejected
+
+
+def test_a_real_difference_on_a_shared_zoo_is_found():
+    rng = np.random.default_rng(22)
+    found = 0
+    for r in range(20):
+        targets = _shared_zoo_targets(rng, {"good": 0.3, "poor": 1.5}, 0.5, zoo=True)
+        (pair,) = compare([target_draws(t, n_boot=400, seed=r) for t in targets], level=0.95).pairs
+        found += pair.significant and pair.a == "good"
+    assert found >= 16, found
+
+
+def test_the_targets_of_a_zoo_share_their_model_draws():
+    rng = np.random.default_rng(23)
+    t0, t1 = _shared_zoo_targets(rng, {"a": 0.5}, 0.5, zoo=True, n_targets=2)
+    i0 = significance._model_draws(t0, 50, 3, significance._rng(3, t0))
+    i1 = significance._model_draws(t1, 50, 3, significance._rng(3, t1))
+    np.testing.assert_array_equal(i0, i1)
+    apart = [significance._model_draws(TargetData(t.benchmark, t.target, t.truths, t.scores), 50, 3,
+                                       significance._rng(3, t)) for t in (t0, t1)]
+    assert not np.array_equal(*apart)
+
+
+def _truth_target(results: dict[str, dict[int, float]]):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(target="t0", truth_values={"accuracy": results})
+
+
+def test_an_extra_seed_on_one_model_costs_that_seed_not_the_other_models():
+    from facebench.leaderboard.trust import complete_truth, complete_truth_note
+
+    results = {f"m{i}": {0: 0.1 * i, 1: 0.1 * i + 0.01, 2: 0.1 * i + 0.02} for i in range(8)}
+    results["m0"][3] = 0.5
+    t = _truth_target(results)
+    models, seeds, values = complete_truth(t, "accuracy")
+    assert models == tuple(f"m{i}" for i in range(8)) and seeds == (0, 1, 2)
+    np.testing.assert_array_equal(values[2], [results["m2"][s] for s in (0, 1, 2)])
+    assert complete_truth_note(t, "accuracy", models, seeds).endswith("left out: seed 3")
+
+
+def test_a_model_with_one_seed_of_six_costs_that_model_not_five_seeds():
+    from facebench.leaderboard.trust import complete_truth, complete_truth_note
+
+    results = {f"m{i}": {s: 0.1 * i + 0.01 * s for s in range(6)} for i in range(11)}
+    results["m3"] = {0: 0.3}
+    results["m4"][2] = float("nan")  # a failed run counts as missing
+    t = _truth_target(results)
+    models, seeds, _ = complete_truth(t, "accuracy")
+    # by brute force over every subset of models: the most complete results, then the most models
+    names = sorted(results)
+    finite = {m: {s for s, v in results[m].items() if np.isfinite(v)} for m in names}
+    best = max(((len(c) * len(set.intersection(*(finite[m] for m in c))), len(c), c)
+                for r in range(1, len(names) + 1) for c in itertools.combinations(names, r)), key=lambda b: (b[0], b[1]))
+    assert len(models) * len(seeds) == best[0] and len(models) == best[1]
+    assert models == tuple(m for m in names if m not in ("m3", "m4")) and seeds == tuple(range(6))
+    assert complete_truth_note(t, "accuracy", models, seeds).endswith("left out: models m3, m4")
+    assert complete_truth_note(_truth_target({"a": {0: 1.0}, "b": {0: 2.0}}), "accuracy", ("a", "b"), (0,)) == ""

@@ -29,11 +29,15 @@ Wolf (Econometrica 2005; Westfall and Young 1993) on the centred, studentised re
 ``T_r = (Delta_r - Delta) / se``, which share the replicates' dependence between pairs. With the
 pairs ordered by ``|T|`` (largest first), the k-th pair's adjusted p is
 
-    p_k = max(p_{k-1}, (#{r : max_{j >= k} |T_{r,j}| >= |T_k|} + 1) / (R + 1)),
+    p_k = max(p_{k-1}, (#{r : max_{j >= k} |T_{r,j}| >= |T_k|} + 1) / (R_k + 1)),
 
-so the family-wise error rate is controlled at ``1 - level`` over all pairs, and the smallest
-attainable adjusted p is ``1 / (R + 1)`` whatever the number of pairs (with Holm on per-pair
-bootstrap p-values it is ``pairs x 2 / (R + 1)``: 210 pairs and R = 1000 cannot go below 0.42).
+``R_k`` the replicates with a value for some pair j >= k (all R unless a pair is undefined on some
+replicates: a few models, ties), and never below the pair's own p. So the family-wise error rate is
+controlled at ``1 - level`` over all pairs, and the smallest attainable adjusted p is ``1 / (R + 1)``
+whatever the number of pairs (with Holm on the per-pair bootstrap p-values, whose floor is
+``1 / (R + 1)``, it is ``pairs / (R + 1)``: 210 pairs and R = 1000 cannot go below 0.21).
+A pair whose Delta does not vary over the replicates (spread below ``SD_FLOOR``: a few models and no
+noise, where the bootstrap cannot speak) is not tested.
 ``"holm"`` (Holm's step-down on the per-pair two-sided studentised p-values) and ``"none"`` (each
 pair at ``1 - level``) are kept as options.
 
@@ -65,6 +69,7 @@ DEFAULT_N_BOOT = 1000
 DEFAULT_LEVEL = 0.95
 DEFAULT_SEED = 0
 MIN_VALID_FRACTION = 0.5
+SD_FLOOR = 1e-12  # a spread of Delta over the replicates below this is rounding (tau_w is in [-1, 1])
 CORRECTIONS = ("maxt", "holm", "none")
 WEIGHTINGS = ("precision", "equal")
 
@@ -76,7 +81,8 @@ class TargetData:
     benchmark: str
     target: str
     truths: tuple[GroundTruth, ...]
-    scores: dict[str, np.ndarray]  # metric -> (n_models,) aligned with truths[0].models
+    scores: dict[str, np.ndarray]  # metric -> (n_models,) aligned with truths[0].models; NaN: no value
+    zoo: tuple[str, ...] = ()  # the models of the zoo the target shares with the benchmark's other targets
 
     def __post_init__(self) -> None:
         if not self.truths:
@@ -88,6 +94,9 @@ class TargetData:
         for metric, s in self.scores.items():
             if np.shape(s) != (len(first.models),):
                 raise ValueError(f"{self.benchmark} {self.target}: scores of {metric} do not match the models")
+        if self.zoo and not set(first.models) <= set(self.zoo):
+            raise ValueError(f"{self.benchmark} {self.target}: models {sorted(set(first.models) - set(self.zoo))} "
+                             "are not in the zoo")
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,29 @@ def _rng(seed: int, target: TargetData) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(f"{target.benchmark}/{target.target}".encode())])
 
 
+def _zoo_rng(seed: int, benchmark: str) -> np.random.Generator:
+    """The model draws of every target of one zoo (one stream per benchmark, apart from the targets')."""
+    return np.random.default_rng([int(seed), zlib.crc32(f"zoo:{benchmark}".encode())])
+
+
+def _model_draws(target: TargetData, n_boot: int, seed: int, rng: np.random.Generator) -> np.ndarray:
+    """(B, Z) index into the target's models of each drawn model, -1 where the drawn zoo model is not
+    on this target. With ``target.zoo`` the draw is the zoo's, shared by all its targets (Z its size);
+    without, the target's own (Z = its number of models, from ``rng``)."""
+    models = target.truths[0].models
+    if not target.zoo:
+        return np.sort(rng.integers(0, len(models), size=(n_boot, len(models))), axis=1)
+    zoo = sorted(set(target.zoo))
+    position = {m: k for k, m in enumerate(models)}
+    where = np.array([position.get(m, -1) for m in zoo])
+    return where[np.sort(_zoo_rng(seed, target.benchmark).integers(0, len(zoo), size=(n_boot, len(zoo))), axis=1)]
+
+
+def _two_distinct(idx: np.ndarray) -> np.ndarray:
+    """(B,) rows of ``idx`` holding at least two distinct values."""
+    return (idx != idx[:, :1]).any(axis=1) if idx.shape[1] else np.zeros(idx.shape[0], dtype=bool)
+
+
 def _resampled_truth(gt: GroundTruth, seed_counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(B, n_models) ground truth of each replicate: mean over the drawn seeds of (resampled-test) results.
 
@@ -171,53 +203,60 @@ def _resampled_truth(gt: GroundTruth, seed_counts: np.ndarray, rng: np.random.Ge
 def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED) -> TauDraws:
     """tau_w of each metric on the target, observed and on ``n_boot`` paired replicates.
 
-    A metric with NaN scores (models it gave no value on) is measured on the models it scored:
-    observed on those, and on each replicate on the drawn models among them (the same draw as
-    every other metric's, so the pairing holds on the models both scored; fewer than two distinct
-    models left gives no value on that replicate).
+    The models are drawn as :func:`_model_draws` says: from the zoo, the same draw on every target
+    of a benchmark, when ``target.zoo`` names it (a model that is good or bad for a metric on one
+    target tends to be so on the others: resampling each target's models apart would count that as
+    independent evidence); else per target. A metric with NaN scores (models it gave no value on) is
+    measured on the models it scored: observed on those, and on each replicate on the drawn models
+    among them (the same draw as every other metric's, so the pairing holds on the models both
+    scored). Fewer than two distinct models on a replicate gives no value there.
     """
     metrics = tuple(sorted(target.scores))
     first = target.truths[0]
     n, s = first.values.shape
     rng = _rng(seed, target)
-    idx = np.sort(rng.integers(0, n, size=(n_boot, n)), axis=1)
-    distinct = (np.diff(idx, axis=1) != 0).sum(axis=1) + 1 >= 2
+    idx = _model_draws(target, n_boot, seed, rng)
+    present = idx >= 0
+    take = np.where(present, idx, 0)
     seed_counts = resample_counts(s, n_boot, rng)
     observed = np.full((len(target.truths), len(metrics)), np.nan)
     boot = np.full((len(target.truths), n_boot, len(metrics)), np.nan)
     for i, gt in enumerate(target.truths):
-        # each side of the truth snapped once, shared by every metric (rowstats.Rows)
-        resampled = np.take_along_axis(_resampled_truth(gt, seed_counts, rng), idx, axis=1)
-        y, mean = Rows(resampled), Rows(gt.mean)
+        resampled = np.take_along_axis(_resampled_truth(gt, seed_counts, rng), take, axis=1)
+        y, mean = (Rows(resampled) if present.all() else None), Rows(gt.mean)
         for j, m in enumerate(metrics):
             x = np.asarray(target.scores[m], dtype=np.float64)
             scored = np.isfinite(x)
             if scored.all():
                 observed[i, j] = weighted_tau_rows(x, mean)[0]
-                boot[i, :, j] = np.where(distinct, weighted_tau_rows(x[idx], y), np.nan)
             elif scored.sum() >= 2:
                 observed[i, j] = weighted_tau_rows(x[scored], gt.mean[scored])[0]
-                boot[i, :, j] = _subset_taus(x, scored, idx, resampled)
+            else:
+                continue
+            if y is not None and scored.all():
+                # the common case: every drawn model is on the target and scored (the truth's Rows shared)
+                boot[i, :, j] = np.where(_two_distinct(take), weighted_tau_rows(x[take], y), np.nan)
+            else:
+                boot[i, :, j] = _subset_taus(x, present & scored[take], take, resampled)
     with _quiet():
         return TauDraws(metrics, np.nanmean(observed, axis=0), np.nanmean(boot, axis=0),
                         target_label(target.benchmark, target.target))
 
 
-def _subset_taus(x: np.ndarray, scored: np.ndarray, idx: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """(B,) tau_w of each replicate on its drawn models among the ``scored`` ones: ``idx`` (B, n) the
-    sorted draws, ``truth`` (B, n) the replicate's ground truth at those draws. Replicates that keep
-    as many models are computed together; fewer than two distinct models gives NaN."""
-    keep = scored[idx]
+def _subset_taus(x: np.ndarray, keep: np.ndarray, idx: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """(B,) tau_w of each replicate on its kept draws: ``keep`` (B, Z) which draws count (the model is on
+    the target and the metric scored it), ``idx`` (B, Z) the target's model at each draw, ``truth``
+    (B, Z) the replicate's ground truth there. Replicates that keep as many draws are computed
+    together; fewer than two distinct models gives NaN."""
     counts = keep.sum(axis=1)
     out = np.full(idx.shape[0], np.nan)
     for length in np.unique(counts):
-        rows = np.flatnonzero(counts == length)
         if length < 2:
             continue
+        rows = np.flatnonzero(counts == length)
         sub_idx = idx[rows][keep[rows]].reshape(len(rows), length)
         sub_truth = truth[rows][keep[rows]].reshape(len(rows), length)
-        two = (np.diff(sub_idx, axis=1) != 0).any(axis=1)
-        out[rows] = np.where(two, weighted_tau_rows(x[sub_idx], sub_truth), np.nan)
+        out[rows] = np.where(_two_distinct(sub_idx), weighted_tau_rows(x[sub_idx], sub_truth), np.nan)
     return out
 
 
@@ -243,8 +282,10 @@ def holm(p: np.ndarray) -> np.ndarray:
 def stepdown_maxt(t_obs: np.ndarray, t_boot: np.ndarray) -> np.ndarray:
     """Romano-Wolf step-down adjusted p-values of ``|t_obs|`` (P,) against centred replicates (R, P).
 
-    A NaN replicate value never exceeds anything (it is left out of that replicate's maximum);
-    a NaN observed statistic gets p = NaN.
+    A NaN replicate value is left out of that replicate's maximum; a replicate with no value among
+    the pairs of a step is left out of that step's count (numerator and denominator), so that a pair
+    without a value on part of the replicates is not made more significant by them. A NaN observed
+    statistic gets p = NaN.
     """
     t_obs = np.abs(np.asarray(t_obs, dtype=np.float64))
     t_boot = np.abs(np.asarray(t_boot, dtype=np.float64))
@@ -256,8 +297,8 @@ def stepdown_maxt(t_obs: np.ndarray, t_boot: np.ndarray) -> np.ndarray:
     boot = np.where(np.isfinite(t_boot[:, order]), t_boot[:, order], -np.inf)
     # max over the pairs from k on, for every k: a reversed running maximum
     tail_max = np.maximum.accumulate(boot[:, ::-1], axis=1)[:, ::-1]
-    r = t_boot.shape[0]
-    raw = ((tail_max >= t_obs[order][None, :]).sum(axis=0) + 1.0) / (r + 1.0)
+    counted = np.isfinite(tail_max).sum(axis=0)  # replicates with a value among the pairs from k on
+    raw = ((tail_max >= t_obs[order][None, :]).sum(axis=0) + 1.0) / (counted + 1.0)
     out[order] = np.minimum(1.0, np.maximum.accumulate(raw))
     return out
 
@@ -347,8 +388,8 @@ def min_attainable_p(correction: str, n_pairs: int, n_boot: int) -> float:
     """The smallest adjusted p the design can give (the board says when it is not below 1 - level)."""
     if n_pairs == 0 or n_boot == 0:
         return math.nan
-    one = 1.0 / (n_boot + 1)
-    return min(1.0, n_pairs * 2 * one) if correction == "holm" else (one if correction == "maxt" else 2 * one)
+    one = 1.0 / (n_boot + 1)  # the two-sided per-pair p counts |T| against |T_r|: its floor is 1 / (R + 1)
+    return min(1.0, n_pairs * one) if correction == "holm" else one
 
 
 def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: str = "maxt",
@@ -397,7 +438,7 @@ def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: 
         deltas[k] = delta
         low[k], high[k] = np.quantile(db[ok], [alpha / 2, 1 - alpha / 2])
         sd = float(np.std(db[ok], ddof=1))
-        if sd > 0:
+        if sd > SD_FLOOR:  # replicates that never vary (a few models, no noise) give no test, not T = 1e16
             se[k] = sd
             centred[:, k] = (db - delta) / sd
     t_obs = deltas / se
@@ -406,7 +447,7 @@ def compare(draws: list[TauDraws], *, level: float = DEFAULT_LEVEL, correction: 
         exceed = (np.abs(centred) >= np.abs(t_obs)[None, :]).sum(axis=0)
     p_raw = np.where(np.isfinite(t_obs), (exceed + 1.0) / (valid + 1.0), np.nan)
     if correction == "maxt":
-        adjusted = stepdown_maxt(t_obs, centred)
+        adjusted = np.fmax(stepdown_maxt(t_obs, centred), p_raw)  # never below the pair's own p
     else:
         adjusted = np.full(n_pairs, np.nan)
         finite = np.isfinite(p_raw)

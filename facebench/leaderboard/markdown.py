@@ -434,10 +434,13 @@ def significance_note(c) -> str:
              f" With {c.n_boot} resamples this design cannot reach significance (smallest attainable adjusted p "
              f"{min_p:.3g}): no pair can be told apart here, whatever the data.")
     return (f"Paired bootstrap ({c.n_boot} resamples of the models, the seeds and, where stored, the test samples of "
-            "every target) of the difference in mean τ_w against the primary ground truth (the Ranking's quantity) "
+            "every target; the targets of one zoo share their draw of models) of the difference in mean τ_w against "
+            "the primary ground truth (the Ranking's quantity) "
             f"between every two metrics; p-values {CORRECTION_TEXT.get(c.correction, c.correction)}, "
             f"{c.level:.0%} level (smallest attainable adjusted p: {fmt(min_p, 4)}). Two metrics share a letter "
-            "exactly when their difference is not significant (a compact letter display)." + reach)
+            "exactly when their difference is not significant (a compact letter display). The targets themselves "
+            "are not resampled: a difference is established on these targets, and whether it holds on other "
+            "targets is what more targets would tell." + reach)
 
 
 def separated(c) -> str:

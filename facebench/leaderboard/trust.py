@@ -33,14 +33,44 @@ CONSISTENCY_TOL = 1e-9
 
 
 def complete_truth(t: TargetData, truth: str) -> tuple[tuple[str, ...], tuple[int, ...], np.ndarray]:
-    """Models with a finite result for every seed of the target, the seeds, the (models, seeds) matrix."""
+    """The largest complete (models, seeds) matrix of the target's results: the models, the seeds, the values.
+
+    Reliability and the resampling need every model on every seed. Among the models ordered by how
+    many seeds they have (most first), the first k with the seeds they all share give k x |seeds|
+    results; the k with the most results is taken, the larger k on a tie. One model with an extra
+    seed then costs that seed, not every other model; one model with a single seed among six costs
+    that model, not five seeds of every other (:func:`complete_truth_note` says what is left out).
+    """
     by_model = t.truth_values.get(truth, {})
-    seeds = tuple(sorted({s for v in by_model.values() for s in v}))
-    models = tuple(m for m in sorted(by_model)
-                   if all(s in by_model[m] and math.isfinite(by_model[m][s]) for s in seeds))
+    finite = {m: {s for s, v in by_seed.items() if math.isfinite(v)} for m, by_seed in by_model.items()}
+    ordered = sorted((m for m in finite if finite[m]), key=lambda m: (-len(finite[m]), m))
+    best: tuple[int, int, tuple[str, ...], set[int]] = (0, 0, (), set())
+    shared: set[int] | None = None
+    for k, m in enumerate(ordered, 1):
+        shared = set(finite[m]) if shared is None else shared & finite[m]
+        best = max(best, (k * len(shared), k, tuple(ordered[:k]), set(shared)), key=lambda b: (b[0], b[1]))
+    _, _, chosen, seed_set = best
+    models, seeds = tuple(sorted(chosen)), tuple(sorted(seed_set))
     values = np.array([[by_model[m][s] for s in seeds] for m in models], dtype=np.float64)
-    values = values.reshape(len(models), len(seeds))
-    return models, seeds, values
+    return models, seeds, values.reshape(len(models), len(seeds))
+
+
+def complete_truth_note(t: TargetData, truth: str, models: tuple[str, ...], seeds: tuple[int, ...]) -> str:
+    """What :func:`complete_truth` left out of the target's verdict (empty when nothing)."""
+    by_model = t.truth_values.get(truth, {})
+    with_results = [m for m, v in by_model.items() if any(math.isfinite(x) for x in v.values())]
+    all_seeds = sorted({s for v in by_model.values() for s, x in v.items() if math.isfinite(x)})
+    out_models = sorted(set(with_results) - set(models))
+    out_seeds = [s for s in all_seeds if s not in seeds]
+    if not out_models and not out_seeds:
+        return ""
+    parts = []
+    if out_models:
+        parts.append(f"model{'s' if len(out_models) > 1 else ''} {', '.join(out_models)}")
+    if out_seeds:
+        parts.append(f"seed{'s' if len(out_seeds) > 1 else ''} {', '.join(map(str, out_seeds))}")
+    return (f"{t.target}: {truth}: the reliability and the comparison use {len(models)} models x "
+            f"{len(seeds)} seeds, the largest set with a result for every pair; left out: {' and '.join(parts)}")
 
 
 def load_correctness(store: ResultsStore, benchmark: str, target: str, models: tuple[str, ...], seeds: tuple[int, ...],
@@ -92,6 +122,8 @@ def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = 
                 models, seeds, values = complete_truth(t, truth)
                 if not models:
                     continue
+                if note := complete_truth_note(t, truth, models, seeds):
+                    b.trust_notes.append(note)
                 correct, labels, note = (load_correctness(store, b.benchmark, t.target, models, seeds, values)
                                          if truth == ACCURACY else (None, None, ""))
                 if note:
@@ -139,6 +171,8 @@ def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTru
     it gave no value on (:func:`~facebench.evaluate.significance.target_draws` measures each metric on
     its own models, as the board's tables do).
 
+    Its ``zoo`` is the benchmark's models: the targets of one zoo share their model draws.
+
     The comparison uses the quantity the Ranking shows: tau_w against the primary ground truth
     (``truths`` lists it first); in a store that did not record one, against every statistic, averaged.
     """
@@ -164,7 +198,7 @@ def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTru
         correct = None if gt.correct is None else gt.correct[np.ix_(mi, si)]
         restricted.append(GroundTruth(keep, seeds, gt.values[np.ix_(mi, si)], correct, gt.labels))
     scores = {m: np.array([sc.get(k, np.nan) for k in keep], dtype=np.float64) for m, sc in scored.items()}
-    return SigTarget(b.benchmark, t.target, tuple(restricted), scores)
+    return SigTarget(b.benchmark, t.target, tuple(restricted), scores, zoo=tuple(sorted(set(b.models) | set(keep))))
 
 
 # -- machine-readable forms (used by the CSV / JSON renderers) --------------------------------
