@@ -121,8 +121,9 @@ def test_the_board_lists_missing_models_and_its_ranking_agrees_with_its_comparis
     rng = np.random.default_rng(0)
     store = ResultsStore(path)
     for target in targets:
-        errors = {MODELS[0]: "KeyError: 'oops' (at plugin.py:3 in compute)",
-                  MODELS[1]: "KeyError: 'oops' (at plugin.py:3 in compute)"} if target == targets[0] else {}
+        # as the runner words them: the bundle and the metric first (the note keeps the reason only)
+        errors = {m: f"{m}@{target}: metric 'partial': KeyError: 'oops' (at plugin.py:3 in compute)"
+                  for m in MODELS[:2]} if target == targets[0] else {}
         scores = {m: float(rng.normal()) for m in MODELS if m not in errors}
         store.record_scores(f"score:{bench}:{target}:partial", bench, target, "partial", {}, dict(scores),
                             {m: 0.1 for m in MODELS}, errors, scores, [])

@@ -463,7 +463,8 @@ def power_text(c) -> str:
     if not is_num(need):
         return head + "."
     return (head + f": about {int(need)} targets like these ({max(0, int(need) - c.n_targets)} more) would separate "
-            "them at this difference and spread (80% power, normal approximation, Bonferroni over the pairs).")
+            "them at this difference and spread (80% power, normal approximation, Bonferroni over the pairs), each "
+            "with a zoo of its own: targets of a zoo already here share its draw of models and shrink the spread less.")
 
 
 def weights_text(c) -> str:

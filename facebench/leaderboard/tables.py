@@ -390,7 +390,10 @@ def load_target(store: ResultsStore, benchmark: str, target: str, metrics: list[
             not_applicable[metric] = next(iter(model_errors.values()))
             errors[metric].append(not_applicable[metric])
         elif model_errors:
-            errors[metric].append(missing_models_note(model_errors, len(sc)))
+            # the bundle and the metric are said by the note's place: keep the reason, so that equal reasons group
+            reasons = {m: e.removeprefix(f"{m}@{target}: ").removeprefix(f"metric {metric!r}: ")
+                       for m, e in model_errors.items()}
+            errors[metric].append(missing_models_note(reasons, len(sc)))
         for truth in truths:
             acc = truth_mean[truth]
             common = sorted(set(sc) & set(acc))
