@@ -287,3 +287,33 @@ def test_the_committed_default_pack_rescores_the_committed_board(tmp_path):
     assert set(got) == set(committed) and len(committed) >= 5
     for key, tau in committed.items():
         assert got[key] == pytest.approx(tau, rel=1e-9, abs=1e-12), key
+
+
+def test_score_pack_says_when_a_metric_scored_fewer_models(built, tmp_path, capsys, monkeypatch):
+    """A plugin metric that fails on one model: its tau_w line says on how many models it stands,
+    and the error names the plugin's line."""
+    (tmp_path / "picky_plugin.py").write_text(
+        "import numpy as np\n"
+        "from facebench import hookimpl\n"
+        "from facebench.metrics.base import Metric\n\n"
+        "class Picky(Metric):\n"
+        "    name = 'picky'\n"
+        "    summary = 'fails on m0'\n"
+        "    needs = frozenset({'features'})\n\n"
+        "    def compute(self, bundle):\n"
+        "        if 'm0' in bundle.name:\n"
+        "            raise KeyError('oops')\n"
+        "        return float(np.mean(bundle.features))\n\n"
+        "@hookimpl\n"
+        "def facebench_metrics():\n"
+        "    return [Picky]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    load_test_plugins(monkeypatch, "toytask.plugin,picky_plugin")
+    monkeypatch.chdir(tmp_path)
+    pack = shutil.copy(built["pack"], tmp_path / "toy.fbpack")
+    code, out, err = run_cli(capsys, "score", "--pack", pack, "-m", "picky")
+    assert code == 1, err  # a model's error makes the exit status 1; the other models' values are kept
+    lines = [line for line in out.splitlines() if line.strip().startswith("picky")]
+    assert len(lines) == 2 and all(line.endswith("(on 3 of 4 models)") for line in lines), out
+    raise_line = (tmp_path / "picky_plugin.py").read_text().splitlines().index("            raise KeyError('oops')") + 1
+    assert f"picky on model m0: KeyError: 'oops' (at picky_plugin.py:{raise_line} in compute)" in err

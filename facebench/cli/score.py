@@ -106,6 +106,9 @@ def _print(result: ZooScores, metrics: list[str], fmt: str, corr: dict[str, dict
             click.echo(f"{m:<{mw}}  " + "  ".join(f"{_fmt(corr[m][s]):>9}" for s in STATISTICS))
 
 
+MAX_ERROR_LINES = 20  # a metric failing on every model of every target would print one line each
+
+
 def score_store(store: str, metric_names: list[str], params, fmt: str, pack: str | None = None) -> int:
     """Score metrics on every cached benchmark of a results store (no extraction, no fine-tuning);
     with ``pack``, on the store of that benchmark pack (unpacked first, or reused)."""
@@ -119,8 +122,11 @@ def score_store(store: str, metric_names: list[str], params, fmt: str, pack: str
         result = run_score_store(store, metric_spec(metric_names, params), get_plugins().metrics)
     for where in result.skipped:
         click.echo(f"facebench: warning: {where}: no cached features, skipped", err=True)
-    for line in result.errors:
+    for line in result.errors[:MAX_ERROR_LINES]:
         click.echo(f"facebench: error: {line}", err=True)
+    if len(result.errors) > MAX_ERROR_LINES:
+        click.echo(f"facebench: error: ... and {len(result.errors) - MAX_ERROR_LINES} more (each is in the store; "
+                   "the board lists them per target)", err=True)
     if fmt == "json":
         click.echo(dumps(result.results))
     else:
@@ -128,7 +134,9 @@ def score_store(store: str, metric_names: list[str], params, fmt: str, pack: str
             click.echo(bt)
             for name, res in per_metric.items():
                 taus = ", ".join(f"{s}: tau_w={c['tau_w']:.3f}" for s, c in res["correlations"].items())
-                click.echo(f"  {name:<18} {taus or 'no ground truth'}")
+                short = res["models"] < res["models_with_features"]
+                on = f" (on {res['models']} of {res['models_with_features']} models)" if short else ""
+                click.echo(f"  {name:<18} {(taus or 'no ground truth') + on}")
     if unpacked is not None:  # on stderr: stdout stays the table, or one JSON object
         click.echo(f"facebench: {pack}: {'already unpacked, verified' if unpacked.reused else 'verified and unpacked'}"
                    f"; scores recorded in {unpacked.store}", err=True)

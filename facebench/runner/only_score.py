@@ -72,6 +72,7 @@ def _score_locked(store_path: str | Path, metrics) -> StoreScores:
                 scores = result.scores[name]
                 out.results.setdefault(f"{bench}:{target}", {})[name] = {
                     "scores": scores, "correlations": {s: correlations(scores, t) for s, t in truths.items()},
+                    "models": len(scores), "models_with_features": len(scorer.files),
                 }
         return out
     finally:
