@@ -121,3 +121,31 @@ def test_a_run_reports_the_plan_estimate_first_then_one_per_job(tmp_path):
     assert seen[0].wall_seconds == pytest.approx(plan.estimate.wall_seconds) and seen[0].without_basis == 0
     walls = [e.wall_seconds for e in seen]
     assert all(a > b for a, b in zip(walls, walls[1:])) and walls[-1] == 0
+
+
+@pytest.mark.usefixtures("toy_plugin")
+def test_an_extraction_that_only_reads_the_cache_records_no_cost(tmp_path):
+    """A new store over a cache that holds the features: the extract jobs run (their records are new)
+    but only read the files, so they leave no cost for --plan to take as an extraction's."""
+    from facebench.store import ResultsStore
+    from test_runner import toy_config
+
+    cfg = load_config(toy_config(tmp_path))
+    run_benchmarks(cfg, RunOptions(quiet=True))
+    store = ResultsStore(cfg.store)
+    first = {c["key"] for c in store.job_costs() if c["kind"] == "extract"}
+    store.close()
+    assert len(first) == 8
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"results.sqlite{suffix}").unlink(missing_ok=True)
+    seen: list[RunEstimate] = []
+    summary = run_benchmarks(cfg, RunOptions(quiet=True, on_estimate=seen.append))
+    assert not summary.failed and summary.done == 4 + 8 + 16 + 6
+    store = ResultsStore(cfg.store)
+    costs = store.job_costs()
+    extracted = store.db.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'extract' AND state = 'done'").fetchone()[0]
+    store.close()
+    assert extracted == 8  # done and recorded...
+    assert not [c for c in costs if c["kind"] == "extract"]  # ...with no cost
+    assert {c["kind"] for c in costs} == {"pretrain", "finetune", "score"}
+    assert seen[-1].wall_seconds == 0

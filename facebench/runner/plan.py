@@ -23,10 +23,12 @@ from .score import TargetScorer
 
 @dataclass(frozen=True)
 class ExtractedFeatures:
-    """What an extraction job returns to the driver: the bundle's shape (the bundle is in the cache)."""
+    """What an extraction job returns to the driver: the bundle's shape (the bundle is in the cache), and
+    whether the cache already held it (then the job only read it: its time is no extraction's cost)."""
 
     n: int
     dim: int
+    from_cache: bool = False
 
 
 def plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: ResultsStore | None,
@@ -54,8 +56,8 @@ def plan_benchmark(rb: ResolvedBenchmark, ctx: TaskContext, metrics, store: Resu
         job_key = content_key("extract", bench, t, key)
 
         def extract() -> ExtractedFeatures:
-            bundle = cache.load_or_extract(key, lambda: task.extract(m, t, ctx))[0]
-            return ExtractedFeatures(bundle.n, bundle.dim)
+            bundle, hit = cache.load_or_extract(key, lambda: task.extract(m, t, ctx))
+            return ExtractedFeatures(bundle.n, bundle.dim, hit)
 
         def record(store, bundle: ExtractedFeatures, secs: float) -> None:  # recorded relative to the cache directory
             store.record_features(job_key, bench, t, m.name, "train", cache.path(key), key, bundle.n, bundle.dim, secs,
