@@ -56,8 +56,10 @@ def raised_at(exc: BaseException) -> tuple[str, bool]:
 
     The place is the deepest frame of the traceback outside the numerical libraries (numpy, scipy,
     scikit-learn, torch): the line of the metric's own code (a plugin's too) that raised, or that
-    called the library call that did. ``inside_library`` says whether the exception itself came from
-    one of those libraries (a singular matrix, a shape mismatch) rather than from that code. The path
+    called the library call that did. ``inside_library`` says whether a Python frame of one of those
+    libraries raised it (numpy.linalg's singular matrix, a scipy routine) rather than that code; an
+    error raised inside compiled code with no such frame (numpy's matmul shape mismatch) counts as
+    the calling code's. The path
     is relative to the working directory when it lies under it. ``("", False)`` without a traceback.
     """
     import os

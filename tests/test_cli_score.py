@@ -446,3 +446,21 @@ def test_ground_truth_missing_model(zoo, tmp_path, capsys):
     (line,) = assert_clean_errors(err, expected_errors=1)
     assert "gamma" in line
     assert out.strip() == ""
+
+
+def test_store_errors_are_capped_per_model_but_a_whole_metric_failure_always_shows(monkeypatch, capsys):
+    from facebench.cli import score as cli_score
+    from facebench.runner import only_score
+
+    per_model = [f"b t{i}: boom on model m{i}: KeyError: 'x'" for i in range(25)]
+    worker = "b t0: metric 'slow' stopped at its time limit (60 s)"
+    fake = only_score.StoreScores(errors=[*per_model[:12], worker, *per_model[12:]])
+    monkeypatch.setattr(only_score, "score_store", lambda *a, **k: fake)
+    monkeypatch.setattr(cli_score, "metric_spec", lambda names, params: {})
+    code = cli_score.score_store("store.sqlite", ["boom"], (), "table")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert worker in err
+    shown = [line for line in per_model if line in err]
+    assert shown == per_model[:cli_score.MAX_ERROR_LINES]
+    assert f"... and {25 - cli_score.MAX_ERROR_LINES} more on single models" in err

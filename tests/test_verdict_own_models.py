@@ -227,3 +227,73 @@ def test_a_model_with_one_seed_of_six_costs_that_model_not_five_seeds():
     assert models == tuple(m for m in names if m not in ("m3", "m4")) and seeds == tuple(range(6))
     assert complete_truth_note(t, "accuracy", models, seeds).endswith("left out: models m3, m4")
     assert complete_truth_note(_truth_target({"a": {0: 1.0}, "b": {0: 2.0}}), "accuracy", ("a", "b"), (0,)) == ""
+
+
+def test_the_largest_complete_matrix_is_found_where_a_greedy_pass_misses_it():
+    """A model with many seeds, only two of which the others have: 10 x 5 results, not 11 x 2; and a
+    model whose seeds the others lack entirely does not take the target for itself."""
+    from facebench.leaderboard.trust import complete_truth
+
+    results = {f"m{i}": {s: 0.1 * i + 0.01 * s for s in range(5)} for i in range(10)}
+    results["odd"] = {s: 0.5 for s in (0, 1, 5, 6, 7, 8)}
+    models, seeds, _ = complete_truth(_truth_target(results), "accuracy")
+    assert seeds == tuple(range(5)) and models == tuple(f"m{i}" for i in range(10))
+    results["odd"] = {s: 0.5 for s in range(5, 11)}
+    models, seeds, _ = complete_truth(_truth_target(results), "accuracy")
+    assert seeds == tuple(range(5)) and len(models) == 10
+
+
+def _board_doc(path, out):
+    import json
+
+    from facebench.leaderboard import build_leaderboards
+
+    build_leaderboards(path, out, date="2026-12-04", figures=False, n_boot=200)
+    return json.loads((out / "leaderboard.json").read_text())
+
+
+def _fixture_store(tmp_path, name):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from leaderboard_fixtures import make_store
+
+    return make_store(tmp_path / name, seed=5)
+
+
+def test_a_model_with_no_ground_truth_leaves_the_comparison_unchanged(tmp_path):
+    """A model only a metric scored (its fine-tuning failed everywhere) is in no target's verdict: it is
+    not in the zoo the models are drawn from either."""
+    from facebench.store import ResultsStore
+
+    plain = _board_doc(_fixture_store(tmp_path, "a.sqlite"), tmp_path / "a")
+    path = _fixture_store(tmp_path, "b.sqlite")
+    store = ResultsStore(path)
+    bench, target = "classification/toy-zoo", "alpha"
+    scores = dict(store.scores(bench, target, "noise"))
+    scores["ghost"] = 0.5
+    store.record_scores(f"score:{bench}:{target}:noise", bench, target, "noise", {}, dict(scores),
+                        {m: 0.1 for m in scores}, {}, scores, [])
+    store.close()
+    ghost = _board_doc(path, tmp_path / "b")
+    assert ghost["significance"] == plain["significance"]
+
+
+def test_with_a_seed_left_out_the_ranking_still_agrees_with_the_comparison(tmp_path):
+    """One model with an extra seed on one target: the complete matrix leaves that seed out, the
+    board says so, and each metric's mean in the comparison is still the Ranking's."""
+    from facebench.store import ResultsStore
+
+    path = _fixture_store(tmp_path, "s.sqlite")
+    store = ResultsStore(path)
+    store.record_ground_truth("ft:extra", "classification/toy-zoo", "alpha", "vgg16", 3, {"accuracy": 0.99}, 1.0)
+    store.close()
+    doc = _board_doc(path, tmp_path / "out")
+    ranking = {r["metric"]: r["mean_tau_w"] for r in doc["ranking"]["overall"]}
+    compared = {m["metric"]: m["mean_tau_w"] for m in doc["significance"]["metrics"]}
+    assert compared and set(compared) == set(ranking)
+    for metric, value in compared.items():
+        assert ranking[metric] == pytest.approx(value, abs=1e-12), metric
+    md = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "alpha: accuracy: the reliability and the comparison use 6 models x 3 seeds" in md and "left out: seed 3" in md

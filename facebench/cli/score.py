@@ -122,11 +122,16 @@ def score_store(store: str, metric_names: list[str], params, fmt: str, pack: str
         result = run_score_store(store, metric_spec(metric_names, params), get_plugins().metrics)
     for where in result.skipped:
         click.echo(f"facebench: warning: {where}: no cached features, skipped", err=True)
-    for line in result.errors[:MAX_ERROR_LINES]:
-        click.echo(f"facebench: error: {line}", err=True)
-    if len(result.errors) > MAX_ERROR_LINES:
-        click.echo(f"facebench: error: ... and {len(result.errors) - MAX_ERROR_LINES} more (each is in the store; "
-                   "the board lists them per target)", err=True)
+    # a metric's failure as a whole (stopped in its worker) is always printed; one model's, recorded in the
+    # store and listed on the board, up to MAX_ERROR_LINES of them
+    per_model = [line for line in result.errors if " on model " in line]
+    shown = set(per_model[:MAX_ERROR_LINES])
+    for line in result.errors:
+        if line in shown or " on model " not in line:
+            click.echo(f"facebench: error: {line}", err=True)
+    if len(per_model) > MAX_ERROR_LINES:
+        click.echo(f"facebench: error: ... and {len(per_model) - MAX_ERROR_LINES} more on single models (each is in "
+                   "the store; the board lists them per target)", err=True)
     if fmt == "json":
         click.echo(dumps(result.results))
     else:

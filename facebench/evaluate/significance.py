@@ -45,11 +45,14 @@ pair at ``1 - level``) are kept as options.
 two metrics share a letter exactly when their difference is not significant. Letters are
 assigned in the order of the metrics' mean tau_w, so "a" holds the best metric.
 
-The models of a target are those with a complete ground truth (every seed); each metric is
+The models and seeds of a target are the largest complete matrix of its results
+(:func:`facebench.leaderboard.trust.complete_truth`); each metric is
 measured on the ones it scored, as the board's tables measure it, so that one metric's failure on
 a model (a plugin's bug, a data-free control undefined for a model) does not change the other
 metrics' values. The replicates are paired on the models both metrics of a pair scored.
-Deterministic given ``seed``: target t draws from ``default_rng([seed, crc32(benchmark/target)])``.
+Deterministic given ``seed``: target t draws its seeds and test samples from
+``default_rng([seed, crc32(benchmark/target)])``, and its models from ``default_rng([seed,
+crc32("zoo:" + benchmark)])`` when it names its zoo (from its own generator when it does not).
 """
 from __future__ import annotations
 
@@ -59,6 +62,7 @@ import string
 import warnings
 import zlib
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 
@@ -83,6 +87,9 @@ class TargetData:
     truths: tuple[GroundTruth, ...]
     scores: dict[str, np.ndarray]  # metric -> (n_models,) aligned with truths[0].models; NaN: no value
     zoo: tuple[str, ...] = ()  # the models of the zoo the target shares with the benchmark's other targets
+    # a metric's observed tau_w on the first truth where it is not that of these models and seeds (the
+    # board's table value on all the target's results, when the complete matrix left some out)
+    observed: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.truths:
@@ -227,12 +234,14 @@ def target_draws(target: TargetData, *, n_boot: int = DEFAULT_N_BOOT, seed: int 
         for j, m in enumerate(metrics):
             x = np.asarray(target.scores[m], dtype=np.float64)
             scored = np.isfinite(x)
-            if scored.all():
-                observed[i, j] = weighted_tau_rows(x, mean)[0]
-            elif scored.sum() >= 2:
-                observed[i, j] = weighted_tau_rows(x[scored], gt.mean[scored])[0]
-            else:
+            if scored.sum() < 2:
                 continue
+            if i == 0 and m in target.observed:
+                observed[i, j] = target.observed[m]
+            elif scored.all():
+                observed[i, j] = weighted_tau_rows(x, mean)[0]
+            else:
+                observed[i, j] = weighted_tau_rows(x[scored], gt.mean[scored])[0]
             if y is not None and scored.all():
                 # the common case: every drawn model is on the target and scored (the truth's Rows shared)
                 boot[i, :, j] = np.where(_two_distinct(take), weighted_tau_rows(x[take], y), np.nan)

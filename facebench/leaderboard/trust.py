@@ -17,7 +17,9 @@ accuracy equals the stored one (else they are left out and a note says why).
 """
 from __future__ import annotations
 
+import itertools
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,27 +34,40 @@ ACCURACY = "accuracy"  # the ground-truth statistic that is a mean of per-sample
 CONSISTENCY_TOL = 1e-9
 
 
+EXACT_SEED_SEARCH = 16  # up to this many seeds, every subset of them is tried (2^16 sets of a few models)
+
+
 def complete_truth(t: TargetData, truth: str) -> tuple[tuple[str, ...], tuple[int, ...], np.ndarray]:
     """The largest complete (models, seeds) matrix of the target's results: the models, the seeds, the values.
 
-    Reliability and the resampling need every model on every seed. Among the models ordered by how
-    many seeds they have (most first), the first k with the seeds they all share give k x |seeds|
-    results; the k with the most results is taken, the larger k on a tie. One model with an extra
-    seed then costs that seed, not every other model; one model with a single seed among six costs
-    that model, not five seeds of every other (:func:`complete_truth_note` says what is left out).
+    Reliability and the resampling need every model on every seed. For a set of seeds S, the models
+    with a finite result on each seed of S give |models| x |S| results; the S with the most results
+    is taken, then the one with the most models (then the earliest seeds). Every subset of up to
+    ``EXACT_SEED_SEARCH`` seeds is tried; beyond that, the seeds shared by the k models with the most
+    seeds, for every k. One model with an extra seed then costs that seed, not every other model; one
+    model with a single seed among six costs that model, not five seeds of every other
+    (:func:`complete_truth_note` says what is left out).
     """
     by_model = t.truth_values.get(truth, {})
-    finite = {m: {s for s, v in by_seed.items() if math.isfinite(v)} for m, by_seed in by_model.items()}
-    ordered = sorted((m for m in finite if finite[m]), key=lambda m: (-len(finite[m]), m))
-    best: tuple[int, int, tuple[str, ...], set[int]] = (0, 0, (), set())
-    shared: set[int] | None = None
-    for k, m in enumerate(ordered, 1):
-        shared = set(finite[m]) if shared is None else shared & finite[m]
-        best = max(best, (k * len(shared), k, tuple(ordered[:k]), set(shared)), key=lambda b: (b[0], b[1]))
-    _, _, chosen, seed_set = best
-    models, seeds = tuple(sorted(chosen)), tuple(sorted(seed_set))
-    values = np.array([[by_model[m][s] for s in seeds] for m in models], dtype=np.float64)
-    return models, seeds, values.reshape(len(models), len(seeds))
+    finite = {m: frozenset(s for s, v in by_seed.items() if math.isfinite(v)) for m, by_seed in by_model.items()}
+    finite = {m: seeds for m, seeds in finite.items() if seeds}
+    all_seeds = sorted(set().union(*finite.values())) if finite else []
+    if len(all_seeds) <= EXACT_SEED_SEARCH:
+        candidates = (frozenset(c) for r in range(1, len(all_seeds) + 1) for c in itertools.combinations(all_seeds, r))
+    else:
+        ordered = sorted(finite, key=lambda m: (-len(finite[m]), m))
+        candidates = (frozenset.intersection(*(finite[m] for m in ordered[:k])) for k in range(1, len(ordered) + 1))
+    best_key, best_models, best_seeds = (0, 0, ()), (), ()
+    for seed_set in candidates:
+        if not seed_set:
+            continue
+        models = tuple(sorted(m for m, seeds in finite.items() if seed_set <= seeds))
+        ordered_seeds = tuple(sorted(seed_set))
+        key = (len(models) * len(seed_set), len(models), tuple(-s for s in ordered_seeds))
+        if key > best_key:
+            best_key, best_models, best_seeds = key, models, ordered_seeds
+    values = np.array([[by_model[m][s] for s in best_seeds] for m in best_models], dtype=np.float64)
+    return best_models, best_seeds, values.reshape(len(best_models), len(best_seeds))
 
 
 def complete_truth_note(t: TargetData, truth: str, models: tuple[str, ...], seeds: tuple[int, ...]) -> str:
@@ -115,15 +130,16 @@ def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = 
     task_draws: dict[str, list] = {}
     for b in board.benchmarks:
         b.reliability_threshold = threshold
-        draws = []
+        targets = []
         for t in b.targets:
-            truths = []
+            truths, partial = [], set()
             for truth in t.truths:
                 models, seeds, values = complete_truth(t, truth)
                 if not models:
                     continue
                 if note := complete_truth_note(t, truth, models, seeds):
                     b.trust_notes.append(note)
+                    partial.add(truth)
                 correct, labels, note = (load_correctness(store, b.benchmark, t.target, models, seeds, values)
                                          if truth == ACCURACY else (None, None, ""))
                 if note:
@@ -137,9 +153,13 @@ def attach_trust(board: Leaderboard, store: ResultsStore, *, threshold: float = 
                                      f"{flag_text(primary, threshold)}")
                 b.excluded.append(t.target)
                 continue
-            sig = _significance_target(b, t, truths)
+            sig = _significance_target(b, t, truths, partial)
             if sig is not None:
-                draws.append(target_draws(sig, n_boot=n_boot, seed=seed))
+                targets.append(sig)
+        # the zoo: the models in some target's verdict (a model with no complete ground truth anywhere,
+        # drawn on every replicate and then dropped on every target, would only add noise)
+        zoo = tuple(sorted({m for sig in targets for m in sig.truths[0].models}))
+        draws = [target_draws(replace(sig, zoo=zoo), n_boot=n_boot, seed=seed) for sig in targets]
         b.significance = compare(draws, level=level, correction=correction) if draws else None
         all_draws += draws
         task_draws.setdefault(b.task, []).extend(draws)
@@ -166,12 +186,15 @@ def rerank(rows: list[RankRow], c: Comparison | None, targets: list[tuple[str, T
     return out
 
 
-def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTruth]) -> SigTarget | None:
+def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTruth],
+                         partial: set[str] = frozenset()) -> SigTarget | None:
     """The target restricted to the models every truth has; a metric's scores are NaN on the models
     it gave no value on (:func:`~facebench.evaluate.significance.target_draws` measures each metric on
     its own models, as the board's tables do).
 
-    Its ``zoo`` is the benchmark's models: the targets of one zoo share their model draws.
+    ``partial``: the truths whose complete matrix left models or seeds out; on the one truth compared
+    (the primary), the observed tau_w of each metric is the board's table value (on all the target's results), so that
+    the comparison's mean is the Ranking's, and the replicates of the complete matrix give its spread.
 
     The comparison uses the quantity the Ranking shows: tau_w against the primary ground truth
     (``truths`` lists it first); in a store that did not record one, against every statistic, averaged.
@@ -198,7 +221,14 @@ def _significance_target(b: BenchmarkData, t: TargetData, truths: list[GroundTru
         correct = None if gt.correct is None else gt.correct[np.ix_(mi, si)]
         restricted.append(GroundTruth(keep, seeds, gt.values[np.ix_(mi, si)], correct, gt.labels))
     scores = {m: np.array([sc.get(k, np.nan) for k in keep], dtype=np.float64) for m, sc in scored.items()}
-    return SigTarget(b.benchmark, t.target, tuple(restricted), scores, zoo=tuple(sorted(set(b.models) | set(keep))))
+    observed = {}
+    if len(truths) == 1 and t.truths and t.truths[0] in partial:  # truths[0] is then t.truths[0]'s matrix
+        for m in scored:
+            cell = t.cells.get((m, t.truths[0]))
+            value = cell.values.get("tau_w") if cell is not None else None
+            if value is not None and math.isfinite(value):
+                observed[m] = float(value)
+    return SigTarget(b.benchmark, t.target, tuple(restricted), scores, observed=observed)
 
 
 # -- machine-readable forms (used by the CSV / JSON renderers) --------------------------------
