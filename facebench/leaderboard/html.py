@@ -15,9 +15,9 @@ from . import plots
 from .fmt import MISSING, STAT_LABELS, fmt, fmt_bytes, fmt_interval, fmt_ratio, fmt_seconds, is_num, marks, split_range
 from .sensitivity import SensitivityTable
 from .cd_plot import cd_diagram
-from .markdown import (COST_RATIO, RANKING_NOTE, RELIABILITY_HEAD, RELIABILITY_NOTE, SENSITIVITY_NOTE, STABILITY_NOTE,
-                       TRUTH_AGREEMENT_HEAD, TRUTH_AGREEMENT_NOTE, chance_text, diagnostic_names, pairwise_headers,
-                       pairwise_note, power_text, ranking_cells, reliability_rows, separated,
+from .markdown import (COST_KINDS_HEAD, COST_RATIO, RANKING_NOTE, RELIABILITY_HEAD, RELIABILITY_NOTE, SENSITIVITY_NOTE,
+                       STABILITY_NOTE, TRUTH_AGREEMENT_HEAD, TRUTH_AGREEMENT_NOTE, chance_text, diagnostic_names,
+                       pairwise_headers, pairwise_note, power_text, ranking_cells, reliability_rows, separated,
                        significance_note, stability_cells, truth_agreement_rows, truth_headings, truth_tables,
                        weights_text)
 from .tables import BenchmarkData, Leaderboard
@@ -226,7 +226,7 @@ def cost(b: BenchmarkData) -> str:
                    ["Metric", "Extraction + metric", "Fine-tuning once", "Cost ratio"], ratios, "ratio"))
     kinds = b.cost_by_kind()
     if kinds:
-        out += table("Where the jobs ran (wall time; largest peak memory of one job)",
+        out += table(COST_KINDS_HEAD,
                      ["Job", "Jobs", "Wall time", "Device", "Peak RSS", "Peak GPU"],
                      [[(escape(k["kind"]), ""), (str(k["jobs"]), ""), (fmt_seconds(k["seconds"]), ""),
                        (escape(", ".join(k["devices"])), ""), (fmt_bytes(k["peak_rss_bytes"]), ""),

@@ -257,6 +257,8 @@ def truth_agreement_section(b: BenchmarkData) -> str:
     return "**Ground truths compared**\n\n" + table(TRUTH_AGREEMENT_HEAD, rows) + "\n\n" + TRUTH_AGREEMENT_NOTE
 
 
+COST_KINDS_HEAD = ("Where the jobs ran (wall time; largest peak memory of one job; an extraction that only read its "
+                   "features from the cache is not counted)")
 COST_RATIO = ("(feature extraction + the metric) / fine-tuning the zoo once (per target and model, the mean over "
               "seeds), all targets together")
 
@@ -275,7 +277,7 @@ def cost(b: BenchmarkData) -> str:
           fmt_ratio(b.cost_ratio(m))] for m in b.metrics])
     kinds = b.cost_by_kind()
     if kinds:
-        out += "\n\nWhere the jobs ran (wall time; largest peak memory of one job)\n\n" + table(
+        out += "\n\n" + COST_KINDS_HEAD + "\n\n" + table(
             ["Job", "Jobs", "Wall time", "Device", "Peak RSS", "Peak GPU"],
             [[k["kind"], str(k["jobs"]), fmt_seconds(k["seconds"]), esc(", ".join(k["devices"])),
               fmt_bytes(k["peak_rss_bytes"]), fmt_bytes(k["peak_gpu_bytes"])] for k in kinds])
