@@ -7,6 +7,7 @@ zoo step cannot run (for example FaCe on a one-model zoo) gets a zoo-level error
 from __future__ import annotations
 
 import time
+import traceback
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -40,7 +41,14 @@ def _error_text(exc: BaseException) -> str:
     (a bug in a plugin, say) with its type and the line that raised it."""
     if isinstance(exc, FacebenchError):
         return str(exc)
-    place, _ = raised_at(exc)
+    if isinstance(exc, MemoryError):
+        # the failed computation's frames still hold what it allocated (a leak under the worker's memory
+        # limit): let it go before anything else is allocated; the frames keep their code and line
+        traceback.clear_frames(exc.__traceback__)
+    try:
+        place, _ = raised_at(exc)
+    except MemoryError:
+        place = ""
     return f"{type(exc).__name__}: {exc}" + (f" (at {place})" if place else "")
 
 
