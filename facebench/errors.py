@@ -59,8 +59,8 @@ def raised_at(exc: BaseException) -> tuple[str, bool]:
     called the library call that did. ``inside_library`` says whether a Python frame of one of those
     libraries raised it (numpy.linalg's singular matrix, a scipy routine) rather than that code; an
     error raised inside compiled code with no such frame (numpy's matmul shape mismatch) counts as
-    the calling code's. The path
-    is relative to the working directory when it lies under it. ``("", False)`` without a traceback.
+    the calling code's. The path is relative to the working directory when it lies under it.
+    ``("", False)`` without a traceback.
     """
     import os
 

@@ -454,7 +454,7 @@ def test_store_errors_are_capped_per_model_but_a_whole_metric_failure_always_sho
 
     per_model = [f"b t{i}: boom on model m{i}: KeyError: 'x'" for i in range(25)]
     worker = "b t0: metric 'slow' stopped at its time limit (60 s)"
-    fake = only_score.StoreScores(errors=[*per_model[:12], worker, *per_model[12:]])
+    fake = only_score.StoreScores(errors=per_model, failures=[worker])
     monkeypatch.setattr(only_score, "score_store", lambda *a, **k: fake)
     monkeypatch.setattr(cli_score, "metric_spec", lambda names, params: {})
     code = cli_score.score_store("store.sqlite", ["boom"], (), "table")

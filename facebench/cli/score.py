@@ -122,16 +122,13 @@ def score_store(store: str, metric_names: list[str], params, fmt: str, pack: str
         result = run_score_store(store, metric_spec(metric_names, params), get_plugins().metrics)
     for where in result.skipped:
         click.echo(f"facebench: warning: {where}: no cached features, skipped", err=True)
-    # a metric's failure as a whole (stopped in its worker) is always printed; one model's, recorded in the
-    # store and listed on the board, up to MAX_ERROR_LINES of them
-    per_model = [line for line in result.errors if " on model " in line]
-    shown = set(per_model[:MAX_ERROR_LINES])
-    for line in result.errors:
-        if line in shown or " on model " not in line:
-            click.echo(f"facebench: error: {line}", err=True)
-    if len(per_model) > MAX_ERROR_LINES:
-        click.echo(f"facebench: error: ... and {len(per_model) - MAX_ERROR_LINES} more on single models (each is in "
-                   "the store; the board lists them per target)", err=True)
+    # a metric's failure on a whole target is always printed; one model's, recorded in the store and
+    # listed on the board, up to MAX_ERROR_LINES of them
+    for line in [*result.failures, *result.errors[:MAX_ERROR_LINES]]:
+        click.echo(f"facebench: error: {line}", err=True)
+    if len(result.errors) > MAX_ERROR_LINES:
+        click.echo(f"facebench: error: ... and {len(result.errors) - MAX_ERROR_LINES} more on single models (each is "
+                   "in the store; the board lists them per target)", err=True)
     if fmt == "json":
         click.echo(dumps(result.results))
     else:
@@ -146,7 +143,7 @@ def score_store(store: str, metric_names: list[str], params, fmt: str, pack: str
         click.echo(f"facebench: {pack}: {'already unpacked, verified' if unpacked.reused else 'verified and unpacked'}"
                    f"; scores recorded in {unpacked.store}", err=True)
         click.echo(f"facebench: the full board: {unpacked.commands()[1]}", err=True)
-    return 1 if result.errors else 0
+    return 1 if result.errors or result.failures else 0
 
 
 def parse_params(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:

@@ -49,8 +49,7 @@ def complete_truth(t: TargetData, truth: str) -> tuple[tuple[str, ...], tuple[in
     (:func:`complete_truth_note` says what is left out).
     """
     by_model = t.truth_values.get(truth, {})
-    finite = {m: frozenset(s for s, v in by_seed.items() if math.isfinite(v)) for m, by_seed in by_model.items()}
-    finite = {m: seeds for m, seeds in finite.items() if seeds}
+    finite = _finite_seeds(by_model)
     all_seeds = sorted(set().union(*finite.values())) if finite else []
     if len(all_seeds) <= EXACT_SEED_SEARCH:
         candidates = (frozenset(c) for r in range(1, len(all_seeds) + 1) for c in itertools.combinations(all_seeds, r))
@@ -70,13 +69,17 @@ def complete_truth(t: TargetData, truth: str) -> tuple[tuple[str, ...], tuple[in
     return best_models, best_seeds, values.reshape(len(best_models), len(best_seeds))
 
 
+def _finite_seeds(by_model: dict[str, dict[int, float]]) -> dict[str, frozenset[int]]:
+    """model -> the seeds with a finite result, for the models that have one."""
+    finite = {m: frozenset(s for s, v in by_seed.items() if math.isfinite(v)) for m, by_seed in by_model.items()}
+    return {m: seeds for m, seeds in finite.items() if seeds}
+
+
 def complete_truth_note(t: TargetData, truth: str, models: tuple[str, ...], seeds: tuple[int, ...]) -> str:
     """What :func:`complete_truth` left out of the target's verdict (empty when nothing)."""
-    by_model = t.truth_values.get(truth, {})
-    with_results = [m for m, v in by_model.items() if any(math.isfinite(x) for x in v.values())]
-    all_seeds = sorted({s for v in by_model.values() for s, x in v.items() if math.isfinite(x)})
-    out_models = sorted(set(with_results) - set(models))
-    out_seeds = [s for s in all_seeds if s not in seeds]
+    finite = _finite_seeds(t.truth_values.get(truth, {}))
+    out_models = sorted(set(finite) - set(models))
+    out_seeds = sorted(set().union(*finite.values()) - set(seeds)) if finite else []
     if not out_models and not out_seeds:
         return ""
     parts = []

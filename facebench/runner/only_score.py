@@ -23,7 +23,8 @@ class StoreScores:
     """Scores of each metric on each cached benchmark target, with their correlations."""
 
     results: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # "bench:target" -> metric -> ...
-    errors: list[str] = field(default_factory=list)  # one line each: metric, where, message
+    errors: list[str] = field(default_factory=list)  # one line per (metric, model) that failed: where, what
+    failures: list[str] = field(default_factory=list)  # a metric's failure on a whole target (its worker, its zoo step)
     skipped: list[str] = field(default_factory=list)  # benchmark targets without cached features
 
 
@@ -65,10 +66,11 @@ def _score_locked(store_path: str | Path, metrics) -> StoreScores:
                 try:
                     result = scorer.score(name, metric)
                 except FacebenchError as exc:  # stopped or failed in its worker: the other metrics go on
-                    out.errors.append(str(exc))
+                    out.failures.append(str(exc))
                     continue
                 scorer.record(store, scorer.key(name, metric), name, metric, result)
-                out.errors.extend(f"{bench} {target}: {line}" for line in result.error_lines())
+                out.errors.extend(f"{bench} {target}: {line}" for line in result.error_lines(models=True))
+                out.failures.extend(f"{bench} {target}: {line}" for line in result.error_lines(models=False))
                 scores = result.scores[name]
                 out.results.setdefault(f"{bench}:{target}", {})[name] = {
                     "scores": scores, "correlations": {s: correlations(scores, t) for s, t in truths.items()},

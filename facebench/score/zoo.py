@@ -30,10 +30,12 @@ class ZooScores:
     warnings: dict[str, list[str]] = field(default_factory=dict)
     seconds: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> model -> scoring time
 
-    def error_lines(self) -> list[str]:
-        """One line per failed (metric, model) pair or zoo step: ``"<metric> on model <m>: <error>"``."""
+    def error_lines(self, models: bool | None = None) -> list[str]:
+        """One line per failed (metric, model) pair or zoo step: ``"<metric> on model <m>: <error>"``;
+        ``models``: True for the models' lines only, False for the zoo steps' only."""
         return [f"{metric} on {'zoo' if model == ZOO else 'model ' + model}: {message}"
-                for metric, errors in self.errors.items() for model, message in errors.items()]
+                for metric, errors in self.errors.items() for model, message in errors.items()
+                if models is None or models == (model != ZOO)]
 
 
 def _error_text(exc: BaseException) -> str:
